@@ -1,0 +1,99 @@
+package secret
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestKeysRoundTripAndBinding(t *testing.T) {
+	k, err := LoadOrCreate(filepath.Join(t.TempDir(), "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const value = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+	sealed := k.Seal("key1", value)
+	if bytes.Contains(sealed, []byte(value)) || bytes.Contains(sealed, []byte(value[:8])) {
+		t.Fatalf("sealed value contains plaintext")
+	}
+	got, err := k.Open("key1", sealed)
+	if err != nil || got != value {
+		t.Fatalf("Open = %q, %v; want the value", got, err)
+	}
+	if _, err := k.Open("key2", sealed); !errors.Is(err, ErrUnseal) {
+		t.Fatalf("Open with another key id = %v, want ErrUnseal", err)
+	}
+	h1, h2 := k.LookupHash(value), k.LookupHash(value)
+	if !bytes.Equal(h1, h2) || len(h1) != 32 {
+		t.Fatalf("lookup hash not stable: %x %x", h1, h2)
+	}
+	if bytes.Equal(h1, k.LookupHash(value+"x")) {
+		t.Fatal("different values share a lookup hash")
+	}
+}
+
+func TestLoadOrCreatePersistsSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	k1, err := LoadOrCreate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file mode %v, want 0600", fi.Mode().Perm())
+	}
+	k2, err := LoadOrCreate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(k1.LookupHash("v"), k2.LookupHash("v")) {
+		t.Fatal("reloaded secret derives different keys")
+	}
+	other, err := LoadOrCreate(filepath.Join(t.TempDir(), "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(k1.LookupHash("v"), other.LookupHash("v")) {
+		t.Fatal("two fresh secrets derive the same keys")
+	}
+	if _, err := other.Open("id", k1.Seal("id", "value")); !errors.Is(err, ErrUnseal) {
+		t.Fatalf("open under another secret = %v, want ErrUnseal", err)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "admin-credentials")
+	c, created, err := LoadOrCreateCredentials(path)
+	if err != nil || !created {
+		t.Fatalf("create: %v created=%v", err, created)
+	}
+	if !strings.HasPrefix(c.AccessKeyID, "AKIA") || len(c.AccessKeyID) != 20 || len(c.SecretAccessKey) != 40 {
+		t.Fatalf("bad shape: %q / %d chars", c.AccessKeyID, len(c.SecretAccessKey))
+	}
+	again, created, err := LoadOrCreateCredentials(path)
+	if err != nil || created || again != c {
+		t.Fatalf("reload = %+v created=%v err=%v", again, created, err)
+	}
+	if err := os.WriteFile(path, []byte("nothing"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadOrCreateCredentials(path); err == nil || !strings.Contains(err.Error(), "aws_access_key_id") {
+		t.Fatalf("malformed file error = %v", err)
+	}
+}
+
+func TestRandomString(t *testing.T) {
+	s := RandomString(alnum, 40)
+	if len(s) != 40 || strings.Trim(s, alnum) != "" {
+		t.Fatalf("RandomString = %q", s)
+	}
+	if s == RandomString(alnum, 40) {
+		t.Fatal("two random strings are equal")
+	}
+}

@@ -1,0 +1,66 @@
+package store
+
+import "sync"
+
+// Feed fans committed changes out to subscribers. Store implementations
+// embed it; it never blocks a writer: a subscriber whose buffer is full
+// loses the change and is sent KindResync as soon as there is room.
+type Feed struct {
+	mu   sync.Mutex
+	subs map[*subscriber]struct{}
+}
+
+type subscriber struct {
+	ch     chan Change
+	behind bool
+}
+
+// feedBuffer is each subscriber's channel capacity.
+const feedBuffer = 1024
+
+// Subscribe implements Store.Subscribe.
+func (f *Feed) Subscribe() (<-chan Change, func()) {
+	s := &subscriber{ch: make(chan Change, feedBuffer)}
+	f.mu.Lock()
+	if f.subs == nil {
+		f.subs = make(map[*subscriber]struct{})
+	}
+	f.subs[s] = struct{}{}
+	f.mu.Unlock()
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.subs, s)
+			f.mu.Unlock()
+			close(s.ch)
+		})
+	}
+}
+
+// Publish delivers committed changes, in order, to every subscriber.
+func (f *Feed) Publish(changes []Change) {
+	if len(changes) == 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.subs {
+		for _, c := range changes {
+			if s.behind {
+				select {
+				case s.ch <- Change{Revision: c.Revision, Kind: KindResync}:
+					s.behind = false
+				default:
+					continue
+				}
+				continue
+			}
+			select {
+			case s.ch <- c:
+			default:
+				s.behind = true
+			}
+		}
+	}
+}

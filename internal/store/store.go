@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+)
+
+// Errors every implementation returns (wrapped, with context) so callers can
+// test them with errors.Is.
+var (
+	// ErrNotFound: the addressed item does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a create collided with an existing id, name or unique
+	// value (an API key value, a stage name).
+	ErrConflict = errors.New("conflict")
+	// ErrBadPosition: a pagination token was not one this store issued.
+	ErrBadPosition = errors.New("invalid pagination position")
+)
+
+// Store is a transactional store of Gatehouse's configuration and usage.
+//
+// Implementations must be safe for concurrent use. Every Update that writes
+// configuration bumps the store revision once and, after it commits,
+// publishes one Change per written item to subscribers. Usage writes
+// (AddUsage, SetQuotaAdjustment) do not bump the revision and are not
+// published: the data plane produces them.
+type Store interface {
+	// View runs fn in a read-only transaction with a consistent view.
+	View(ctx context.Context, fn func(Reader) error) error
+	// Update runs fn in a read-write transaction; if fn returns an error
+	// nothing it wrote is kept.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Revision is the revision of the last committed configuration write
+	// (0 for an empty store).
+	Revision(ctx context.Context) (int64, error)
+	// Subscribe returns a channel of committed changes. If the subscriber
+	// falls behind, it receives a Change of kind KindResync and must reload.
+	// cancel releases the subscription and closes the channel.
+	Subscribe() (changes <-chan Change, cancel func())
+	// Reset deletes all state (development mode's POST /_gatehouse/reset).
+	Reset(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Page selects one page of a list. Position is an opaque token from the
+// previous page ("" for the first); Limit is the page size (<=0: 25, capped at 500).
+type Page struct {
+	Position string
+	Limit    int
+}
+
+// PageLimit normalises a requested page size as AWS does.
+func (p Page) PageLimit() int {
+	switch {
+	case p.Limit <= 0:
+		return 25
+	case p.Limit > 500:
+		return 500
+	}
+	return p.Limit
+}
+
+// KeyFilter narrows ListAPIKeys.
+type KeyFilter struct {
+	NamePrefix string // case-sensitive prefix of the name
+	CustomerID string // exact match
+}
+
+// PlanFilter narrows ListUsagePlans.
+type PlanFilter struct {
+	KeyID string // only plans that contain this key
+}
+
+// UsageRecord is the request count of one key in one plan on one UTC day.
+type UsageRecord struct {
+	PlanID string
+	KeyID  string
+	Day    time.Time // midnight UTC
+	Count  int64
+}
+
+// QuotaAdjustment is the number of extra requests (may be negative) granted
+// to a key in a plan for the quota period starting at PeriodStart
+// (UpdateUsage's "remaining").
+type QuotaAdjustment struct {
+	PlanID      string
+	KeyID       string
+	PeriodStart time.Time
+	Delta       int64
+}
+
+// Reader reads state. Get methods return ErrNotFound when the item is absent.
+// List methods return items in creation order and the position of the next
+// page ("" when there is none).
+type Reader interface {
+	GetAPI(ctx context.Context, id string) (*apigw.RestAPI, error)
+	ListAPIs(ctx context.Context, p Page) ([]*apigw.RestAPI, string, error)
+
+	GetDeployment(ctx context.Context, apiID, id string) (*apigw.Deployment, error)
+	ListDeployments(ctx context.Context, apiID string, p Page) ([]*apigw.Deployment, string, error)
+
+	GetStage(ctx context.Context, apiID, name string) (*apigw.Stage, error)
+	// ListStages returns all stages of an API (AWS does not paginate them),
+	// or of every API when apiID is "".
+	ListStages(ctx context.Context, apiID string) ([]*apigw.Stage, error)
+
+	GetAPIKey(ctx context.Context, id string) (*apigw.APIKey, error)
+	GetAPIKeyByHash(ctx context.Context, lookupHash []byte) (*apigw.APIKey, error)
+	ListAPIKeys(ctx context.Context, f KeyFilter, p Page) ([]*apigw.APIKey, string, error)
+
+	GetUsagePlan(ctx context.Context, id string) (*apigw.UsagePlan, error)
+	ListUsagePlans(ctx context.Context, f PlanFilter, p Page) ([]*apigw.UsagePlan, string, error)
+
+	// HasUsagePlanKey reports whether the key is in the plan.
+	HasUsagePlanKey(ctx context.Context, planID, keyID string) (bool, error)
+	// ListUsagePlanKeys lists the keys of a plan (in the order they were added).
+	ListUsagePlanKeys(ctx context.Context, planID string, p Page) ([]*apigw.APIKey, string, error)
+	// ListUsagePlanIDsForKey lists the ids of the plans a key belongs to.
+	ListUsagePlanIDsForKey(ctx context.Context, keyID string) ([]string, error)
+
+	// ListUsage returns the non-zero daily counts of a plan between from and
+	// to (inclusive days, UTC), for one key or, when keyID is "", all keys.
+	ListUsage(ctx context.Context, planID, keyID string, from, to time.Time) ([]UsageRecord, error)
+	// ListQuotaAdjustments returns the adjustments of a plan (one key, or all when keyID is "").
+	ListQuotaAdjustments(ctx context.Context, planID, keyID string) ([]QuotaAdjustment, error)
+}
+
+// Tx is a read-write transaction. Create methods return ErrConflict when
+// the id (or unique value) exists; Update and Delete methods return
+// ErrNotFound when it does not.
+type Tx interface {
+	Reader
+
+	// CreateAPI stores a new API, definition included.
+	CreateAPI(ctx context.Context, api *apigw.RestAPI) error
+	// UpdateAPI replaces an API, definition included.
+	UpdateAPI(ctx context.Context, api *apigw.RestAPI) error
+	// DeleteAPI deletes an API with its deployments and stages, and removes
+	// its stages from every usage plan.
+	DeleteAPI(ctx context.Context, id string) error
+
+	CreateDeployment(ctx context.Context, d *apigw.Deployment) error
+	UpdateDeployment(ctx context.Context, d *apigw.Deployment) error
+	DeleteDeployment(ctx context.Context, apiID, id string) error
+
+	CreateStage(ctx context.Context, s *apigw.Stage) error
+	UpdateStage(ctx context.Context, s *apigw.Stage) error
+	DeleteStage(ctx context.Context, apiID, name string) error
+
+	// CreateAPIKey returns ErrConflict also when LookupHash is taken.
+	CreateAPIKey(ctx context.Context, k *apigw.APIKey) error
+	UpdateAPIKey(ctx context.Context, k *apigw.APIKey) error
+	// DeleteAPIKey also removes the key from every usage plan.
+	DeleteAPIKey(ctx context.Context, id string) error
+
+	CreateUsagePlan(ctx context.Context, p *apigw.UsagePlan) error
+	UpdateUsagePlan(ctx context.Context, p *apigw.UsagePlan) error
+	// DeleteUsagePlan also removes the plan's keys and usage.
+	DeleteUsagePlan(ctx context.Context, id string) error
+
+	// AddUsagePlanKey returns ErrConflict when the key is already in the plan.
+	AddUsagePlanKey(ctx context.Context, planID, keyID string) error
+	RemoveUsagePlanKey(ctx context.Context, planID, keyID string) error
+
+	// AddUsage adds counts to daily usage rows (creating them as needed).
+	AddUsage(ctx context.Context, records []UsageRecord) error
+	// SetQuotaAdjustment sets (replaces) the adjustment for one period.
+	SetQuotaAdjustment(ctx context.Context, a QuotaAdjustment) error
+}
+
+// Kind names what a Change is about.
+type Kind string
+
+// Change kinds.
+const (
+	KindAPI          Kind = "api"
+	KindDeployment   Kind = "deployment"
+	KindStage        Kind = "stage"
+	KindAPIKey       Kind = "apikey"
+	KindUsagePlan    Kind = "usageplan"
+	KindUsagePlanKey Kind = "usageplankey"
+	// KindResync tells a subscriber that it missed changes and must reload everything.
+	KindResync Kind = "resync"
+)
+
+// Op says what happened to the item.
+type Op string
+
+// Change operations.
+const (
+	OpPut    Op = "put"
+	OpDelete Op = "delete"
+)
+
+// Change is one committed write. For stages and deployments APIID is the
+// API and ID the stage name or deployment id; for usage plan keys ID is the
+// plan id and KeyID the key id.
+type Change struct {
+	Revision int64
+	Kind     Kind
+	Op       Op
+	APIID    string
+	ID       string
+	KeyID    string
+}
