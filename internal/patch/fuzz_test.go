@@ -1,0 +1,146 @@
+package patch
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzSegments checks that Segments never panics, refuses exactly the paths
+// without a leading "/", and that each segment round-trips through Escape.
+func FuzzSegments(f *testing.F) {
+	for _, s := range []string{"/binaryMediaTypes/image~1png", "/~1pets/GET", "/a~0b/~01", "/", "", "x", "//", "/~", "/~2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		segs, err := Segments(path)
+		if !strings.HasPrefix(path, "/") {
+			var bp *BadPathError
+			if !errors.As(err, &bp) || bp.Path != path {
+				t.Fatalf("Segments(%q) = %q, %v; want *BadPathError", path, segs, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Segments(%q) error = %v", path, err)
+		}
+		if want := strings.Count(path, "/"); len(segs) != want {
+			t.Fatalf("Segments(%q) gave %d segments, want %d", path, len(segs), want)
+		}
+		for _, s := range segs {
+			if got := Unescape(Escape(s)); got != s {
+				t.Fatalf("Unescape(Escape(%q)) = %q", s, got)
+			}
+			if strings.Contains(Escape(s), "/") {
+				t.Fatalf("Escape(%q) = %q contains /", s, Escape(s))
+			}
+		}
+		// Escaping every segment of a raw path and unescaping gives it back.
+		raw := strings.Split(path[1:], "/")
+		for i := range raw {
+			raw[i] = Escape(raw[i])
+		}
+		back, err := Segments("/" + strings.Join(raw, "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(back, "/"); got != path[1:] {
+			t.Fatalf("escape/Segments round trip of %q gave %q", path, got)
+		}
+	})
+}
+
+// FuzzParseMethodSettingPath checks that the parser never panics, that what it
+// returns is a slice of the input, and that keys normalize.
+func FuzzParseMethodSettingPath(f *testing.F) {
+	for _, s := range []string{
+		"/*/*/throttling/rateLimit", "/~1pets/GET/logging/loglevel", "/path1/path2/GET/metrics/enabled",
+		"/*/*", "/tags/tag1", "/metrics/enabled", "/GET/metrics/enabled", "", "/", "//GET/caching/enabled",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		p, err := ParseMethodSettingPath(path)
+		if err != nil {
+			var mse *MethodSettingPathError
+			if !errors.As(err, &mse) || mse.Path != path {
+				t.Fatalf("ParseMethodSettingPath(%q) error = %v, want *MethodSettingPathError", path, err)
+			}
+			return
+		}
+		want := "/" + p.Key
+		if p.Group != "" {
+			want += "/" + p.Group + "/" + p.Setting
+			if !methodSettings[p.Group+"/"+p.Setting] {
+				t.Fatalf("ParseMethodSettingPath(%q) gave unknown setting %q/%q", path, p.Group, p.Setting)
+			}
+		} else if p.Setting != "" {
+			t.Fatalf("ParseMethodSettingPath(%q) = %+v: setting without group", path, p)
+		}
+		if want != path {
+			t.Fatalf("ParseMethodSettingPath(%q) = %+v, which rebuilds to %q", path, p, want)
+		}
+		res, method, err := NormalizeMethodSettingKey(p.Key)
+		if err != nil {
+			t.Fatalf("accepted key %q does not normalize: %v", p.Key, err)
+		}
+		if !strings.HasSuffix(p.Key, "/"+method) || method == "" || strings.Contains(method, "/") {
+			t.Fatalf("NormalizeMethodSettingKey(%q) method = %q", p.Key, method)
+		}
+		if res != "*" && !strings.HasPrefix(res, "/") {
+			t.Fatalf("NormalizeMethodSettingKey(%q) resource = %q, want leading /", p.Key, res)
+		}
+	})
+}
+
+// FuzzParsePlanStagePath checks that the parser never panics, that the stage
+// reference and method come from the input, and that MethodKey has AWS's shape.
+func FuzzParsePlanStagePath(f *testing.F) {
+	for _, s := range []string{
+		"/apiStages", "/apiStages/a1:prod/throttle", "/apiStages/a1:prod/throttle/~1pets/GET/rateLimit",
+		"/apiStages/a1:prod/throttle//pets/GET/burstLimit", "/apiStages/a1:prod/throttle///GET",
+		"/apiStages/a1/throttle", "/apiStages/", "/apiStages/a1:prod/throttle/", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		p, err := ParsePlanStagePath(path)
+		if err != nil {
+			var bp *BadPathError
+			var se *APIStageError
+			if !errors.As(err, &bp) && !errors.As(err, &se) {
+				t.Fatalf("ParsePlanStagePath(%q) error %T %v", path, err, err)
+			}
+			return
+		}
+		if p.APIID == "" {
+			if path != "/apiStages" || p != (PlanStagePath{}) {
+				t.Fatalf("ParsePlanStagePath(%q) = %+v without api id", path, p)
+			}
+			return
+		}
+		if !p.Throttle {
+			t.Fatalf("ParsePlanStagePath(%q) = %+v: accepted without throttle", path, p)
+		}
+		if !strings.HasPrefix(path, "/apiStages/") || !strings.Contains(Unescape(path), p.APIID+":"+p.Stage+"/throttle") {
+			t.Fatalf("ParsePlanStagePath(%q) = %+v: stage reference not from input", path, p)
+		}
+		if p.Field != "" && !strings.HasSuffix(path, "/"+p.Field) {
+			t.Fatalf("ParsePlanStagePath(%q) field %q not at the end", path, p.Field)
+		}
+		if p.MethodKey == "" {
+			if p.Field != "" {
+				t.Fatalf("ParsePlanStagePath(%q) = %+v: field without method", path, p)
+			}
+			return
+		}
+		i := strings.LastIndexByte(p.MethodKey, '/')
+		method := p.MethodKey[i+1:]
+		if !strings.HasPrefix(p.MethodKey, "/") || i < 1 || method == "" {
+			t.Fatalf("ParsePlanStagePath(%q) MethodKey %q lacks /{resource}/{method} shape", path, p.MethodKey)
+		}
+		if !strings.Contains(Unescape(path), method) {
+			t.Fatalf("ParsePlanStagePath(%q) method %q not in input", path, method)
+		}
+	})
+}
