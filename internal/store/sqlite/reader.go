@@ -1,0 +1,380 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// dayFormat is how usage days are stored.
+const dayFormat = "2006-01-02"
+
+// reader implements store.Reader on a transaction. Every method returns
+// freshly decoded structs, so callers may mutate them.
+type reader struct {
+	q *sql.Tx
+}
+
+// scanFunc scans one row of a list query into its seq and item.
+type scanFunc[T any] func(*sql.Rows) (int64, *T, error)
+
+// scanDoc scans a (seq, doc) row.
+func scanDoc[T any](rows *sql.Rows) (int64, *T, error) {
+	var (
+		seq int64
+		doc []byte
+	)
+	if err := rows.Scan(&seq, &doc); err != nil {
+		return 0, nil, err
+	}
+	v, err := decode[T](doc)
+	return seq, v, err
+}
+
+// decode decodes a doc column.
+func decode[T any](doc []byte) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, fmt.Errorf("decode stored document: %w", err)
+	}
+	return v, nil
+}
+
+// scanKey scans a (seq, doc, lookup_hash, sealed_value) row of api_keys.
+func scanKey(rows *sql.Rows) (int64, *apigw.APIKey, error) {
+	var (
+		seq          int64
+		doc          []byte
+		hash, sealed []byte
+	)
+	if err := rows.Scan(&seq, &doc, &hash, &sealed); err != nil {
+		return 0, nil, err
+	}
+	k, err := decode[apigw.APIKey](doc)
+	if err != nil {
+		return 0, nil, err
+	}
+	k.LookupHash, k.SealedValue = hash, sealed
+	return seq, k, nil
+}
+
+// list runs a page query. query must end with "seq > ? ORDER BY seq LIMIT ?"
+// (for its seq column); list appends the position's seq and the limit to
+// args, and returns the page and the next position.
+func list[T any](ctx context.Context, q *sql.Tx, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
+	after, err := decodePosition(p.Position)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := p.PageLimit()
+	rows, err := q.QueryContext(ctx, query, append(args, after, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var (
+		items   []*T
+		lastSeq int64
+		more    bool
+	)
+	for rows.Next() {
+		if len(items) == limit {
+			more = true
+			break
+		}
+		seq, v, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		items, lastSeq = append(items, v), seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if !more {
+		return items, "", nil
+	}
+	return items, encodePosition(lastSeq), nil
+}
+
+// getDoc fetches the doc column of the single row query selects.
+func getDoc[T any](ctx context.Context, q *sql.Tx, query string, args ...any) (*T, error) {
+	var doc []byte
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&doc); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, store.ErrNotFound
+		}
+		return nil, err
+	}
+	return decode[T](doc)
+}
+
+// exists reports whether query returns a row.
+func exists(ctx context.Context, q *sql.Tx, query string, args ...any) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// GetAPI implements store.Reader.
+func (r reader) GetAPI(ctx context.Context, id string) (*apigw.RestAPI, error) {
+	a, err := getDoc[apigw.RestAPI](ctx, r.q, "SELECT doc FROM apis WHERE id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get api %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAPIs implements store.Reader.
+func (r reader) ListAPIs(ctx context.Context, p store.Page) ([]*apigw.RestAPI, string, error) {
+	items, next, err := list(ctx, r.q, p, scanDoc[apigw.RestAPI],
+		"SELECT seq, doc FROM apis WHERE seq > ? ORDER BY seq LIMIT ?")
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list apis: %w", err)
+	}
+	return items, next, nil
+}
+
+// GetDeployment implements store.Reader.
+func (r reader) GetDeployment(ctx context.Context, apiID, id string) (*apigw.Deployment, error) {
+	d, err := getDoc[apigw.Deployment](ctx, r.q, "SELECT doc FROM deployments WHERE api_id = ? AND id = ?", apiID, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get deployment %s/%s: %w", apiID, id, err)
+	}
+	return d, nil
+}
+
+// ListDeployments implements store.Reader.
+func (r reader) ListDeployments(ctx context.Context, apiID string, p store.Page) ([]*apigw.Deployment, string, error) {
+	items, next, err := list(ctx, r.q, p, scanDoc[apigw.Deployment],
+		"SELECT seq, doc FROM deployments WHERE api_id = ? AND seq > ? ORDER BY seq LIMIT ?", apiID)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list deployments of %s: %w", apiID, err)
+	}
+	return items, next, nil
+}
+
+// GetStage implements store.Reader.
+func (r reader) GetStage(ctx context.Context, apiID, name string) (*apigw.Stage, error) {
+	s, err := getDoc[apigw.Stage](ctx, r.q, "SELECT doc FROM stages WHERE api_id = ? AND name = ?", apiID, name)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get stage %s/%s: %w", apiID, name, err)
+	}
+	return s, nil
+}
+
+// ListStages implements store.Reader.
+func (r reader) ListStages(ctx context.Context, apiID string) ([]*apigw.Stage, error) {
+	rows, err := r.q.QueryContext(ctx,
+		"SELECT seq, doc FROM stages WHERE ? = '' OR api_id = ? ORDER BY seq", apiID, apiID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list stages of %q: %w", apiID, err)
+	}
+	defer rows.Close()
+	var stages []*apigw.Stage
+	for rows.Next() {
+		_, s, err := scanDoc[apigw.Stage](rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list stages of %q: %w", apiID, err)
+		}
+		stages = append(stages, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list stages of %q: %w", apiID, err)
+	}
+	return stages, nil
+}
+
+// getKey fetches the one API key where cond holds.
+func (r reader) getKey(ctx context.Context, cond string, arg any) (*apigw.APIKey, error) {
+	rows, err := r.q.QueryContext(ctx,
+		"SELECT seq, doc, lookup_hash, sealed_value FROM api_keys WHERE "+cond, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, store.ErrNotFound
+	}
+	_, k, err := scanKey(rows)
+	return k, err
+}
+
+// GetAPIKey implements store.Reader.
+func (r reader) GetAPIKey(ctx context.Context, id string) (*apigw.APIKey, error) {
+	k, err := r.getKey(ctx, "id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get api key %s: %w", id, err)
+	}
+	return k, nil
+}
+
+// GetAPIKeyByHash implements store.Reader.
+func (r reader) GetAPIKeyByHash(ctx context.Context, lookupHash []byte) (*apigw.APIKey, error) {
+	if len(lookupHash) == 0 {
+		return nil, fmt.Errorf("sqlite: get api key by empty hash: %w", store.ErrNotFound)
+	}
+	k, err := r.getKey(ctx, "lookup_hash = ?", lookupHash)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get api key by hash: %w", err)
+	}
+	return k, nil
+}
+
+// ListAPIKeys implements store.Reader. The name prefix is compared with
+// substr, not LIKE, because LIKE ignores ASCII case.
+func (r reader) ListAPIKeys(ctx context.Context, f store.KeyFilter, p store.Page) ([]*apigw.APIKey, string, error) {
+	items, next, err := list(ctx, r.q, p, scanKey,
+		`SELECT seq, doc, lookup_hash, sealed_value FROM api_keys
+		WHERE substr(name, 1, length(?)) = ? AND (? = '' OR customer_id = ?)
+		AND seq > ? ORDER BY seq LIMIT ?`,
+		f.NamePrefix, f.NamePrefix, f.CustomerID, f.CustomerID)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list api keys: %w", err)
+	}
+	return items, next, nil
+}
+
+// GetUsagePlan implements store.Reader.
+func (r reader) GetUsagePlan(ctx context.Context, id string) (*apigw.UsagePlan, error) {
+	p, err := getDoc[apigw.UsagePlan](ctx, r.q, "SELECT doc FROM usage_plans WHERE id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get usage plan %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// ListUsagePlans implements store.Reader.
+func (r reader) ListUsagePlans(ctx context.Context, f store.PlanFilter, p store.Page) ([]*apigw.UsagePlan, string, error) {
+	items, next, err := list(ctx, r.q, p, scanDoc[apigw.UsagePlan],
+		`SELECT seq, doc FROM usage_plans
+		WHERE (? = '' OR id IN (SELECT plan_id FROM usage_plan_keys WHERE key_id = ?))
+		AND seq > ? ORDER BY seq LIMIT ?`,
+		f.KeyID, f.KeyID)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list usage plans: %w", err)
+	}
+	return items, next, nil
+}
+
+// HasUsagePlanKey implements store.Reader.
+func (r reader) HasUsagePlanKey(ctx context.Context, planID, keyID string) (bool, error) {
+	ok, err := exists(ctx, r.q, "SELECT 1 FROM usage_plan_keys WHERE plan_id = ? AND key_id = ?", planID, keyID)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: usage plan %s has key %s: %w", planID, keyID, err)
+	}
+	return ok, nil
+}
+
+// ListUsagePlanKeys implements store.Reader.
+func (r reader) ListUsagePlanKeys(ctx context.Context, planID string, p store.Page) ([]*apigw.APIKey, string, error) {
+	items, next, err := list(ctx, r.q, p, scanKey,
+		`SELECT upk.seq, k.doc, k.lookup_hash, k.sealed_value
+		FROM usage_plan_keys upk JOIN api_keys k ON k.id = upk.key_id
+		WHERE upk.plan_id = ? AND upk.seq > ? ORDER BY upk.seq LIMIT ?`,
+		planID)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list keys of usage plan %s: %w", planID, err)
+	}
+	return items, next, nil
+}
+
+// ListUsagePlanIDsForKey implements store.Reader. The ids come in the
+// order the key was added to the plans.
+func (r reader) ListUsagePlanIDsForKey(ctx context.Context, keyID string) ([]string, error) {
+	ids, err := r.column(ctx, "SELECT plan_id FROM usage_plan_keys WHERE key_id = ? ORDER BY seq", keyID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list usage plans of key %s: %w", keyID, err)
+	}
+	return ids, nil
+}
+
+// column returns the single text column of query's rows.
+func (r reader) column(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ListUsage implements store.Reader. Records come ordered by key id, then day.
+func (r reader) ListUsage(ctx context.Context, planID, keyID string, from, to time.Time) ([]store.UsageRecord, error) {
+	rows, err := r.q.QueryContext(ctx,
+		`SELECT key_id, day, count FROM usage
+		WHERE plan_id = ? AND (? = '' OR key_id = ?) AND day >= ? AND day <= ? AND count != 0
+		ORDER BY key_id, day`,
+		planID, keyID, keyID, from.UTC().Format(dayFormat), to.UTC().Format(dayFormat))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list usage of plan %s: %w", planID, err)
+	}
+	defer rows.Close()
+	var out []store.UsageRecord
+	for rows.Next() {
+		u := store.UsageRecord{PlanID: planID}
+		var day string
+		if err := rows.Scan(&u.KeyID, &day, &u.Count); err != nil {
+			return nil, fmt.Errorf("sqlite: list usage of plan %s: %w", planID, err)
+		}
+		if u.Day, err = time.Parse(dayFormat, day); err != nil {
+			return nil, fmt.Errorf("sqlite: list usage of plan %s: stored day %q: %w", planID, day, err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list usage of plan %s: %w", planID, err)
+	}
+	return out, nil
+}
+
+// ListQuotaAdjustments implements store.Reader. Adjustments come ordered
+// by key id, then period start; PeriodStart is in UTC.
+func (r reader) ListQuotaAdjustments(ctx context.Context, planID, keyID string) ([]store.QuotaAdjustment, error) {
+	rows, err := r.q.QueryContext(ctx,
+		`SELECT key_id, period_start, delta FROM quota_adjustments
+		WHERE plan_id = ? AND (? = '' OR key_id = ?)
+		ORDER BY key_id, period_start`,
+		planID, keyID, keyID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list quota adjustments of plan %s: %w", planID, err)
+	}
+	defer rows.Close()
+	var out []store.QuotaAdjustment
+	for rows.Next() {
+		a := store.QuotaAdjustment{PlanID: planID}
+		var start int64
+		if err := rows.Scan(&a.KeyID, &start, &a.Delta); err != nil {
+			return nil, fmt.Errorf("sqlite: list quota adjustments of plan %s: %w", planID, err)
+		}
+		a.PeriodStart = time.Unix(0, start).UTC()
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list quota adjustments of plan %s: %w", planID, err)
+	}
+	return out, nil
+}
