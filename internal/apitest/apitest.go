@@ -1,0 +1,117 @@
+package apitest
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/smithy-go"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
+)
+
+// Env is a running node and clients for it.
+type Env struct {
+	Server *server.Server
+	// AdminURL and DataURL are the listeners' base URLs (http://127.0.0.1:port).
+	AdminURL, DataURL string
+	// Client is signed with the node's admin credentials.
+	Client *apigateway.Client
+	// DataDir holds the node's database and secrets.
+	DataDir string
+}
+
+// Options tune Start.
+type Options struct {
+	Dev     bool
+	DataDir string // "" = t.TempDir()
+	Now     func() time.Time
+}
+
+// Start starts a node for the duration of the test.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := opts.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(), Dev: opts.Dev, Now: opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, adminLn, dataLn) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: "http://" + dataLn.Addr().String(), DataDir: dir}
+	env.Client = env.NewClient(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
+	return env
+}
+
+// NewClient returns an apigateway client for the node signed with the given credentials.
+func (e *Env) NewClient(accessKeyID, secret string) *apigateway.Client {
+	return apigateway.New(apigateway.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(e.AdminURL),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, secret, ""),
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+		// No retries: tests must see the first answer.
+		RetryMaxAttempts: 1,
+	})
+}
+
+// ErrorCode returns the AWS error code of err ("" when err is nil or not an API error).
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// ErrorMessage returns the AWS error message of err.
+func ErrorMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
+// WantError fails the test unless err is an API error with the given code
+// and (when msg is not "") exactly that message.
+func WantError(t testing.TB, err error, code, msg string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s", code)
+	}
+	if got := ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+	if msg != "" {
+		if got := ErrorMessage(err); got != msg {
+			t.Fatalf("error message = %q, want %q", got, msg)
+		}
+	}
+}

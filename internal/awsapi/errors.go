@@ -1,0 +1,70 @@
+package awsapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse-dev/gatehouse/internal/control"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// exception is an AWS exception name and its HTTP status.
+type exception struct {
+	code   string
+	status int
+}
+
+var exceptions = map[control.Kind]exception{
+	control.KindBadRequest:         {"BadRequestException", http.StatusBadRequest},
+	control.KindValidation:         {"ValidationException", http.StatusBadRequest},
+	control.KindSerialization:      {"SerializationException", http.StatusBadRequest},
+	control.KindNotFound:           {"NotFoundException", http.StatusNotFound},
+	control.KindConflict:           {"ConflictException", http.StatusConflict},
+	control.KindLimitExceeded:      {"LimitExceededException", http.StatusTooManyRequests},
+	control.KindTooManyRequests:    {"TooManyRequestsException", http.StatusTooManyRequests},
+	control.KindUnauthorized:       {"UnauthorizedException", http.StatusUnauthorized},
+	control.KindServiceUnavailable: {"ServiceUnavailableException", http.StatusServiceUnavailable},
+}
+
+// writeError renders err in AWS's shape: status, x-amzn-ErrorType and
+// {"message": …}. It is the only place errors become responses.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, status, msg := classify(err)
+	if status >= 500 {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "management operation failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()), slog.Any("error", err))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", code)
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(status)
+	w.Write(mustJSON(map[string]string{"message": msg}))
+}
+
+func classify(err error) (code string, status int, msg string) {
+	var authErr AuthError
+	if errors.As(err, &authErr) {
+		return authErr.AWSCode(), http.StatusForbidden, authErr.AWSMessage()
+	}
+	var ce *control.Error
+	if errors.As(err, &ce) {
+		if ex, ok := exceptions[ce.Kind]; ok {
+			return ex.code, ex.status, ce.Error()
+		}
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "NotFoundException", http.StatusNotFound, "Invalid identifier specified"
+	case errors.Is(err, store.ErrConflict):
+		return "ConflictException", http.StatusConflict, "Unable to complete operation due to concurrent modification. Please try again later."
+	case errors.Is(err, store.ErrBadPosition):
+		return "BadRequestException", http.StatusBadRequest, "Invalid position specified"
+	}
+	return "InternalServerErrorException", http.StatusInternalServerError, "Internal server error"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,880 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Messages AWS sends for methods, integrations and their responses.
+const (
+	msgMethodNotFound        = "Invalid Method identifier specified"
+	msgIntegrationNotFound   = "Invalid Integration identifier specified"
+	msgStatusNotFound        = "Invalid Response status code specified"
+	msgBadHTTPMethod         = "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY"
+	msgAuthorizerRequired    = "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."
+	msgBadRequestValidator   = "Invalid Request Validator identifier specified"
+	msgParamNamesUnique      = "Parameter names must be unique across querystring, header and path"
+	msgIntegrationMethodReq  = "Enumeration value for HttpMethod must be non-empty"
+	msgBadHTTPEndpoint       = "Invalid HTTP endpoint specified for URI"
+	msgBadARN                = "Invalid ARN specified in the request"
+	msgARNPathOrAction       = "AWS ARN for integration must contain path or action"
+	msgAWSProxyTargets       = "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
+	msgTimeoutRange          = "Timeout should be between 50 ms and 29000 ms"
+	msgParameterNotFound     = "Invalid parameter name specified"
+	msgContentTypeNotFound   = "Content-Type specified was not found"
+	minIntegrationTimeoutMil = 50
+)
+
+var statusCodePattern = regexp.MustCompile(`^[1-5]\d\d$`)
+
+// statusViolation is AWS's ValidationException text for a bad status code.
+func statusViolation(code string) string {
+	return fmt.Sprintf(`Value '%s' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\d\d`, code)
+}
+
+// checkStatusCode refuses a status code outside [1-5]\d\d.
+func checkStatusCode(code string) error {
+	if statusCodePattern.MatchString(code) {
+		return nil
+	}
+	return FromPatch(patch.NewValidationError([]string{statusViolation(code)}))
+}
+
+// MethodRef addresses a method of a resource of an API.
+type MethodRef struct {
+	APIID, ResourceID, HTTPMethod string
+}
+
+// getMethod reads the API, the resource and the method (404s as AWS words them).
+func (s *Service) getMethod(ctx context.Context, r store.Reader, ref MethodRef) (*apigw.RestAPI, *apigw.Resource, *apigw.Method, error) {
+	api, res, err := s.getResource(ctx, r, ref.APIID, ref.ResourceID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m := res.Methods[ref.HTTPMethod]
+	if m == nil {
+		return nil, nil, nil, NotFoundf(msgMethodNotFound)
+	}
+	return api, res, m, nil
+}
+
+// withMethod runs fn on a method inside one transaction and stores the API.
+func (s *Service) withMethod(ctx context.Context, ref MethodRef, fn func(res *apigw.Resource, m *apigw.Method) error) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		api, res, m, err := s.getMethod(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		if err := fn(res, m); err != nil {
+			return err
+		}
+		return tx.UpdateAPI(ctx, api)
+	})
+}
+
+// readMethod runs fn on a method in a read transaction.
+func (s *Service) readMethod(ctx context.Context, ref MethodRef, fn func(m *apigw.Method) error) error {
+	return s.view(ctx, func(r store.Reader) error {
+		_, _, m, err := s.getMethod(ctx, r, ref)
+		if err != nil {
+			return err
+		}
+		return fn(m)
+	})
+}
+
+// PutMethodInput is PutMethod's request.
+type PutMethodInput struct {
+	AuthorizationType   string
+	AuthorizerID        string
+	APIKeyRequired      bool
+	OperationName       string
+	RequestParameters   map[string]bool
+	RequestModels       map[string]string
+	RequestValidatorID  string
+	AuthorizationScopes []string
+}
+
+var authorizationTypes = []string{apigw.AuthNone, apigw.AuthIAM, apigw.AuthCustom, apigw.AuthCognito}
+
+// checkAuthorization applies AWS's rule that CUSTOM and COGNITO_USER_POOLS
+// need a valid authorizer. Authorizers are not implemented yet, so no
+// authorizer id is valid.
+func checkAuthorization(m *apigw.Method) error {
+	if !slices.Contains(authorizationTypes, m.AuthorizationType) {
+		return BadRequestf("Invalid authorization type specified: %q. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS", m.AuthorizationType)
+	}
+	if m.AuthorizationType == apigw.AuthCustom || m.AuthorizationType == apigw.AuthCognito {
+		return BadRequestf(msgAuthorizerRequired)
+	}
+	return nil
+}
+
+// checkRequestParameters validates method request parameter names:
+// method.request.{path|querystring|header|multivalue…}.{name}, each name used
+// in one location only.
+func checkRequestParameters(params map[string]bool) error {
+	seen := map[string]bool{}
+	for k := range params {
+		rest, ok := strings.CutPrefix(k, "method.request.")
+		loc, name, ok2 := strings.Cut(rest, ".")
+		if !ok || !ok2 || name == "" || !slices.Contains([]string{"path", "querystring", "header", "multivaluequerystring", "multivalueheader"}, loc) {
+			return BadRequestf("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: %s]", k)
+		}
+		key := strings.ToLower(name)
+		if loc != "header" && loc != "multivalueheader" {
+			key = name
+		}
+		if seen[key] {
+			return BadRequestf(msgParamNamesUnique)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// PutMethod creates or replaces a method (dropping its previous
+// integration and method responses).
+func (s *Service) PutMethod(ctx context.Context, ref MethodRef, in PutMethodInput) (*apigw.Method, error) {
+	var m *apigw.Method
+	err := s.update(ctx, func(tx store.Tx) error {
+		api, res, err := s.getResource(ctx, tx, ref.APIID, ref.ResourceID)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(apigw.HTTPMethods, ref.HTTPMethod) {
+			return BadRequestf(msgBadHTTPMethod)
+		}
+		m = &apigw.Method{
+			HTTPMethod:          ref.HTTPMethod,
+			AuthorizationType:   in.AuthorizationType,
+			AuthorizerID:        in.AuthorizerID,
+			APIKeyRequired:      in.APIKeyRequired,
+			OperationName:       in.OperationName,
+			RequestParameters:   in.RequestParameters,
+			RequestModels:       in.RequestModels,
+			AuthorizationScopes: in.AuthorizationScopes,
+		}
+		if err := checkAuthorization(m); err != nil {
+			return err
+		}
+		if m.AuthorizationType != apigw.AuthCustom && m.AuthorizationType != apigw.AuthCognito {
+			m.AuthorizerID = ""
+		}
+		if in.RequestValidatorID != "" {
+			return BadRequestf(msgBadRequestValidator)
+		}
+		if err := checkRequestParameters(in.RequestParameters); err != nil {
+			return err
+		}
+		if res.Methods == nil {
+			res.Methods = map[string]*apigw.Method{}
+		}
+		res.Methods[ref.HTTPMethod] = m
+		return tx.UpdateAPI(ctx, api)
+	})
+	return m, err
+}
+
+// GetMethod returns a method with its integration and responses.
+func (s *Service) GetMethod(ctx context.Context, ref MethodRef) (*apigw.Method, error) {
+	var out *apigw.Method
+	err := s.readMethod(ctx, ref, func(m *apigw.Method) error { out = m; return nil })
+	return out, err
+}
+
+// DeleteMethod deletes a method.
+func (s *Service) DeleteMethod(ctx context.Context, ref MethodRef) error {
+	return s.withMethod(ctx, ref, func(res *apigw.Resource, _ *apigw.Method) error {
+		delete(res.Methods, ref.HTTPMethod)
+		if len(res.Methods) == 0 {
+			res.Methods = nil
+		}
+		return nil
+	})
+}
+
+// UpdateMethod applies patch operations (aws-compat §2.5).
+func (s *Service) UpdateMethod(ctx context.Context, ref MethodRef, ops []patch.Op) (*apigw.Method, error) {
+	var out *apigw.Method
+	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if err := applyMethodPatch(m, ops); err != nil {
+			return FromPatch(err)
+		}
+		out = m
+		return nil
+	})
+	return out, err
+}
+
+func applyMethodPatch(m *apigw.Method, ops []patch.Op) error {
+	for _, op := range ops {
+		segs, err := patch.Segments(op.Path)
+		if err != nil {
+			return err
+		}
+		scalar := len(segs) == 1 && slices.Contains([]string{"authorizationType", "authorizerId", "apiKeyRequired", "operationName", "requestValidatorId"}, segs[0])
+		if scalar && op.Op != patch.Replace {
+			return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
+		}
+		switch {
+		case scalar && segs[0] == "authorizationType":
+			m.AuthorizationType = op.Value
+		case scalar && segs[0] == "authorizerId":
+			m.AuthorizerID = op.Value
+		case scalar && segs[0] == "apiKeyRequired":
+			m.APIKeyRequired = patch.ParseBool(op.Value)
+		case scalar && segs[0] == "operationName":
+			m.OperationName = op.Value
+		case scalar && segs[0] == "requestValidatorId":
+			if op.Value != "" {
+				return BadRequestf(msgBadRequestValidator)
+			}
+			m.RequestValidatorID = ""
+		case len(segs) == 2 && segs[0] == "requestParameters" && segs[1] != "":
+			switch op.Op {
+			case patch.Add, patch.Replace:
+				if m.RequestParameters == nil {
+					m.RequestParameters = map[string]bool{}
+				}
+				m.RequestParameters[segs[1]] = patch.ParseBool(op.Value)
+				if err := checkRequestParameters(m.RequestParameters); err != nil {
+					return err
+				}
+			case patch.Remove:
+				delete(m.RequestParameters, segs[1])
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+			}
+		case len(segs) == 2 && segs[0] == "requestModels" && segs[1] != "":
+			switch op.Op {
+			case patch.Add, patch.Replace:
+				if m.RequestModels == nil {
+					m.RequestModels = map[string]string{}
+				}
+				m.RequestModels[segs[1]] = op.Value
+			case patch.Remove:
+				delete(m.RequestModels, segs[1])
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+			}
+		case len(segs) == 1 && segs[0] == "authorizationScopes":
+			switch op.Op {
+			case patch.Add:
+				if op.Value != "" && !slices.Contains(m.AuthorizationScopes, op.Value) {
+					m.AuthorizationScopes = append(m.AuthorizationScopes, op.Value)
+				}
+			case patch.Remove:
+				if i := slices.Index(m.AuthorizationScopes, op.Value); i >= 0 {
+					m.AuthorizationScopes = slices.Delete(m.AuthorizationScopes, i, i+1)
+				}
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove}}
+			}
+		default:
+			return &patch.BadPathError{Op: op.Op, Path: op.Path}
+		}
+	}
+	if err := checkAuthorization(m); err != nil {
+		return err
+	}
+	// AWS ignores an authorizer on a method that does not use one.
+	if m.AuthorizationType != apigw.AuthCustom && m.AuthorizationType != apigw.AuthCognito {
+		m.AuthorizerID = ""
+	}
+	if len(m.RequestParameters) == 0 {
+		m.RequestParameters = nil
+	}
+	if len(m.RequestModels) == 0 {
+		m.RequestModels = nil
+	}
+	if len(m.AuthorizationScopes) == 0 {
+		m.AuthorizationScopes = nil
+	}
+	return nil
+}
+
+// --- Method responses ---
+
+// PutMethodResponseInput is PutMethodResponse's request.
+type PutMethodResponseInput struct {
+	ResponseParameters map[string]bool
+	ResponseModels     map[string]string
+}
+
+// PutMethodResponse creates or replaces a method response.
+func (s *Service) PutMethodResponse(ctx context.Context, ref MethodRef, status string, in PutMethodResponseInput) (*apigw.MethodResponse, error) {
+	if err := checkStatusCode(status); err != nil {
+		return nil, err
+	}
+	mr := &apigw.MethodResponse{StatusCode: status, ResponseParameters: in.ResponseParameters, ResponseModels: in.ResponseModels}
+	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if m.MethodResponses == nil {
+			m.MethodResponses = map[string]*apigw.MethodResponse{}
+		}
+		m.MethodResponses[status] = mr
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mr, nil
+}
+
+// GetMethodResponse returns a method response.
+func (s *Service) GetMethodResponse(ctx context.Context, ref MethodRef, status string) (*apigw.MethodResponse, error) {
+	if err := checkStatusCode(status); err != nil {
+		return nil, err
+	}
+	var mr *apigw.MethodResponse
+	err := s.readMethod(ctx, ref, func(m *apigw.Method) error {
+		if mr = m.MethodResponses[status]; mr == nil {
+			return NotFoundf(msgStatusNotFound)
+		}
+		return nil
+	})
+	return mr, err
+}
+
+// DeleteMethodResponse deletes a method response.
+func (s *Service) DeleteMethodResponse(ctx context.Context, ref MethodRef, status string) error {
+	if err := checkStatusCode(status); err != nil {
+		return err
+	}
+	return s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if m.MethodResponses[status] == nil {
+			return NotFoundf(msgStatusNotFound)
+		}
+		delete(m.MethodResponses, status)
+		if len(m.MethodResponses) == 0 {
+			m.MethodResponses = nil
+		}
+		return nil
+	})
+}
+
+// opAndStatusViolations checks op names (as patch.ValidateOps does) and the
+// status code together, reporting both in one ValidationException as AWS does.
+func opAndStatusViolations(ops []patch.Op, inputName, status string) error {
+	v := patch.OpViolations(ops, inputName)
+	if !statusCodePattern.MatchString(status) {
+		v = append(v, statusViolation(status))
+	}
+	return FromPatch(patch.NewValidationError(v))
+}
+
+// UpdateMethodResponse patches /responseParameters/{name} and
+// /responseModels/{contentType}. ops are not yet op-validated.
+func (s *Service) UpdateMethodResponse(ctx context.Context, ref MethodRef, status string, ops []patch.Op) (*apigw.MethodResponse, error) {
+	if err := opAndStatusViolations(ops, "updateMethodResponseInput", status); err != nil {
+		return nil, err
+	}
+	var mr *apigw.MethodResponse
+	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if mr = m.MethodResponses[status]; mr == nil {
+			return NotFoundf(msgStatusNotFound)
+		}
+		for _, op := range ops {
+			segs, err := patch.Segments(op.Path)
+			if err != nil {
+				return FromPatch(err)
+			}
+			if len(segs) != 2 || segs[1] == "" {
+				return FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path})
+			}
+			switch segs[0] {
+			case "responseParameters":
+				mr.ResponseParameters, err = patchBoolMap(mr.ResponseParameters, op, segs[1], msgParameterNotFound)
+			case "responseModels":
+				mr.ResponseModels, err = patchStringMap(mr.ResponseModels, op, segs[1], msgContentTypeNotFound, false)
+			default:
+				err = &patch.BadPathError{Op: op.Op, Path: op.Path}
+			}
+			if err != nil {
+				return FromPatch(err)
+			}
+		}
+		return nil
+	})
+	return mr, err
+}
+
+// patchBoolMap applies add/replace/remove of key to m. Replacing or removing
+// a missing key is a NotFound with missingMsg. An emptied map becomes nil.
+func patchBoolMap(m map[string]bool, op patch.Op, key, missingMsg string) (map[string]bool, error) {
+	switch op.Op {
+	case patch.Add:
+		if m == nil {
+			m = map[string]bool{}
+		}
+		m[key] = patch.ParseBool(op.Value)
+	case patch.Replace, patch.Remove:
+		if _, ok := m[key]; !ok {
+			return m, NotFoundf("%s", missingMsg)
+		}
+		if op.Op == patch.Replace {
+			m[key] = patch.ParseBool(op.Value)
+		} else {
+			delete(m, key)
+		}
+	default:
+		return m, &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// patchStringMap is patchBoolMap for string values. With lenient set,
+// replace of a missing key adds it and remove of a missing key is a no-op.
+func patchStringMap(m map[string]string, op patch.Op, key, missingMsg string, lenient bool) (map[string]string, error) {
+	switch op.Op {
+	case patch.Add:
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[key] = op.Value
+	case patch.Replace, patch.Remove:
+		if _, ok := m[key]; !ok && !lenient {
+			return m, NotFoundf("%s", missingMsg)
+		}
+		if op.Op == patch.Replace {
+			if m == nil {
+				m = map[string]string{}
+			}
+			m[key] = op.Value
+		} else {
+			delete(m, key)
+		}
+	default:
+		return m, &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// --- Integrations ---
+
+// PutIntegrationInput is PutIntegration's request. HTTPMethod is the
+// integration's method (the wire's "httpMethod").
+type PutIntegrationInput struct {
+	Type                  string
+	HTTPMethod            string
+	URI                   string
+	ConnectionType        string
+	ConnectionID          string
+	Credentials           string
+	RequestParameters     map[string]string
+	RequestTemplates      map[string]string
+	PassthroughBehavior   string
+	CacheNamespace        string
+	CacheKeyParameters    []string
+	ContentHandling       string
+	TimeoutInMillis       *int
+	TLSInsecureSkipVerify *bool
+}
+
+var (
+	integrationTypes     = []string{"HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"}
+	passthroughBehaviors = []string{"WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"}
+	contentHandlings     = []string{"CONVERT_TO_BINARY", "CONVERT_TO_TEXT"}
+	connectionTypes      = []string{"INTERNET", "VPC_LINK"}
+	stageVarRef          = regexp.MustCompile(`\$\{stageVariables\.[A-Za-z0-9_.-]*\}`)
+)
+
+// CheckHTTPEndpoint validates an HTTP integration URI: an absolute http or
+// https URL with a host. ${stageVariables.name} references are allowed
+// anywhere, since they are substituted per stage at request time.
+func CheckHTTPEndpoint(uri string) error {
+	u, err := url.Parse(stageVarRef.ReplaceAllString(uri, "0"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return BadRequestf(msgBadHTTPEndpoint)
+	}
+	return nil
+}
+
+// checkAWSURI validates an AWS integration ARN,
+// arn:aws:apigateway:{region}:{service}:{path|action}/...
+func checkAWSURI(typ, uri string) error {
+	parts := strings.SplitN(uri, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || parts[2] != "apigateway" {
+		return BadRequestf(msgBadARN)
+	}
+	service, target := parts[4], parts[5]
+	if !strings.HasPrefix(target, "path/") && !strings.HasPrefix(target, "action/") {
+		return BadRequestf(msgARNPathOrAction)
+	}
+	if typ == apigw.IntegrationAWSProxy && service != "lambda" && service != "firehose" {
+		return BadRequestf(msgAWSProxyTargets)
+	}
+	return nil
+}
+
+// checkIntegration validates an integration's fields against its type.
+func checkIntegration(in *apigw.Integration) error {
+	if in.Type != apigw.IntegrationMock {
+		if in.HTTPMethod == "" {
+			return BadRequestf(msgIntegrationMethodReq)
+		}
+		if !slices.Contains(apigw.HTTPMethods, in.HTTPMethod) {
+			return BadRequestf(msgBadHTTPMethod)
+		}
+	}
+	switch in.Type {
+	case apigw.IntegrationHTTP, apigw.IntegrationHTTPProxy:
+		if err := CheckHTTPEndpoint(in.URI); err != nil {
+			return err
+		}
+	case apigw.IntegrationAWS, apigw.IntegrationAWSProxy:
+		if err := checkAWSURI(in.Type, in.URI); err != nil {
+			return err
+		}
+	}
+	if in.PassthroughBehavior != "" && !slices.Contains(passthroughBehaviors, in.PassthroughBehavior) {
+		return BadRequestf("Invalid passthrough behavior specified: %s. Valid options are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER", in.PassthroughBehavior)
+	}
+	if in.ContentHandling != "" && !slices.Contains(contentHandlings, in.ContentHandling) {
+		return BadRequestf("Invalid content handling specified: %s. Valid options are CONVERT_TO_BINARY, CONVERT_TO_TEXT", in.ContentHandling)
+	}
+	if in.ConnectionType != "" && !slices.Contains(connectionTypes, in.ConnectionType) {
+		return BadRequestf("Invalid connection type specified: %s. Valid options are INTERNET, VPC_LINK", in.ConnectionType)
+	}
+	if in.ConnectionType == "VPC_LINK" && in.ConnectionID == "" {
+		return BadRequestf("Invalid connectionId: a VPC link id is required when connectionType is VPC_LINK")
+	}
+	if in.TimeoutInMillis < minIntegrationTimeoutMil || in.TimeoutInMillis > apigw.DefaultIntegrationTimeout {
+		return BadRequestf(msgTimeoutRange)
+	}
+	for ct := range in.RequestTemplates {
+		if !strings.Contains(ct, "/") {
+			return BadRequestf("Validation Result: warnings : [], errors : [Invalid content type specified: %s]", ct)
+		}
+	}
+	return nil
+}
+
+// PutIntegration creates or replaces a method's integration, filling in the
+// defaults AWS echoes (cacheNamespace = resource id, cacheKeyParameters [],
+// passthroughBehavior WHEN_NO_MATCH, timeoutInMillis 29000, connectionType
+// INTERNET for HTTP types).
+func (s *Service) PutIntegration(ctx context.Context, ref MethodRef, in PutIntegrationInput) (*apigw.Integration, error) {
+	if in.Type == "" {
+		return nil, Validationf("1 validation error detected: Value null at 'putIntegrationInput.type' failed to satisfy constraint: Member must not be null")
+	}
+	if !slices.Contains(integrationTypes, in.Type) {
+		return nil, enumError(in.Type, "putIntegrationInput.type", integrationTypes)
+	}
+	integ := &apigw.Integration{
+		Type:                  in.Type,
+		HTTPMethod:            in.HTTPMethod,
+		URI:                   in.URI,
+		ConnectionType:        in.ConnectionType,
+		ConnectionID:          in.ConnectionID,
+		Credentials:           in.Credentials,
+		RequestParameters:     in.RequestParameters,
+		RequestTemplates:      in.RequestTemplates,
+		PassthroughBehavior:   in.PassthroughBehavior,
+		CacheNamespace:        in.CacheNamespace,
+		CacheKeyParameters:    in.CacheKeyParameters,
+		ContentHandling:       in.ContentHandling,
+		TimeoutInMillis:       apigw.DefaultIntegrationTimeout,
+		TLSInsecureSkipVerify: in.TLSInsecureSkipVerify,
+	}
+	if in.TimeoutInMillis != nil {
+		integ.TimeoutInMillis = *in.TimeoutInMillis
+	}
+	if integ.PassthroughBehavior == "" {
+		integ.PassthroughBehavior = "WHEN_NO_MATCH"
+	}
+	if integ.CacheKeyParameters == nil {
+		integ.CacheKeyParameters = []string{}
+	}
+	if integ.ConnectionType == "" && (integ.Type == apigw.IntegrationHTTP || integ.Type == apigw.IntegrationHTTPProxy) {
+		integ.ConnectionType = "INTERNET"
+	}
+	if integ.CacheNamespace == "" {
+		integ.CacheNamespace = ref.ResourceID
+	}
+	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if err := checkIntegration(integ); err != nil {
+			return err
+		}
+		m.Integration = integ
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return integ, nil
+}
+
+// GetIntegration returns a method's integration.
+func (s *Service) GetIntegration(ctx context.Context, ref MethodRef) (*apigw.Integration, error) {
+	var out *apigw.Integration
+	err := s.readMethod(ctx, ref, func(m *apigw.Method) error {
+		if out = m.Integration; out == nil {
+			return NotFoundf(msgIntegrationNotFound)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteIntegration deletes a method's integration.
+func (s *Service) DeleteIntegration(ctx context.Context, ref MethodRef) error {
+	return s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if m.Integration == nil {
+			return NotFoundf(msgIntegrationNotFound)
+		}
+		m.Integration = nil
+		return nil
+	})
+}
+
+// UpdateIntegration applies patch operations (aws-compat §2.6) and
+// revalidates the result.
+func (s *Service) UpdateIntegration(ctx context.Context, ref MethodRef, ops []patch.Op) (*apigw.Integration, error) {
+	var out *apigw.Integration
+	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
+		if m.Integration == nil {
+			return NotFoundf(msgIntegrationNotFound)
+		}
+		if err := applyIntegrationPatch(m.Integration, ops); err != nil {
+			return FromPatch(err)
+		}
+		if err := checkIntegration(m.Integration); err != nil {
+			return err
+		}
+		out = m.Integration
+		return nil
+	})
+	return out, err
+}
+
+func applyIntegrationPatch(in *apigw.Integration, ops []patch.Op) error {
+	scalars := []string{"uri", "httpMethod", "timeoutInMillis", "passthroughBehavior", "contentHandling", "connectionType", "connectionId", "cacheNamespace", "credentials"}
+	for _, op := range ops {
+		segs, err := patch.Segments(op.Path)
+		if err != nil {
+			return err
+		}
+		if len(segs) == 1 && slices.Contains(scalars, segs[0]) || op.Path == "/tlsConfig/insecureSkipVerification" {
+			if op.Op != patch.Replace {
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
+			}
+		}
+		switch {
+		case op.Path == "/uri":
+			in.URI = op.Value
+		case op.Path == "/httpMethod":
+			in.HTTPMethod = op.Value
+		case op.Path == "/timeoutInMillis":
+			n, err := patch.ParseInt(op.Path, op.Value)
+			if err != nil {
+				return err
+			}
+			in.TimeoutInMillis = n
+		case op.Path == "/passthroughBehavior":
+			in.PassthroughBehavior = op.Value
+		case op.Path == "/contentHandling":
+			in.ContentHandling = op.Value
+		case op.Path == "/connectionType":
+			in.ConnectionType = op.Value
+		case op.Path == "/connectionId":
+			in.ConnectionID = op.Value
+		case op.Path == "/cacheNamespace":
+			in.CacheNamespace = op.Value
+		case op.Path == "/credentials":
+			in.Credentials = op.Value
+		case op.Path == "/tlsConfig/insecureSkipVerification":
+			v := patch.ParseBool(op.Value)
+			in.TLSInsecureSkipVerify = &v
+		case len(segs) == 2 && segs[0] == "requestParameters" && segs[1] != "":
+			if in.RequestParameters, err = patchStringMap(in.RequestParameters, op, segs[1], msgParameterNotFound, true); err != nil {
+				return err
+			}
+		case len(segs) == 2 && segs[0] == "requestTemplates" && segs[1] != "":
+			if in.RequestTemplates, err = patchStringMap(in.RequestTemplates, op, segs[1], msgContentTypeNotFound, true); err != nil {
+				return err
+			}
+		case len(segs) == 2 && segs[0] == "cacheKeyParameters" && segs[1] != "":
+			switch op.Op {
+			case patch.Add:
+				if !slices.Contains(in.CacheKeyParameters, segs[1]) {
+					in.CacheKeyParameters = append(in.CacheKeyParameters, segs[1])
+				}
+			case patch.Remove:
+				if i := slices.Index(in.CacheKeyParameters, segs[1]); i >= 0 {
+					in.CacheKeyParameters = slices.Delete(in.CacheKeyParameters, i, i+1)
+				}
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove}}
+			}
+		default:
+			return &patch.BadPathError{Op: op.Op, Path: op.Path}
+		}
+	}
+	return nil
+}
+
+// --- Integration responses ---
+
+// PutIntegrationResponseInput is PutIntegrationResponse's request.
+type PutIntegrationResponseInput struct {
+	SelectionPattern   string
+	ResponseParameters map[string]string
+	ResponseTemplates  map[string]string
+	ContentHandling    string
+}
+
+// withIntegration runs fn on a method's integration (NotFound when the
+// method has none), in a write transaction when write is set.
+func (s *Service) withIntegration(ctx context.Context, ref MethodRef, write bool, fn func(in *apigw.Integration) error) error {
+	run := func(m *apigw.Method) error {
+		if m.Integration == nil {
+			return NotFoundf(msgIntegrationNotFound)
+		}
+		return fn(m.Integration)
+	}
+	if !write {
+		return s.readMethod(ctx, ref, run)
+	}
+	return s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error { return run(m) })
+}
+
+func checkIntegrationResponse(ir *apigw.IntegrationResponse) error {
+	for ct := range ir.ResponseTemplates {
+		if !strings.Contains(ct, "/") {
+			return BadRequestf("Validation Result: warnings : [], errors : [Invalid content type specified: %s]", ct)
+		}
+	}
+	if ir.ContentHandling != "" && !slices.Contains(contentHandlings, ir.ContentHandling) {
+		return BadRequestf("Invalid content handling specified: %s. Valid options are CONVERT_TO_BINARY, CONVERT_TO_TEXT", ir.ContentHandling)
+	}
+	if ir.SelectionPattern != "" {
+		if _, err := regexp.Compile(ir.SelectionPattern); err != nil {
+			return BadRequestf("Invalid selectionPattern %q: %v", ir.SelectionPattern, err)
+		}
+	}
+	return nil
+}
+
+// PutIntegrationResponse creates or replaces an integration response.
+func (s *Service) PutIntegrationResponse(ctx context.Context, ref MethodRef, status string, in PutIntegrationResponseInput) (*apigw.IntegrationResponse, error) {
+	if err := checkStatusCode(status); err != nil {
+		return nil, err
+	}
+	ir := &apigw.IntegrationResponse{
+		StatusCode:         status,
+		SelectionPattern:   in.SelectionPattern,
+		ResponseParameters: in.ResponseParameters,
+		ResponseTemplates:  in.ResponseTemplates,
+		ContentHandling:    in.ContentHandling,
+	}
+	if err := checkIntegrationResponse(ir); err != nil {
+		return nil, err
+	}
+	err := s.withIntegration(ctx, ref, true, func(integ *apigw.Integration) error {
+		if integ.IntegrationResponses == nil {
+			integ.IntegrationResponses = map[string]*apigw.IntegrationResponse{}
+		}
+		integ.IntegrationResponses[status] = ir
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ir, nil
+}
+
+// GetIntegrationResponse returns an integration response.
+func (s *Service) GetIntegrationResponse(ctx context.Context, ref MethodRef, status string) (*apigw.IntegrationResponse, error) {
+	if err := checkStatusCode(status); err != nil {
+		return nil, err
+	}
+	var ir *apigw.IntegrationResponse
+	err := s.withIntegration(ctx, ref, false, func(integ *apigw.Integration) error {
+		if ir = integ.IntegrationResponses[status]; ir == nil {
+			return NotFoundf(msgStatusNotFound)
+		}
+		return nil
+	})
+	return ir, err
+}
+
+// DeleteIntegrationResponse deletes an integration response. AWS reports a
+// missing method here as a missing integration.
+func (s *Service) DeleteIntegrationResponse(ctx context.Context, ref MethodRef, status string) error {
+	if err := checkStatusCode(status); err != nil {
+		return err
+	}
+	err := s.withIntegration(ctx, ref, true, func(integ *apigw.Integration) error {
+		if integ.IntegrationResponses[status] == nil {
+			return NotFoundf(msgStatusNotFound)
+		}
+		delete(integ.IntegrationResponses, status)
+		if len(integ.IntegrationResponses) == 0 {
+			integ.IntegrationResponses = nil
+		}
+		return nil
+	})
+	if e := (*Error)(nil); errors.As(err, &e) && e.Message == msgMethodNotFound {
+		return NotFoundf(msgIntegrationNotFound)
+	}
+	return err
+}
+
+// UpdateIntegrationResponse patches /selectionPattern, /contentHandling,
+// /responseParameters/{name} and /responseTemplates/{contentType}. ops are
+// not yet op-validated.
+func (s *Service) UpdateIntegrationResponse(ctx context.Context, ref MethodRef, status string, ops []patch.Op) (*apigw.IntegrationResponse, error) {
+	if err := opAndStatusViolations(ops, "updateIntegrationResponseInput", status); err != nil {
+		return nil, err
+	}
+	var ir *apigw.IntegrationResponse
+	err := s.withIntegration(ctx, ref, true, func(integ *apigw.Integration) error {
+		if ir = integ.IntegrationResponses[status]; ir == nil {
+			return NotFoundf(msgStatusNotFound)
+		}
+		for _, op := range ops {
+			segs, err := patch.Segments(op.Path)
+			if err != nil {
+				return FromPatch(err)
+			}
+			switch {
+			case op.Path == "/selectionPattern" || op.Path == "/contentHandling":
+				if op.Op != patch.Replace {
+					return FromPatch(&patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}})
+				}
+				if op.Path == "/selectionPattern" {
+					ir.SelectionPattern = op.Value
+				} else {
+					ir.ContentHandling = op.Value
+				}
+			case len(segs) == 2 && segs[0] == "responseParameters" && segs[1] != "":
+				ir.ResponseParameters, err = patchStringMap(ir.ResponseParameters, op, segs[1], msgParameterNotFound, true)
+			case len(segs) == 2 && segs[0] == "responseTemplates" && segs[1] != "":
+				ir.ResponseTemplates, err = patchStringMap(ir.ResponseTemplates, op, segs[1], msgContentTypeNotFound, true)
+			default:
+				err = &patch.BadPathError{Op: op.Op, Path: op.Path}
+			}
+			if err != nil {
+				return FromPatch(err)
+			}
+		}
+		return checkIntegrationResponse(ir)
+	})
+	return ir, err
+}

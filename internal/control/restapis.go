@@ -1,0 +1,441 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// MaxMinimumCompressionSize is the largest minimumCompressionSize AWS accepts.
+const MaxMinimumCompressionSize = 10485760
+
+// IP address types (EndpointConfiguration.IPAddressType).
+const (
+	IPv4      = "ipv4"
+	DualStack = "dualstack"
+)
+
+// Messages AWS sends for RestApi validation.
+const (
+	msgEmptyDescription   = "Description cannot be an empty string"
+	msgCompressionSize    = "Invalid minimum compression size, must be between 0 and 10485760"
+	msgMultipleEndpoints  = "Cannot create an api with multiple Endpoint Types."
+	msgNoEndpointType     = "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED."
+	msgPrivateDualstack   = "Only dualstack ipAddressType is supported for Private APIs."
+	msgBadIPAddressType   = "ipAddressType must be either ipv4 or dualstack."
+	msgBadEndpointType    = "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
+	msgImportNotSupported = "OpenAPI import is not supported yet"
+)
+
+// CreateRestAPIInput is CreateRestApi's request. Nil pointers and nil slices
+// mean "not sent"; an empty non-nil slice was sent empty.
+type CreateRestAPIInput struct {
+	Name        string
+	Description *string
+	Version     string
+	// CloneFrom is the id of an API whose definition (resources, methods,
+	// integrations, gateway responses) the new API starts with.
+	CloneFrom        string
+	BinaryMediaTypes []string
+	// MinimumCompressionSize out of range (including a value the wire layer
+	// could not read as an integer, passed as -1) is refused.
+	MinimumCompressionSize    *int
+	APIKeySource              string
+	EndpointConfiguration     *apigw.EndpointConfiguration
+	Policy                    string
+	Tags                      map[string]string
+	DisableExecuteAPIEndpoint bool
+}
+
+// ImportRestAPI is ImportRestApi (apiID "") and PutRestApi (apiID set):
+// OpenAPI import is not implemented, so it always refuses.
+func (s *Service) ImportRestAPI(ctx context.Context, apiID string, body []byte) (*apigw.RestAPI, error) {
+	return nil, BadRequestf(msgImportNotSupported)
+}
+
+// apiNotFound is AWS's NotFound text for an unknown API id.
+func (s *Service) apiNotFound(err error, id string) error {
+	return notFound(err, fmt.Sprintf("Invalid API identifier specified %s:%s", s.accountID, id))
+}
+
+// getAPI reads an API, answering AWS's "Invalid API identifier" when absent.
+func (s *Service) getAPI(ctx context.Context, r store.Reader, id string) (*apigw.RestAPI, error) {
+	api, err := r.GetAPI(ctx, id)
+	if err != nil {
+		return nil, s.apiNotFound(err, id)
+	}
+	return api, nil
+}
+
+// CreateRestAPI validates the request, applies AWS's defaults and stores a
+// new API with its root resource.
+func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*apigw.RestAPI, error) {
+	var violations []string
+	ec := apigw.EndpointConfiguration{}
+	if in.EndpointConfiguration != nil {
+		ec = *in.EndpointConfiguration
+	}
+	for _, t := range ec.Types {
+		if !validEndpointType(t) {
+			violations = append(violations, fmt.Sprintf("Value '[%s]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]", strings.Join(ec.Types, ", ")))
+			break
+		}
+	}
+	if ec.IPAddressType != "" && ec.IPAddressType != IPv4 && ec.IPAddressType != DualStack {
+		violations = append(violations, fmt.Sprintf("Value '%s' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed to satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]", ec.IPAddressType))
+	}
+	if in.APIKeySource != "" && in.APIKeySource != apigw.KeySourceHeader && in.APIKeySource != apigw.KeySourceAuthorizer {
+		violations = append(violations, fmt.Sprintf("Value '%s' at 'createRestApiInput.apiKeySource' failed to satisfy constraint: Member must satisfy enum value set: [HEADER, AUTHORIZER]", in.APIKeySource))
+	}
+	if in.Name == "" {
+		violations = append(violations, "Value null at 'createRestApiInput.name' failed to satisfy constraint: Member must not be null")
+	}
+	if err := patch.NewValidationError(violations); err != nil {
+		return nil, FromPatch(err)
+	}
+	if in.Description != nil && *in.Description == "" {
+		return nil, BadRequestf(msgEmptyDescription)
+	}
+	if in.MinimumCompressionSize != nil && (*in.MinimumCompressionSize < 0 || *in.MinimumCompressionSize > MaxMinimumCompressionSize) {
+		return nil, BadRequestf(msgCompressionSize)
+	}
+	switch {
+	case ec.Types == nil:
+		ec.Types = []string{apigw.EndpointEdge}
+	case len(ec.Types) == 0:
+		return nil, BadRequestf(msgNoEndpointType)
+	case len(ec.Types) > 1:
+		return nil, BadRequestf(msgMultipleEndpoints)
+	}
+	if ec.IPAddressType == "" {
+		ec.IPAddressType = IPv4
+		if ec.Types[0] == apigw.EndpointPrivate {
+			ec.IPAddressType = DualStack
+		}
+	}
+	if ec.Types[0] == apigw.EndpointPrivate && ec.IPAddressType != DualStack {
+		return nil, BadRequestf(msgPrivateDualstack)
+	}
+	policy, err := minifyPolicy(in.Policy)
+	if err != nil {
+		return nil, err
+	}
+	api := &apigw.RestAPI{
+		ID:                        newID(apiIDLen),
+		Name:                      in.Name,
+		Version:                   in.Version,
+		CreatedDate:               s.timestamp(),
+		BinaryMediaTypes:          nilIfNoStrings(in.BinaryMediaTypes),
+		MinimumCompressionSize:    in.MinimumCompressionSize,
+		APIKeySource:              in.APIKeySource,
+		EndpointConfiguration:     ec,
+		Policy:                    policy,
+		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint,
+		Tags:                      in.Tags,
+		RootResourceID:            newID(rootResourceIDLen),
+	}
+	if in.Description != nil {
+		api.Description = *in.Description
+	}
+	if api.APIKeySource == "" {
+		api.APIKeySource = apigw.KeySourceHeader
+	}
+	api.Resources = map[string]*apigw.Resource{api.RootResourceID: {ID: api.RootResourceID}}
+	err = s.update(ctx, func(tx store.Tx) error {
+		if in.CloneFrom != "" {
+			src, err := s.getAPI(ctx, tx, in.CloneFrom)
+			if err != nil {
+				return err
+			}
+			if err := cloneDefinition(api, src); err != nil {
+				return err
+			}
+		}
+		return tx.CreateAPI(ctx, api)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api, nil
+}
+
+// cloneDefinition copies src's resource tree (with fresh resource ids) and
+// gateway responses into dst, replacing dst's root.
+func cloneDefinition(dst, src *apigw.RestAPI) error {
+	def, err := deepCopy(struct {
+		R map[string]*apigw.Resource
+		G map[string]*apigw.GatewayResponse
+	}{src.Resources, src.GatewayResponses})
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{src.RootResourceID: dst.RootResourceID}
+	for id := range def.R {
+		if id != src.RootResourceID {
+			ids[id] = newID(resourceIDLen)
+		}
+	}
+	dst.Resources = make(map[string]*apigw.Resource, len(def.R))
+	for id, r := range def.R {
+		r.ID = ids[id]
+		if r.ParentID != "" {
+			r.ParentID = ids[r.ParentID]
+		}
+		for _, m := range r.Methods {
+			if m.Integration != nil && m.Integration.CacheNamespace == id {
+				m.Integration.CacheNamespace = r.ID
+			}
+		}
+		dst.Resources[r.ID] = r
+	}
+	dst.GatewayResponses = def.G
+	return nil
+}
+
+// GetRestAPI returns an API.
+func (s *Service) GetRestAPI(ctx context.Context, id string) (*apigw.RestAPI, error) {
+	var api *apigw.RestAPI
+	err := s.view(ctx, func(r store.Reader) error {
+		var err error
+		api, err = s.getAPI(ctx, r, id)
+		return err
+	})
+	return api, err
+}
+
+// ListRestAPIs returns one page of APIs and the next position.
+func (s *Service) ListRestAPIs(ctx context.Context, p store.Page) ([]*apigw.RestAPI, string, error) {
+	var (
+		apis []*apigw.RestAPI
+		next string
+	)
+	err := s.view(ctx, func(r store.Reader) error {
+		var err error
+		apis, next, err = r.ListAPIs(ctx, p)
+		return pageError(err, p)
+	})
+	return apis, next, err
+}
+
+// DeleteRestAPI deletes an API with its deployments and stages.
+func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		return s.apiNotFound(tx.DeleteAPI(ctx, id), id)
+	})
+}
+
+// UpdateRestAPI applies patch operations (aws-compat §2.4) atomically.
+func (s *Service) UpdateRestAPI(ctx context.Context, id string, ops []patch.Op) (*apigw.RestAPI, error) {
+	var api *apigw.RestAPI
+	err := s.update(ctx, func(tx store.Tx) error {
+		var err error
+		if api, err = s.getAPI(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := applyRestAPIPatch(api, ops); err != nil {
+			return FromPatch(err)
+		}
+		return tx.UpdateAPI(ctx, api)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api, nil
+}
+
+// applyRestAPIPatch applies ops to api in order; api is left partly
+// modified on error, so callers apply it to a value they then discard.
+func applyRestAPIPatch(api *apigw.RestAPI, ops []patch.Op) error {
+	ipPatched := false
+	for _, op := range ops {
+		segs, err := patch.Segments(op.Path)
+		if err != nil {
+			return err
+		}
+		replaceOnly := func() error {
+			if op.Op != patch.Replace {
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
+			}
+			return nil
+		}
+		switch {
+		case len(segs) == 1 && segs[0] == "name":
+			if err := replaceOnly(); err != nil {
+				return err
+			}
+			if op.Value == "" {
+				return BadRequestf("Invalid patch value for /name: the name must be non-empty")
+			}
+			api.Name = op.Value
+		case len(segs) == 1 && segs[0] == "description":
+			switch op.Op {
+			case patch.Add, patch.Replace:
+				api.Description = op.Value
+			case patch.Remove:
+				api.Description = ""
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+			}
+		case len(segs) == 1 && segs[0] == "policy":
+			if err := replaceOnly(); err != nil {
+				return err
+			}
+			p, err := minifyPolicy(op.Value)
+			if err != nil {
+				return err
+			}
+			api.Policy = p
+		case len(segs) == 1 && segs[0] == "apiKeySource":
+			if err := replaceOnly(); err != nil {
+				return err
+			}
+			if op.Value != apigw.KeySourceHeader && op.Value != apigw.KeySourceAuthorizer {
+				return BadRequestf("Invalid apiKeySource %q: must be one of [HEADER, AUTHORIZER]", op.Value)
+			}
+			api.APIKeySource = op.Value
+		case len(segs) == 1 && segs[0] == "disableExecuteApiEndpoint":
+			if err := replaceOnly(); err != nil {
+				return err
+			}
+			api.DisableExecuteAPIEndpoint = patch.ParseBool(op.Value)
+		case len(segs) == 1 && segs[0] == "minimumCompressionSize":
+			if err := replaceOnly(); err != nil {
+				return err
+			}
+			if op.Value == "" {
+				api.MinimumCompressionSize = nil
+				continue
+			}
+			n, err := patch.ParseInt(op.Path, op.Value)
+			if err != nil || n < 0 || n > MaxMinimumCompressionSize {
+				return BadRequestf(msgCompressionSize)
+			}
+			api.MinimumCompressionSize = &n
+		case len(segs) == 2 && segs[0] == "binaryMediaTypes" && segs[1] != "":
+			typ := segs[1]
+			switch op.Op {
+			case patch.Add:
+				if !slices.Contains(api.BinaryMediaTypes, typ) {
+					api.BinaryMediaTypes = append(api.BinaryMediaTypes, typ)
+				}
+			case patch.Replace:
+				if op.Value == "" {
+					return BadRequestf("Invalid patch value for %s: the new media type must be non-empty", op.Path)
+				}
+				i := slices.Index(api.BinaryMediaTypes, typ)
+				switch {
+				case slices.Contains(api.BinaryMediaTypes, op.Value):
+					if i >= 0 {
+						api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
+					}
+				case i >= 0:
+					api.BinaryMediaTypes[i] = op.Value
+				default:
+					api.BinaryMediaTypes = append(api.BinaryMediaTypes, op.Value)
+				}
+			case patch.Remove:
+				if i := slices.Index(api.BinaryMediaTypes, typ); i >= 0 {
+					api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
+				}
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+			}
+			if len(api.BinaryMediaTypes) == 0 {
+				api.BinaryMediaTypes = nil
+			}
+		case len(segs) == 3 && segs[0] == "endpointConfiguration" && segs[1] == "types":
+			if op.Op != patch.Replace {
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}, Quoted: true}
+			}
+			cur := segs[2]
+			if cur != "0" && !slices.Contains(api.EndpointConfiguration.Types, cur) {
+				return &patch.BadPathError{Op: op.Op, Path: op.Path}
+			}
+			if !validEndpointType(op.Value) {
+				return BadRequestf(msgBadEndpointType)
+			}
+			api.EndpointConfiguration.Types = []string{op.Value}
+		case len(segs) == 2 && segs[0] == "endpointConfiguration" && segs[1] == "ipAddressType":
+			if err := replaceOnly(); err != nil {
+				return err
+			}
+			if op.Value != IPv4 && op.Value != DualStack {
+				return BadRequestf(msgBadIPAddressType)
+			}
+			api.EndpointConfiguration.IPAddressType = op.Value
+			ipPatched = true
+		case len(segs) == 2 && segs[0] == "endpointConfiguration" && segs[1] == "vpcEndpointIds":
+			switch op.Op {
+			case patch.Add:
+				if op.Value == "" {
+					return BadRequestf("Invalid patch value for %s: a VPC endpoint id is required", op.Path)
+				}
+				if !slices.Contains(api.EndpointConfiguration.VPCEndpointIDs, op.Value) {
+					api.EndpointConfiguration.VPCEndpointIDs = append(api.EndpointConfiguration.VPCEndpointIDs, op.Value)
+				}
+			case patch.Remove:
+				ids := api.EndpointConfiguration.VPCEndpointIDs
+				if i := slices.Index(ids, op.Value); i >= 0 {
+					api.EndpointConfiguration.VPCEndpointIDs = slices.Delete(ids, i, i+1)
+				}
+			default:
+				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove}}
+			}
+		default:
+			return &patch.BadPathError{Op: op.Op, Path: op.Path}
+		}
+	}
+	ec := &api.EndpointConfiguration
+	if len(ec.Types) == 1 && ec.Types[0] == apigw.EndpointPrivate && ec.IPAddressType != DualStack {
+		if ipPatched {
+			return BadRequestf(msgPrivateDualstack)
+		}
+		ec.IPAddressType = DualStack
+	}
+	return nil
+}
+
+func validEndpointType(t string) bool {
+	return t == apigw.EndpointEdge || t == apigw.EndpointRegional || t == apigw.EndpointPrivate
+}
+
+// minifyPolicy returns a resource policy as compact JSON ("" stays "").
+func minifyPolicy(p string) (string, error) {
+	if strings.TrimSpace(p) == "" {
+		return "", nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(p)); err != nil {
+		return "", &Error{Kind: KindBadRequest, Message: "Invalid policy document: the policy must be a JSON document (" + err.Error() + ")", Err: err}
+	}
+	return buf.String(), nil
+}
+
+// nilIfNoStrings maps an empty list to nil (AWS omits empty lists).
+func nilIfNoStrings(v []string) []string {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// deepCopy returns a copy of v sharing no memory with it. Domain types have
+// only exported fields, so a JSON round trip is exact.
+func deepCopy[T any](v T) (T, error) {
+	var out T
+	b, err := json.Marshal(v)
+	if err != nil {
+		return out, fmt.Errorf("copy %T: %w", v, err)
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("copy %T: %w", v, err)
+	}
+	return out, nil
+}

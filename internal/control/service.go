@@ -1,0 +1,91 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/secret"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	Store store.Store
+	Keys  *secret.Keys
+	// Now is the clock (nil: time.Now). Timestamps are kept to the second,
+	// as AWS reports them.
+	Now func() time.Time
+	// Region and AccountID appear in ARNs and messages ("us-east-1", 12 digits).
+	Region    string
+	AccountID string
+	Logger    *slog.Logger
+}
+
+// Service executes control-plane operations. It is safe for concurrent use.
+type Service struct {
+	store     store.Store
+	keys      *secret.Keys
+	now       func() time.Time
+	region    string
+	accountID string
+	log       *slog.Logger
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.region == "" {
+		s.region = "us-east-1"
+	}
+	if s.accountID == "" {
+		s.accountID = "000000000000"
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Region is the region the service reports in ARNs.
+func (s *Service) Region() string { return s.region }
+
+// AccountID is the account id the service reports in ARNs and messages.
+func (s *Service) AccountID() string { return s.accountID }
+
+// Store is the service's store.
+func (s *Service) Store() store.Store { return s.store }
+
+// timestamp is the current time truncated to the second, in UTC.
+func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// notFound turns store.ErrNotFound into a NotFound error with msg and
+// passes other errors through.
+func notFound(err error, msg string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Kind: KindNotFound, Message: msg, Err: err}
+	}
+	return err
+}
+
+// pageError turns store.ErrBadPosition into a BadRequest naming the token.
+func pageError(err error, p store.Page) error {
+	if errors.Is(err, store.ErrBadPosition) {
+		return &Error{Kind: KindBadRequest, Message: fmt.Sprintf("Invalid position specified: %q", p.Position), Err: err}
+	}
+	return err
+}
+
+// view and update are shorthands for the store's transactions.
+func (s *Service) view(ctx context.Context, fn func(store.Reader) error) error {
+	return s.store.View(ctx, fn)
+}
+
+func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.store.Update(ctx, fn)
+}

@@ -1,0 +1,239 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Tag limits as AWS documents them.
+const (
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+	maxTags        = 50
+)
+
+// validateTags checks tag keys and values: keys 1–128 characters and not
+// "aws:"-prefixed, values at most 256 characters.
+func validateTags(tags map[string]string) error {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // report the same key every time
+	for _, k := range keys {
+		if err := validateTagKey(k); err != nil {
+			return err
+		}
+		if n := utf8.RuneCountInString(tags[k]); n > maxTagValueLen {
+			return BadRequestf("Invalid tag value for key %q: %d characters, can be at most %d", k, n, maxTagValueLen)
+		}
+	}
+	return nil
+}
+
+func validateTagKey(k string) error {
+	switch n := utf8.RuneCountInString(k); {
+	case n == 0:
+		return BadRequestf("Invalid tag key \"\": must be 1 to %d characters", maxTagKeyLen)
+	case n > maxTagKeyLen:
+		return BadRequestf("Invalid tag key %q: %d characters, can be at most %d", k, n, maxTagKeyLen)
+	}
+	if strings.HasPrefix(strings.ToLower(k), "aws:") {
+		return BadRequestf("Invalid tag key %q: the prefix \"aws:\" is reserved", k)
+	}
+	return nil
+}
+
+// tagTarget is the resource a tag ARN names.
+type tagTarget struct {
+	Kind  string // "restapis", "stages", "apikeys", "usageplans"
+	ID    string // API, key or plan id
+	Stage string // stage name, for Kind "stages"
+}
+
+// parseARN parses an API Gateway resource ARN as the tag operations take
+// it: arn:{partition}:apigateway:{region}::/restapis/{id},
+// …::/restapis/{id}/stages/{stage}, …::/apikeys/{id} or …::/usageplans/{id}.
+// Any other text is AWS's "Invalid ARN. ARN is not well formed <arn>".
+func parseARN(arn string) (tagTarget, error) {
+	bad := BadRequestf("Invalid ARN. ARN is not well formed %s", arn)
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "apigateway" || parts[3] == "" || parts[4] != "" {
+		return tagTarget{}, bad
+	}
+	segs := strings.Split(parts[5], "/")
+	if segs[0] != "" { // the resource must start with "/"
+		return tagTarget{}, bad
+	}
+	segs = segs[1:]
+	for _, s := range segs {
+		if s == "" {
+			return tagTarget{}, bad
+		}
+	}
+	switch {
+	case len(segs) == 2 && (segs[0] == "restapis" || segs[0] == "apikeys" || segs[0] == "usageplans"):
+		return tagTarget{Kind: segs[0], ID: segs[1]}, nil
+	case len(segs) == 4 && segs[0] == "restapis" && segs[2] == "stages":
+		return tagTarget{Kind: "stages", ID: segs[1], Stage: segs[3]}, nil
+	}
+	return tagTarget{}, bad
+}
+
+// GetTags returns the tags of the resource an ARN names ({} when none).
+func (s *Service) GetTags(ctx context.Context, arn string) (map[string]string, error) {
+	t, err := parseARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	var tags map[string]string
+	err = s.view(ctx, func(r store.Reader) error {
+		var err error
+		tags, err = s.readTags(ctx, r, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return tags, nil
+}
+
+// TagResource adds or replaces tags on the resource an ARN names.
+func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
+	t, err := parseARN(arn)
+	if err != nil {
+		return err
+	}
+	if err := validateTags(tags); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		cur, err := s.readTags(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		next := maps.Clone(cur)
+		if next == nil {
+			next = map[string]string{}
+		}
+		maps.Copy(next, tags)
+		if len(next) > maxTags {
+			return BadRequestf("Too many tags: the resource would have %d, can have at most %d", len(next), maxTags)
+		}
+		return s.writeTags(ctx, tx, t, next)
+	})
+}
+
+// UntagResource removes tag keys from the resource an ARN names; absent
+// keys are ignored.
+func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
+	t, err := parseARN(arn)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		cur, err := s.readTags(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		next := maps.Clone(cur)
+		for _, k := range keys {
+			delete(next, k)
+		}
+		return s.writeTags(ctx, tx, t, next)
+	})
+}
+
+// tagNotFound maps a missing tag target to the NotFound text of its kind.
+func (s *Service) tagNotFound(err error, t tagTarget) error {
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	switch t.Kind {
+	case "restapis":
+		return notFound(err, fmt.Sprintf("Invalid API identifier specified %s:%s", s.accountID, t.ID))
+	case "stages":
+		return notFound(err, "Invalid Stage identifier specified")
+	case "apikeys":
+		return notFound(err, msgKeyNotFound)
+	}
+	return notFound(err, msgPlanNotFound)
+}
+
+func (s *Service) readTags(ctx context.Context, r store.Reader, t tagTarget) (map[string]string, error) {
+	var (
+		tags map[string]string
+		err  error
+	)
+	switch t.Kind {
+	case "restapis":
+		api, e := r.GetAPI(ctx, t.ID)
+		if err = e; e == nil {
+			tags = api.Tags
+		}
+	case "stages":
+		st, e := r.GetStage(ctx, t.ID, t.Stage)
+		if err = e; e == nil {
+			tags = st.Tags
+		}
+	case "apikeys":
+		k, e := r.GetAPIKey(ctx, t.ID)
+		if err = e; e == nil {
+			tags = k.Tags
+		}
+	default:
+		p, e := r.GetUsagePlan(ctx, t.ID)
+		if err = e; e == nil {
+			tags = p.Tags
+		}
+	}
+	if err != nil {
+		return nil, s.tagNotFound(err, t)
+	}
+	return tags, nil
+}
+
+func (s *Service) writeTags(ctx context.Context, tx store.Tx, t tagTarget, tags map[string]string) error {
+	if len(tags) == 0 {
+		tags = nil
+	}
+	var err error
+	switch t.Kind {
+	case "restapis":
+		api, e := tx.GetAPI(ctx, t.ID)
+		if err = e; e == nil {
+			api.Tags = tags
+			err = tx.UpdateAPI(ctx, api)
+		}
+	case "stages":
+		st, e := tx.GetStage(ctx, t.ID, t.Stage)
+		if err = e; e == nil {
+			st.Tags = tags
+			st.LastUpdatedDate = s.timestamp()
+			err = tx.UpdateStage(ctx, st)
+		}
+	case "apikeys":
+		k, e := tx.GetAPIKey(ctx, t.ID)
+		if err = e; e == nil {
+			k.Tags = tags
+			err = tx.UpdateAPIKey(ctx, k)
+		}
+	default:
+		p, e := tx.GetUsagePlan(ctx, t.ID)
+		if err = e; e == nil {
+			p.Tags = tags
+			err = tx.UpdateUsagePlan(ctx, p)
+		}
+	}
+	return s.tagNotFound(err, t)
+}

@@ -1,0 +1,632 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// msgPlanNotFound is AWS's text for an unknown usage plan.
+const msgPlanNotFound = "Invalid Usage Plan ID specified"
+
+// UsagePlanKeyType is the only usage plan key type AWS has.
+const UsagePlanKeyType = "API_KEY"
+
+// CreateUsagePlanInput is CreateUsagePlan's request.
+type CreateUsagePlanInput struct {
+	Name        string
+	Description string
+	ProductCode string
+	APIStages   []apigw.APIStage
+	Throttle    *apigw.Throttle
+	Quota       *apigw.Quota
+	Tags        map[string]string
+}
+
+// stageNotFound is AWS's 404 for an API stage a plan cannot refer to
+// (AWS prints literal "%s" placeholders here; we fill them in).
+func stageNotFound(apiID, stage, planID string) *Error {
+	return NotFoundf("Invalid API Stage {api: %s, stage: %s} specified for usageplan %s", apiID, stage, planID)
+}
+
+// validateThrottle refuses negative limits; at names the throttle.
+func validateThrottle(t apigw.Throttle, at string) error {
+	switch {
+	case t.BurstLimit < 0:
+		return BadRequestf("Invalid %s: burstLimit %d must not be negative", at, t.BurstLimit)
+	case t.RateLimit < 0:
+		return BadRequestf("Invalid %s: rateLimit %g must not be negative", at, t.RateLimit)
+	}
+	return nil
+}
+
+// validateQuota wraps apigw.Quota.Validate, whose message names the field.
+func validateQuota(q *apigw.Quota) error {
+	if q == nil {
+		return nil
+	}
+	if err := q.Validate(); err != nil {
+		return &Error{Kind: KindBadRequest, Message: "Invalid " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// planStages answers "which methods does this stage serve" for per-method
+// throttle keys, caching one deployment lookup per stage.
+type planStages struct {
+	r       store.Reader
+	planID  string
+	methods map[string]map[string]bool // "api:stage" -> method keys
+}
+
+// check makes sure the stage exists and returns its method keys
+// ("{resourcePath}/{METHOD}", root "//GET") from its deployment.
+func (ps *planStages) check(ctx context.Context, apiID, stage string) (map[string]bool, error) {
+	ref := apiID + ":" + stage
+	if m, ok := ps.methods[ref]; ok {
+		return m, nil
+	}
+	st, err := ps.r.GetStage(ctx, apiID, stage)
+	if err != nil {
+		return nil, notFound(err, stageNotFound(apiID, stage, ps.planID).Message)
+	}
+	keys := map[string]bool{}
+	if d, err := ps.r.GetDeployment(ctx, apiID, st.DeploymentID); err == nil {
+		keys = snapshotMethodKeys(d.Snapshot)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if ps.methods == nil {
+		ps.methods = map[string]map[string]bool{}
+	}
+	ps.methods[ref] = keys
+	return keys, nil
+}
+
+// checkMethodKey makes sure a per-method throttle key names a method the
+// stage's deployment has.
+func (ps *planStages) checkMethodKey(ctx context.Context, apiID, stage, key string) error {
+	keys, err := ps.check(ctx, apiID, stage)
+	if err != nil {
+		return err
+	}
+	if !keys[key] {
+		return BadRequestf("Invalid method throttle key %q for API Stage {api: %s, stage: %s}: the deployed API has no such resource path and method (use {resourcePath}/{METHOD}, e.g. /pets/GET, or //GET for the root)", key, apiID, stage)
+	}
+	return nil
+}
+
+// snapshotMethodKeys lists a deployment's methods as throttle map keys.
+func snapshotMethodKeys(snap apigw.Snapshot) map[string]bool {
+	keys := map[string]bool{}
+	for _, res := range snap.Resources {
+		p := snapshotResourcePath(snap.Resources, res)
+		for m := range res.Methods {
+			keys[p+"/"+m] = true
+		}
+	}
+	return keys
+}
+
+// snapshotResourcePath is a resource's full path ("/" for the root).
+func snapshotResourcePath(all map[string]*apigw.Resource, res *apigw.Resource) string {
+	var parts []string
+	for depth := 0; res != nil && res.ParentID != "" && depth < 1000; depth++ {
+		parts = append(parts, res.PathPart)
+		res = all[res.ParentID]
+	}
+	slices.Reverse(parts)
+	return "/" + strings.Join(parts, "/")
+}
+
+// CreateUsagePlan creates a usage plan.
+func (s *Service) CreateUsagePlan(ctx context.Context, in CreateUsagePlanInput) (*apigw.UsagePlan, error) {
+	if in.Name == "" {
+		return nil, BadRequestf("Invalid usage plan name: name is required")
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if in.Throttle != nil {
+		if err := validateThrottle(*in.Throttle, "throttle"); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateQuota(in.Quota); err != nil {
+		return nil, err
+	}
+	p := &apigw.UsagePlan{
+		ID:          newID(usagePlanIDLen),
+		Name:        in.Name,
+		Description: in.Description,
+		ProductCode: in.ProductCode,
+		Throttle:    in.Throttle,
+		Quota:       in.Quota,
+		Tags:        nilIfNoTags(in.Tags),
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		ps := &planStages{r: tx, planID: p.ID}
+		for _, as := range in.APIStages {
+			if _, err := ps.check(ctx, as.APIID, as.Stage); err != nil {
+				return err
+			}
+			if planStageIndex(p, as.APIID, as.Stage) >= 0 {
+				return BadRequestf("Duplicate API Stage {api: %s, stage: %s} in apiStages", as.APIID, as.Stage)
+			}
+			for key, t := range as.Throttle {
+				if err := ps.checkMethodKey(ctx, as.APIID, as.Stage, key); err != nil {
+					return err
+				}
+				if err := validateThrottle(t, fmt.Sprintf("throttle %s for API Stage %s:%s", key, as.APIID, as.Stage)); err != nil {
+					return err
+				}
+			}
+			p.APIStages = append(p.APIStages, as)
+		}
+		return tx.CreateUsagePlan(ctx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// planStageIndex is the index of an API stage in a plan, or -1.
+func planStageIndex(p *apigw.UsagePlan, apiID, stage string) int {
+	return slices.IndexFunc(p.APIStages, func(as apigw.APIStage) bool { return as.APIID == apiID && as.Stage == stage })
+}
+
+// GetUsagePlan returns a usage plan.
+func (s *Service) GetUsagePlan(ctx context.Context, id string) (*apigw.UsagePlan, error) {
+	var p *apigw.UsagePlan
+	err := s.view(ctx, func(r store.Reader) error {
+		var err error
+		p, err = r.GetUsagePlan(ctx, id)
+		return notFound(err, msgPlanNotFound)
+	})
+	return p, err
+}
+
+// ListUsagePlans lists usage plans (oldest first), only those containing
+// keyID when it is not "".
+func (s *Service) ListUsagePlans(ctx context.Context, keyID string, p store.Page) ([]*apigw.UsagePlan, string, error) {
+	var (
+		plans []*apigw.UsagePlan
+		next  string
+	)
+	err := s.view(ctx, func(r store.Reader) error {
+		var err error
+		plans, next, err = r.ListUsagePlans(ctx, store.PlanFilter{KeyID: keyID}, p)
+		return pageError(err, p)
+	})
+	return plans, next, err
+}
+
+// DeleteUsagePlan deletes a usage plan with its keys and usage.
+func (s *Service) DeleteUsagePlan(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		return notFound(tx.DeleteUsagePlan(ctx, id), msgPlanNotFound)
+	})
+}
+
+// UpdateUsagePlan applies patch operations (aws-compat §2.2) atomically.
+func (s *Service) UpdateUsagePlan(ctx context.Context, id string, ops []patch.Op) (*apigw.UsagePlan, error) {
+	var p *apigw.UsagePlan
+	err := s.update(ctx, func(tx store.Tx) error {
+		var err error
+		if p, err = tx.GetUsagePlan(ctx, id); err != nil {
+			return notFound(err, msgPlanNotFound)
+		}
+		pp := &planPatcher{tx: tx, plan: p, stages: &planStages{r: tx, planID: id}}
+		for _, op := range ops {
+			if err := pp.apply(ctx, op); err != nil {
+				return FromPatch(err)
+			}
+		}
+		if err := pp.validate(); err != nil {
+			return err
+		}
+		return tx.UpdateUsagePlan(ctx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// planPatcher applies UpdateUsagePlan operations to a plan.
+type planPatcher struct {
+	tx     store.Tx
+	plan   *apigw.UsagePlan
+	stages *planStages
+}
+
+func onlyOps(op patch.Op, allowed ...string) error {
+	if slices.Contains(allowed, op.Op) {
+		return nil
+	}
+	return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: allowed}
+}
+
+func (pp *planPatcher) apply(ctx context.Context, op patch.Op) error {
+	p := pp.plan
+	switch op.Path {
+	case "/name":
+		if err := onlyOps(op, patch.Replace); err != nil {
+			return err
+		}
+		if op.Value == "" {
+			return BadRequestf("Invalid usage plan name: name must not be empty")
+		}
+		p.Name = op.Value
+	case "/description":
+		if err := onlyOps(op, patch.Replace); err != nil {
+			return err
+		}
+		p.Description = op.Value
+	case "/productCode":
+		if err := onlyOps(op, patch.Add, patch.Replace, patch.Remove); err != nil {
+			return err
+		}
+		p.ProductCode = op.Value
+		if op.Op == patch.Remove {
+			p.ProductCode = ""
+		}
+	case "/throttle":
+		if err := onlyOps(op, patch.Remove); err != nil {
+			return err
+		}
+		p.Throttle = nil
+	case "/throttle/rateLimit", "/throttle/burstLimit":
+		if err := onlyOps(op, patch.Add, patch.Replace); err != nil {
+			return err
+		}
+		if p.Throttle == nil {
+			p.Throttle = &apigw.Throttle{}
+		}
+		return setThrottleField(p.Throttle, strings.TrimPrefix(op.Path, "/throttle/"), op)
+	case "/quota":
+		if err := onlyOps(op, patch.Remove); err != nil {
+			return err
+		}
+		p.Quota = nil
+	case "/quota/limit", "/quota/offset", "/quota/period":
+		if err := onlyOps(op, patch.Add, patch.Replace); err != nil {
+			return err
+		}
+		if p.Quota == nil {
+			p.Quota = &apigw.Quota{}
+		}
+		return setQuotaField(p.Quota, op)
+	default:
+		if op.Path == "/apiStages" || strings.HasPrefix(op.Path, "/apiStages/") {
+			return pp.applyStage(ctx, op)
+		}
+		return &patch.BadPathError{Op: op.Op, Path: op.Path}
+	}
+	return nil
+}
+
+// setThrottleField sets field ("rateLimit" or "burstLimit") from op's value.
+func setThrottleField(t *apigw.Throttle, field string, op patch.Op) error {
+	var err error
+	if field == "rateLimit" {
+		t.RateLimit, err = patch.ParseFloat(op.Path, op.Value)
+	} else {
+		t.BurstLimit, err = patch.ParseInt(op.Path, op.Value)
+	}
+	return err
+}
+
+func setQuotaField(q *apigw.Quota, op patch.Op) error {
+	var err error
+	switch op.Path {
+	case "/quota/limit":
+		q.Limit, err = patch.ParseInt(op.Path, op.Value)
+	case "/quota/offset":
+		q.Offset, err = patch.ParseInt(op.Path, op.Value)
+	default:
+		q.Period = op.Value
+	}
+	return err
+}
+
+// applyStage applies an operation on /apiStages or below.
+func (pp *planPatcher) applyStage(ctx context.Context, op patch.Op) error {
+	sp, err := patch.ParsePlanStagePath(op.Path)
+	if err != nil {
+		return err
+	}
+	p := pp.plan
+	if sp.APIID == "" { // "/apiStages": add or remove a stage
+		if err := onlyOps(op, patch.Add, patch.Remove); err != nil {
+			return err
+		}
+		apiID, stage, err := patch.ParseAPIStage(op.Value)
+		if err != nil {
+			return err
+		}
+		i := planStageIndex(p, apiID, stage)
+		if op.Op == patch.Remove {
+			if i < 0 {
+				return stageNotFound(apiID, stage, p.ID)
+			}
+			p.APIStages = slices.Delete(p.APIStages, i, i+1)
+			return nil
+		}
+		if _, err := pp.stages.check(ctx, apiID, stage); err != nil {
+			return err
+		}
+		if i >= 0 {
+			return BadRequestf("API Stage {api: %s, stage: %s} is already in usage plan %s", apiID, stage, p.ID)
+		}
+		if err := checkStageAddition(ctx, pp.tx, p, apiID, stage); err != nil {
+			return err
+		}
+		p.APIStages = append(p.APIStages, apigw.APIStage{APIID: apiID, Stage: stage})
+		return nil
+	}
+	i := planStageIndex(p, sp.APIID, sp.Stage)
+	if i < 0 {
+		return stageNotFound(sp.APIID, sp.Stage, p.ID)
+	}
+	as := &p.APIStages[i]
+	switch {
+	case sp.MethodKey == "": // .../throttle: the whole map
+		if err := onlyOps(op, patch.Add, patch.Replace, patch.Remove); err != nil {
+			return err
+		}
+		if op.Op == patch.Remove {
+			as.Throttle = nil
+			return nil
+		}
+		m, err := parseThrottleMap(op)
+		if err != nil {
+			return err
+		}
+		for key := range m {
+			if err := pp.stages.checkMethodKey(ctx, as.APIID, as.Stage, key); err != nil {
+				return err
+			}
+		}
+		as.Throttle = m
+	case sp.Field == "": // .../throttle/{path}/{METHOD}
+		if err := onlyOps(op, patch.Remove); err != nil {
+			return err
+		}
+		delete(as.Throttle, sp.MethodKey)
+	default: // .../throttle/{path}/{METHOD}/{rateLimit|burstLimit}
+		if err := onlyOps(op, patch.Add, patch.Replace); err != nil {
+			return err
+		}
+		if err := pp.stages.checkMethodKey(ctx, as.APIID, as.Stage, sp.MethodKey); err != nil {
+			return err
+		}
+		if as.Throttle == nil {
+			as.Throttle = map[string]apigw.Throttle{}
+		}
+		t := as.Throttle[sp.MethodKey]
+		if err := setThrottleField(&t, sp.Field, op); err != nil {
+			return err
+		}
+		as.Throttle[sp.MethodKey] = t
+	}
+	if len(as.Throttle) == 0 {
+		as.Throttle = nil
+	}
+	return nil
+}
+
+// parseThrottleMap parses a .../throttle value: JSON text
+// {"/pets/GET":{"rateLimit":1.0,"burstLimit":1}, ...}.
+func parseThrottleMap(op patch.Op) (map[string]apigw.Throttle, error) {
+	var raw map[string]struct {
+		BurstLimit *int     `json:"burstLimit"`
+		RateLimit  *float64 `json:"rateLimit"`
+	}
+	if err := json.Unmarshal([]byte(op.Value), &raw); err != nil {
+		return nil, &patch.ValueError{Path: op.Path, Value: op.Value,
+			Want: `must be a JSON object of method throttles, e.g. {"/pets/GET":{"rateLimit":1.0,"burstLimit":1}}`}
+	}
+	m := make(map[string]apigw.Throttle, len(raw))
+	for k, v := range raw {
+		var t apigw.Throttle
+		if v.BurstLimit != nil {
+			t.BurstLimit = *v.BurstLimit
+		}
+		if v.RateLimit != nil {
+			t.RateLimit = *v.RateLimit
+		}
+		m[k] = t
+	}
+	return m, nil
+}
+
+// validate checks the patched plan as a whole.
+func (pp *planPatcher) validate() error {
+	p := pp.plan
+	if p.Throttle != nil {
+		if err := validateThrottle(*p.Throttle, "throttle"); err != nil {
+			return err
+		}
+	}
+	for _, as := range p.APIStages {
+		for key, t := range as.Throttle {
+			if err := validateThrottle(t, fmt.Sprintf("throttle %s for API Stage %s:%s", key, as.APIID, as.Stage)); err != nil {
+				return err
+			}
+		}
+	}
+	return validateQuota(p.Quota)
+}
+
+// checkKeyStages enforces "one plan per API stage for a key": the key's
+// other plans must not cover any stage of plan.
+func checkKeyStages(ctx context.Context, r store.Reader, plan *apigw.UsagePlan, keyID string) error {
+	if len(plan.APIStages) == 0 {
+		return nil
+	}
+	ids, err := r.ListUsagePlanIDsForKey(ctx, keyID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id == plan.ID {
+			continue
+		}
+		other, err := r.GetUsagePlan(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, as := range plan.APIStages {
+			if planStageIndex(other, as.APIID, as.Stage) >= 0 {
+				return Conflictf("API Key %s is already in usage plan %s, which covers API stage %s:%s also covered by usage plan %s; a key can be in only one usage plan per API stage",
+					keyID, other.ID, as.APIID, as.Stage, plan.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// checkStageAddition refuses to add an API stage to a plan when one of its
+// keys is in another plan that covers that stage.
+func checkStageAddition(ctx context.Context, r store.Reader, plan *apigw.UsagePlan, apiID, stage string) error {
+	one := &apigw.UsagePlan{ID: plan.ID, APIStages: []apigw.APIStage{{APIID: apiID, Stage: stage}}}
+	pg := store.Page{Limit: 500}
+	for {
+		keys, next, err := r.ListUsagePlanKeys(ctx, plan.ID, pg)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := checkKeyStages(ctx, r, one, k.ID); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		pg.Position = next
+	}
+}
+
+// CreateUsagePlanKey adds an API key to a usage plan.
+func (s *Service) CreateUsagePlanKey(ctx context.Context, planID, keyID, keyType string) (*RevealedKey, error) {
+	if keyType != UsagePlanKeyType {
+		return nil, BadRequestf("Invalid usage plan key type %q: must be API_KEY", keyType)
+	}
+	var k *apigw.APIKey
+	err := s.update(ctx, func(tx store.Tx) error {
+		plan, err := tx.GetUsagePlan(ctx, planID)
+		if err != nil {
+			return notFound(err, msgPlanNotFound)
+		}
+		if k, err = tx.GetAPIKey(ctx, keyID); err != nil {
+			return notFound(err, msgKeyNotFound)
+		}
+		in, err := tx.HasUsagePlanKey(ctx, planID, keyID)
+		switch {
+		case err != nil:
+			return err
+		case in:
+			return Conflictf("Usage plan %s already contains API Key %s", planID, keyID)
+		}
+		if err := checkKeyStages(ctx, tx, plan, keyID); err != nil {
+			return err
+		}
+		return tx.AddUsagePlanKey(ctx, planID, keyID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.revealed(k)
+}
+
+// revealed returns k with its value (usage plan keys always carry it).
+func (s *Service) revealed(k *apigw.APIKey) (*RevealedKey, error) {
+	v, err := s.reveal(k)
+	if err != nil {
+		return nil, err
+	}
+	return &RevealedKey{APIKey: k, Value: v}, nil
+}
+
+// GetUsagePlanKey returns a key of a plan, with its value.
+func (s *Service) GetUsagePlanKey(ctx context.Context, planID, keyID string) (*RevealedKey, error) {
+	var k *apigw.APIKey
+	err := s.view(ctx, func(r store.Reader) error {
+		var err error
+		if k, err = planKey(ctx, r, planID, keyID); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.revealed(k)
+}
+
+// planKey returns a key that must be in a plan that must exist.
+func planKey(ctx context.Context, r store.Reader, planID, keyID string) (*apigw.APIKey, error) {
+	if _, err := r.GetUsagePlan(ctx, planID); err != nil {
+		return nil, notFound(err, msgPlanNotFound)
+	}
+	in, err := r.HasUsagePlanKey(ctx, planID, keyID)
+	switch {
+	case err != nil:
+		return nil, err
+	case !in:
+		return nil, NotFoundf(msgKeyNotFound)
+	}
+	k, err := r.GetAPIKey(ctx, keyID)
+	return k, notFound(err, msgKeyNotFound)
+}
+
+// ListUsagePlanKeys lists the keys of a plan (in the order they were
+// added) with their values. namePrefix filters on the key name
+// (case-sensitive) within each page, so a filtered page may be short. An
+// unknown plan has no keys (AWS answers an empty list, not 404).
+func (s *Service) ListUsagePlanKeys(ctx context.Context, planID, namePrefix string, p store.Page) ([]*RevealedKey, string, error) {
+	var (
+		keys []*apigw.APIKey
+		next string
+	)
+	err := s.view(ctx, func(r store.Reader) error {
+		var err error
+		keys, next, err = r.ListUsagePlanKeys(ctx, planID, p)
+		return pageError(err, p)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*RevealedKey, 0, len(keys))
+	for _, k := range keys {
+		if !strings.HasPrefix(k.Name, namePrefix) {
+			continue
+		}
+		rk, err := s.revealed(k)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, rk)
+	}
+	return out, next, nil
+}
+
+// DeleteUsagePlanKey removes a key from a plan.
+func (s *Service) DeleteUsagePlanKey(ctx context.Context, planID, keyID string) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		if _, err := planKey(ctx, tx, planID, keyID); err != nil {
+			return err
+		}
+		return tx.RemoveUsagePlanKey(ctx, planID, keyID)
+	})
+}
