@@ -1,0 +1,146 @@
+package counters
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+)
+
+var benchSizes = []int{1000, 100000}
+
+func benchIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("k%09d", i) // the length of an AWS key id
+	}
+	return ids
+}
+
+// parallelIndex hands each goroutine its own walk over n items.
+func parallelIndex(n int) func() int {
+	var next atomic.Int64
+	return func() int { return int(next.Add(7919)) % n }
+}
+
+func BenchmarkThrottleAllowParallel(b *testing.B) {
+	ctx := context.Background()
+	th := apigw.Throttle{BurstLimit: 100, RateLimit: 50}
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			l := NewLocal()
+			keys := make([]BucketKey, n)
+			for i, id := range benchIDs(n) {
+				keys[i] = PlanKeyBucket("plan0001", id)
+				l.Allow(ctx, keys[i], th, t0) // steady state: the bucket exists
+			}
+			start := parallelIndex(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := start()
+				now := t0
+				for pb.Next() {
+					i++
+					if i == n {
+						i = 0
+					}
+					now = now.Add(time.Microsecond)
+					l.Allow(ctx, keys[i], th, now)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkQuotaTakeParallel(b *testing.B) {
+	ctx := context.Background()
+	q := apigw.Quota{Limit: 1 << 40, Period: apigw.PeriodMonth}
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			l := NewLocal()
+			ids := benchIDs(n)
+			for _, id := range ids {
+				l.Take(ctx, "plan0001", id, q, t0)
+			}
+			start := parallelIndex(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := start()
+				for pb.Next() {
+					i++
+					if i == n {
+						i = 0
+					}
+					l.Take(ctx, "plan0001", ids[i], q, t0)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkUsageRecordParallel(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			l := NewLocal()
+			ids := benchIDs(n)
+			for _, id := range ids {
+				l.Record(ctx, "plan0001", id, t0)
+			}
+			start := parallelIndex(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := start()
+				for pb.Next() {
+					i++
+					if i == n {
+						i = 0
+					}
+					l.Record(ctx, "plan0001", ids[i], t0)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkRequestParallel is the counting one request costs in the
+// pipeline: plan bucket, stage-method bucket, account bucket, quota, usage.
+func BenchmarkRequestParallel(b *testing.B) {
+	ctx := context.Background()
+	th := apigw.Throttle{BurstLimit: 1 << 30, RateLimit: 1e6}
+	q := apigw.Quota{Limit: 1 << 40, Period: apigw.PeriodDay}
+	method := StageMethodBucket(MethodID("api0000001", "prod", "/pets/GET"))
+	const n = 100000
+	ids := benchIDs(n)
+	keys := make([]BucketKey, n)
+	l := NewLocal()
+	for i, id := range ids {
+		keys[i] = PlanKeyBucket("plan0001", id)
+		l.Allow(ctx, keys[i], th, t0)
+		l.Take(ctx, "plan0001", id, q, t0)
+		l.Record(ctx, "plan0001", id, t0)
+	}
+	start := parallelIndex(n)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := start()
+		for pb.Next() {
+			i++
+			if i == n {
+				i = 0
+			}
+			l.Allow(ctx, keys[i], th, t0)
+			l.Allow(ctx, method, th, t0)
+			l.Allow(ctx, AccountBucket(), th, t0)
+			l.Take(ctx, "plan0001", ids[i], q, t0)
+			l.Record(ctx, "plan0001", ids[i], t0)
+		}
+	})
+}

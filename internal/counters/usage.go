@@ -1,0 +1,159 @@
+package counters
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+const nsPerDay = int64(24 * time.Hour)
+
+// dayOf is the UTC day number (days since 1970-01-01) of a Unix ns time.
+// Unix time has no leap seconds, so every UTC day is nsPerDay long.
+func dayOf(ns int64) int64 {
+	d := ns / nsPerDay
+	if ns%nsPerDay < 0 {
+		d--
+	}
+	return d
+}
+
+type usageKey struct {
+	planID, keyID string
+	day           int64 // UTC day number, see dayOf
+}
+
+type usageCount struct {
+	n    int64 // requests not yet flushed
+	idle bool  // n was 0 at the last Flush: the next one drops the entry
+}
+
+func (l *Local) usageHash(k usageKey) uint64 {
+	return hashStrings(l.seed, 0, k.planID, k.keyID, "") ^ uint64(k.day)*0x9E3779B97F4A7C15
+}
+
+// Record implements Usage. The count stays in memory until a Flush
+// commits it.
+func (l *Local) Record(_ context.Context, planID, keyID string, now time.Time) error {
+	k := usageKey{planID, keyID, dayOf(now.UnixNano())}
+	h := l.usageHash(k)
+	s := l.usage.shard(h)
+	s.mu.Lock()
+	c, _ := s.get(h, k)
+	c.n++
+	s.mu.Unlock()
+	return nil
+}
+
+// pending sums, per key, the unflushed usage of planID from UTC day
+// fromDay on.
+func (l *Local) pending(planID string, fromDay int64) map[string]int64 {
+	out := make(map[string]int64)
+	l.usage.each(func(k usageKey, c *usageCount) bool {
+		if k.planID == planID && k.day >= fromDay && c.n != 0 {
+			out[k.keyID] += c.n
+		}
+		return false
+	})
+	return out
+}
+
+// Flush writes the usage recorded since the last successful Flush to st,
+// in one transaction (store.Tx.AddUsage), and forgets it only once that
+// has committed: when Flush fails, the counts stay to be written by the
+// next Flush, and nothing is lost. Counts recorded while Flush runs are
+// kept for the next one. Flushes are serialised.
+func (l *Local) Flush(ctx context.Context, st store.Store) error {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	var (
+		keys []usageKey
+		recs []store.UsageRecord
+	)
+	l.usage.each(func(k usageKey, c *usageCount) bool {
+		switch {
+		case c.n != 0:
+			c.idle = false
+			keys = append(keys, k)
+			recs = append(recs, store.UsageRecord{
+				PlanID: k.planID, KeyID: k.keyID, Count: c.n,
+				Day: time.Unix(k.day*(nsPerDay/1e9), 0).UTC(),
+			})
+		case c.idle:
+			return true // idle for a whole interval
+		default:
+			c.idle = true
+		}
+		return false
+	})
+	if len(recs) == 0 {
+		return nil
+	}
+	err := st.Update(ctx, func(tx store.Tx) error { return tx.AddUsage(ctx, recs) })
+	if err != nil {
+		return fmt.Errorf("counters: flush usage (%d records): %w", len(recs), err)
+	}
+	for i, k := range keys {
+		h := l.usageHash(k)
+		s := l.usage.shard(h)
+		s.mu.Lock()
+		c, _ := s.get(h, k)
+		c.n -= recs[i].Count
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// DefaultFlushInterval is how often a Flusher flushes unless told otherwise:
+// the most usage a crash may lose (DESIGN: durability invariants).
+const DefaultFlushInterval = time.Second
+
+// Flusher writes a Local's usage to a store periodically, and a final time
+// when it stops, so that a graceful shutdown loses no count.
+type Flusher struct {
+	Local *Local
+	Store store.Store
+	// Interval between flushes; 0 means DefaultFlushInterval.
+	Interval time.Duration
+	// FinalTimeout bounds the last flush after the context ends; 0 means
+	// 10 s.
+	FinalTimeout time.Duration
+	// Logger receives failed periodic flushes; nil discards them.
+	Logger *slog.Logger
+}
+
+// Run flushes every Interval until ctx ends, then flushes once more with
+// a fresh deadline of FinalTimeout and returns that flush's error. A failed
+// periodic flush is logged and retried at the next tick with its counts
+// intact.
+func (f *Flusher) Run(ctx context.Context) error {
+	interval := f.Interval
+	if interval <= 0 {
+		interval = DefaultFlushInterval
+	}
+	final := f.FinalTimeout
+	if final <= 0 {
+		final = 10 * time.Second
+	}
+	log := f.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := f.Local.Flush(ctx, f.Store); err != nil && ctx.Err() == nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "usage flush failed; will retry", slog.Any("error", err))
+			}
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), final)
+			defer cancel()
+			return f.Local.Flush(fctx, f.Store)
+		}
+	}
+}
