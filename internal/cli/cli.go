@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X …/internal/cli.Version=v1.2.3".
+var Version = ""
+
+// Main runs the command line with args and returns the exit code.
+func Main(args []string) int {
+	return run(context.Background(), args, os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "gatehouse:", err)
+		return 1
+	}
+	return 0
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "gatehouse",
+		Short:         "Gatehouse: a self-hosted API gateway that speaks Amazon API Gateway's management API",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServe(stdout, stderr), newVersion(stdout))
+	return root
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newVersion(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(stdout, "gatehouse %s\n", version())
+			return err
+		},
+	}
+}
+
+type serveFlags struct {
+	cfg      server.Config
+	demo     bool
+	logLevel string
+}
+
+func newServe(stdout, stderr io.Writer) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a Gatehouse node (data plane, management API)",
+		Long: `Run a Gatehouse node on an embedded SQLite database in --data-dir.
+
+The management API (AWS API Gateway compatible, SigV4-signed with the admin
+credentials kept in <data-dir>/admin-credentials) listens on --admin-listen;
+the data plane on --listen.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serve(cmd.Context(), f, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.cfg.DataDir, "data-dir", server.DefaultDataDir, "directory for the database, server secret and admin credentials")
+	fl.StringVar(&f.cfg.Listen, "listen", server.DefaultListen, "data plane listen address")
+	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /healthz)")
+	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset (admin listener must be loopback)")
+	fl.BoolVar(&f.demo, "demo", false, "seed the example UsefulAPI with a key and a usage plan when the data dir is new")
+	fl.StringVar(&f.cfg.Region, "region", server.DefaultRegion, "region reported in ARNs")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: %w", f.logLevel, err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	f.cfg.Logger = log
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := server.New(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	adminLn, err := net.Listen("tcp", f.cfg.AdminListen)
+	if err != nil {
+		return fmt.Errorf("--admin-listen: %w", err)
+	}
+	dataLn, err := net.Listen("tcp", f.cfg.Listen)
+	if err != nil {
+		adminLn.Close()
+		return fmt.Errorf("--listen: %w", err)
+	}
+	adminURL := "http://" + adminLn.Addr().String()
+	dataURL := "http://" + hostForURL(dataLn.Addr())
+
+	if f.demo {
+		if err := seedDemo(ctx, srv, f.cfg.DataDir, adminURL, dataURL, stdout); err != nil {
+			adminLn.Close()
+			dataLn.Close()
+			return fmt.Errorf("--demo: %w", err)
+		}
+	} else if srv.CredentialsCreated {
+		fmt.Fprintf(stdout, "Admin credentials created in %s (access key id %s).\n", f.cfg.DataDir+"/"+server.CredentialsFile, srv.Credentials.AccessKeyID)
+	}
+	log.Info("gatehouse serving", "version", version(), "admin", adminURL, "data", dataURL, "dataDir", f.cfg.DataDir, "dev", f.cfg.Dev)
+	err = srv.Serve(ctx, adminLn, dataLn)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("gatehouse stopped")
+	return nil
+}
+
+// hostForURL turns a listener address into host:port usable in a URL,
+// replacing an unspecified host with localhost.
+func hostForURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
