@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &out, io.Discard); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if !strings.HasPrefix(out.String(), "gatehouse ") {
+		t.Fatalf("version printed %q", out.String())
+	}
+}
+
+func TestServeRefusesBadFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--data-dir", t.TempDir(), "--dev", "--admin-listen", "0.0.0.0:0"}, "loopback"},
+		{[]string{"serve", "--data-dir", t.TempDir(), "--log-level", "loud"}, "--log-level"},
+		{[]string{"serve", "--nope"}, "unknown flag"},
+	}
+	for _, tt := range tests {
+		var errOut bytes.Buffer
+		if code := run(context.Background(), tt.args, io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want failure naming %q", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+}
+
+// TestDemoWithAWSCLI runs `gatehouse serve --demo` and drives it with the
+// AWS CLI, as the README tells a new user to.
+func TestDemoWithAWSCLI(t *testing.T) {
+	awsPath, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the aws CLI is not installed; .ci/run installs Debian's awscli")
+		}
+		t.Skip("the aws CLI is not installed (apt-get install awscli, or run .ci/run)")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	dir := t.TempDir()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--data-dir", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "error"}, pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	})
+
+	// Read the banner up to the AWS CLI line: the server is listening by then.
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "apigateway get-rest-apis") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	out := banner.String()
+	find := func(re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("banner lacks %s:\n%s", re, out)
+		}
+		return m[1]
+	}
+	akid := find(`aws_access_key_id\s+= (AKIA\w{16})`)
+	secretKey := find(`aws_secret_access_key = (\w{40})`)
+	apiID := find(`API UsefulAPI \(id (\w{10})\)`)
+	planID := find(`Usage plan UsefulPlan \(id (\w{6})\)`)
+	keyID := find(`API key demo-key \(id (\w{10})\): `)
+	keyValue := find(`API key demo-key \(id \w{10}\): (\w{40})`)
+	admin := find(`--endpoint-url (http://127\.0\.0\.1:\d+)`)
+	find(`(curl -X POST -H 'x-api-key: \w{40}' http://127\.0\.0\.1:\d+/restapis/\w{10}/api/_user_request_/doit)`)
+
+	awsCLI := func(args ...string) map[string]any {
+		t.Helper()
+		cctx, ccancel := context.WithTimeout(ctx, 60*time.Second)
+		defer ccancel()
+		cmd := exec.CommandContext(cctx, awsPath, append([]string{"--endpoint-url", admin, "--output", "json", "apigateway"}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+akid, "AWS_SECRET_ACCESS_KEY="+secretKey,
+			"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+		b, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("aws %v: %v\n%s", args, err, stderr)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("aws %v printed %s: %v", args, b, err)
+		}
+		return v
+	}
+	item := func(v map[string]any, field, want string) map[string]any {
+		t.Helper()
+		items, _ := v["items"].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			if m[field] == want {
+				return m
+			}
+		}
+		t.Fatalf("no item with %s=%q in %v", field, want, v)
+		return nil
+	}
+	api := item(awsCLI("get-rest-apis"), "id", apiID)
+	if api["name"] != "UsefulAPI" {
+		t.Errorf("API name %v", api["name"])
+	}
+	key := item(awsCLI("get-api-keys", "--include-values"), "id", keyID)
+	if key["name"] != "demo-key" || key["value"] != keyValue || key["enabled"] != true {
+		t.Errorf("key %v: want demo-key, enabled, with the printed value", key["name"])
+	}
+	plan := item(awsCLI("get-usage-plans"), "id", planID)
+	stages, _ := plan["apiStages"].([]any)
+	if plan["name"] != "UsefulPlan" || len(stages) != 1 || stages[0].(map[string]any)["apiId"] != apiID {
+		t.Errorf("plan %v: want UsefulPlan on %s/api", plan, apiID)
+	}
+	planKeys := awsCLI("get-usage-plan-keys", "--usage-plan-id", planID)
+	item(planKeys, "id", keyID)
+}
