@@ -6,8 +6,19 @@ import "sync"
 // embed it; it never blocks a writer: a subscriber whose buffer is full
 // loses the change and is sent KindResync as soon as there is room.
 type Feed struct {
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	mu        sync.Mutex
+	subs      map[*subscriber]struct{}
+	listeners []func([]Change)
+}
+
+// Listen registers fn to be called synchronously, in commit order, with
+// every batch of committed changes before the writer's Update returns. It
+// is how a node's own data plane applies a change before the management
+// call that made it answers. fn must be quick and must not call Update.
+func (f *Feed) Listen(fn func([]Change)) {
+	f.mu.Lock()
+	f.listeners = append(f.listeners, fn)
+	f.mu.Unlock()
 }
 
 type subscriber struct {
@@ -42,6 +53,12 @@ func (f *Feed) Subscribe() (<-chan Change, func()) {
 func (f *Feed) Publish(changes []Change) {
 	if len(changes) == 0 {
 		return
+	}
+	f.mu.Lock()
+	listeners := f.listeners
+	f.mu.Unlock()
+	for _, fn := range listeners {
+		fn(changes)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

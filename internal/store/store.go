@@ -40,6 +40,9 @@ type Store interface {
 	// falls behind, it receives a Change of kind KindResync and must reload.
 	// cancel releases the subscription and closes the channel.
 	Subscribe() (changes <-chan Change, cancel func())
+	// Listen registers fn to be called synchronously with every committed
+	// batch of changes, in commit order, before Update returns (see Feed.Listen).
+	Listen(fn func([]Change))
 	// Reset deletes all state (development mode's POST /_gatehouse/reset).
 	Reset(ctx context.Context) error
 	// Close releases the store's resources.
