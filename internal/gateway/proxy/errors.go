@@ -1,0 +1,68 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error kinds. Every error from Forward is an *Error whose Kind is one of
+// these, so errors.Is(err, ErrTimeout) etc. select the gateway response.
+var (
+	// ErrTimeout: the upstream did not send response headers within
+	// Target.Timeout (the caller answers 504 INTEGRATION_TIMEOUT, "Endpoint
+	// request timed out"), or, once started, sent nothing for
+	// Options.ResponseIdleTimeout.
+	ErrTimeout = errors.New("endpoint request timed out")
+	// ErrUpstream: the upstream could not be reached or answered badly:
+	// connection refused or reset, DNS, TLS, a malformed or cut-off response
+	// (the caller answers INTEGRATION_FAILURE; AWS logs this as "Network
+	// error communicating with endpoint").
+	ErrUpstream = errors.New("network error communicating with endpoint")
+	// ErrClient: the caller went away (its request context ended) or its
+	// request body could not be read; the cause stays reachable, for example
+	// an *http.MaxBytesError for a body over the server's limit.
+	ErrClient = errors.New("caller request failed")
+	// ErrTarget: the Target (or the integration uri given to ResolveURL) is
+	// unusable: bad URL, scheme or method, a missing variable. Nothing was
+	// sent (the caller answers 500 API_CONFIGURATION_ERROR).
+	ErrTarget = errors.New("invalid integration target")
+	// ErrAborted matches any *Error raised after the response had started:
+	// part of the upstream's answer has gone to the caller, and the caller
+	// must abort the connection (panic(http.ErrAbortHandler)).
+	ErrAborted = errors.New("response aborted after it had started")
+)
+
+// Error is a failed Forward.
+type Error struct {
+	Kind    error  // ErrTimeout, ErrUpstream, ErrClient or ErrTarget
+	Started bool   // the status line had been written to the caller
+	Op      string // what failed, e.g. "GET https://api.example.com/pets"
+	Err     error  // the cause; may be nil
+}
+
+func (e *Error) Error() string {
+	msg := e.Kind.Error()
+	if e.Started {
+		msg += " (response aborted)"
+	}
+	switch {
+	case e.Op != "" && e.Err != nil:
+		return fmt.Sprintf("proxy: %s: %s: %v", e.Op, msg, e.Err)
+	case e.Op != "":
+		return fmt.Sprintf("proxy: %s: %s", e.Op, msg)
+	case e.Err != nil:
+		return fmt.Sprintf("proxy: %s: %v", msg, e.Err)
+	}
+	return "proxy: " + msg
+}
+
+// Unwrap exposes both the Kind and the cause to errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// Is reports ErrAborted for errors raised after the response had started.
+func (e *Error) Is(target error) bool { return target == ErrAborted && e.Started }
