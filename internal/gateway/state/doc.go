@@ -1,0 +1,39 @@
+// Package state owns the data plane's in-memory configuration index: the
+// APIs with their stages and compiled route tables, the API keys (by lookup
+// hash and by id) and the usage plans. It reads the store only when loading
+// or applying changes, never on a request; it must never import control,
+// awsapi or server.
+//
+// # Keeping current
+//
+// Load builds everything from one consistent store View. Apply takes a batch
+// of committed changes and reloads only what they name: one key (with its
+// plan ids), one plan, or one API with all its stages. On a single node the
+// state is kept current synchronously:
+//
+//	st.Listen(func(c []store.Change) { s.Apply(context.Background(), c) })
+//
+// so a change is visible before the management call that made it returns.
+// Run additionally follows st.Subscribe (other nodes' changes, once the store
+// is shared) and does a periodic full Load as a backstop. Applying the same
+// change twice (through Listen and Subscribe) is harmless: every apply
+// re-reads the current item from the store.
+//
+// Readers never lock. Applies are serialised with each other; a Load reads
+// the store without holding them up (a million keys take seconds) and, when
+// it swaps in, applies again the changes applied meanwhile, so none is
+// undone. All values handed out (*API, *Stage, *Key, *Plan and what they
+// point to) are immutable: a change replaces them, so a request may keep
+// what it read.
+//
+// Keys live in 1024 shards by lookup hash (and 1024 by id), each an
+// immutable open-addressing table behind an atomic pointer; a key change
+// rebuilds the one or two shards it touches.
+//
+// # Deleted usage plans
+//
+// When a plan is deleted it disappears from Plan and Plans at once. A key
+// that listed it keeps its stale plan id until the key is reloaded (the
+// store also publishes a usage-plan-key delete for each of the plan's keys,
+// which does that); callers must treat Plan(id) == nil as "not in that plan".
+package state

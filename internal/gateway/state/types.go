@@ -1,0 +1,283 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+	"github.com/gatehouse-dev/gatehouse/internal/patch"
+)
+
+// API is one REST API as the data plane serves it. Its live fields (name,
+// endpoint type, gateway responses) take effect without a deployment; what
+// a stage serves comes from the stage's deployment.
+type API struct {
+	ID, Name string
+	// Private reports whether the endpoint configuration types contain PRIVATE.
+	Private bool
+	// DisableExecuteAPIEndpoint is the API's disableExecuteApiEndpoint.
+	DisableExecuteAPIEndpoint bool
+	// GatewayResponses holds the customised gateway responses by type (live,
+	// not deployed); pass it to apigw.EffectiveGatewayResponse. May be nil.
+	GatewayResponses map[string]*apigw.GatewayResponse
+	// Live is the API's current, possibly undeployed definition, compiled;
+	// the gateway uses it only to tell "not deployed yet" from "unknown"
+	// when a request matches no deployed method. Nil when it cannot compile.
+	Live *route.Table
+	// Stages holds the API's stages by name.
+	Stages map[string]*Stage
+}
+
+// Stage is one stage of an API with the compiled table of its deployment.
+type Stage struct {
+	APIID, Name string
+	// Ref is "apiId/stage": the key of Plan.Stages and Key.StageKeys.
+	Ref          string
+	DeploymentID string
+	// Table is the deployment's compiled route table; nil when the
+	// deployment could not be read or compiled (CompileErr says why).
+	Table      *route.Table
+	CompileErr error
+	// KeySource is the deployment snapshot's apiKeySource: apigw.KeySourceHeader
+	// (also when the snapshot leaves it empty) or apigw.KeySourceAuthorizer.
+	KeySource       string
+	Variables       map[string]string
+	Throttle        StageThrottle
+	AccessLogFormat string
+	// MethodIDs maps each deployed method's throttle key ("/pets/GET") to
+	// its bucket id (counters.MethodID), built once so that requests do not.
+	MethodIDs map[string]string
+	// DataTrace is the stage's "*/*" dataTraceEnabled: the gateway then adds
+	// the refusal reason to responses (x-gatehouse-reason, -detail).
+	DataTrace bool
+}
+
+// StageThrottle holds a stage's methodSettings throttles, normalised to route
+// throttle keys ("/pets/GET", root "//GET").
+type StageThrottle struct {
+	// Default comes from "*/*"; nil when absent or when either of its limits
+	// is negative (-1 = no limit).
+	Default *apigw.Throttle
+	// Methods holds the per-method entries; entries with a negative limit
+	// are not here but in NoLimit.
+	Methods map[string]apigw.Throttle
+	// NoLimit holds the methods whose own entry has a negative limit: they
+	// have no stage limit at all, even when Default is set (a method entry
+	// overrides "*/*").
+	NoLimit map[string]bool
+}
+
+// For returns the stage throttle that applies to a method, given its route
+// throttle key (route.Match.ThrottleKey): its own entry, else Default. ok is
+// false when no stage limit applies. It does not allocate.
+func (t *StageThrottle) For(throttleKey string) (th apigw.Throttle, ok bool) {
+	if th, ok := t.Methods[throttleKey]; ok {
+		return th, true
+	}
+	if t.NoLimit[throttleKey] || t.Default == nil {
+		return apigw.Throttle{}, false
+	}
+	return *t.Default, true
+}
+
+// Key is one API key as the data plane needs it; it never holds the value.
+type Key struct {
+	ID, Name, Last4 string
+	Enabled         bool
+	// PlanIDs lists the usage plans the key belongs to, sorted. An id may
+	// name a plan deleted a moment ago (Plan returns nil for it).
+	PlanIDs []string
+	// StageKeys holds the legacy stage associations "apiId/stage"; nil when none.
+	StageKeys map[string]bool
+
+	hash [32]byte // the lookup hash the key is indexed under
+}
+
+// InPlan reports whether the key belongs to the plan.
+func (k *Key) InPlan(planID string) bool {
+	return slices.Contains(k.PlanIDs, planID)
+}
+
+// Plan is one usage plan.
+type Plan struct {
+	ID, Name string
+	Throttle *apigw.Throttle // nil: no plan-wide limit
+	Quota    *apigw.Quota    // nil: no quota
+	// Stages holds the plan's API stages by stage Ref "apiId/stage".
+	Stages map[string]*PlanStage
+	// Source is the plan as stored; treat it as read-only.
+	Source *apigw.UsagePlan
+}
+
+// PlanStage is one API stage of a usage plan.
+type PlanStage struct {
+	APIID, Stage string
+	// MethodThrottle holds per-method limits by route throttle key
+	// ("/pets/GET", root "//GET"); nil when none.
+	MethodThrottle map[string]apigw.Throttle
+}
+
+// stageRef returns the Ref of a stage.
+func stageRef(apiID, stage string) string { return apiID + "/" + stage }
+
+// newPlan builds a Plan from a stored usage plan.
+func newPlan(p *apigw.UsagePlan) *Plan {
+	pl := &Plan{
+		ID:       p.ID,
+		Name:     p.Name,
+		Throttle: p.Throttle,
+		Quota:    p.Quota,
+		Stages:   make(map[string]*PlanStage, len(p.APIStages)),
+		Source:   p,
+	}
+	for _, as := range p.APIStages {
+		ps := &PlanStage{APIID: as.APIID, Stage: as.Stage}
+		if len(as.Throttle) > 0 {
+			ps.MethodThrottle = make(map[string]apigw.Throttle, len(as.Throttle))
+			for k, th := range as.Throttle {
+				ps.MethodThrottle[throttleKey(k)] = th
+			}
+		}
+		pl.Stages[stageRef(as.APIID, as.Stage)] = ps
+	}
+	return pl
+}
+
+// throttleKey normalises a stored method key ("/pets/GET", "~1pets/GET",
+// Terraform's "pets/GET", root "//GET") to a route throttle key. A key that
+// names no method is kept verbatim: it can never match a request.
+func throttleKey(stored string) string {
+	res, method, err := patch.NormalizeMethodSettingKey(stored)
+	if err != nil {
+		return stored
+	}
+	return res + "/" + method
+}
+
+// newStageThrottle builds a StageThrottle from stored method settings. When
+// two stored keys normalise to the same method (say "~1pets/GET" and
+// "pets/GET"), the one that sorts last wins.
+func newStageThrottle(settings map[string]*apigw.MethodSetting) StageThrottle {
+	var t StageThrottle
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		ms := settings[k]
+		if ms == nil {
+			continue
+		}
+		th := apigw.Throttle{BurstLimit: ms.ThrottlingBurstLimit, RateLimit: ms.ThrottlingRateLimit}
+		limited := th.BurstLimit >= 0 && th.RateLimit >= 0
+		res, method, err := patch.NormalizeMethodSettingKey(k)
+		if err != nil {
+			continue // not a method key; the control plane refuses these
+		}
+		if res == "*" && method == "*" {
+			t.Default = nil
+			if limited {
+				t.Default = &th
+			}
+			continue
+		}
+		key := res + "/" + method
+		if limited {
+			if t.Methods == nil {
+				t.Methods = map[string]apigw.Throttle{}
+			}
+			t.Methods[key] = th
+			delete(t.NoLimit, key)
+			continue
+		}
+		if t.NoLimit == nil {
+			t.NoLimit = map[string]bool{}
+		}
+		t.NoLimit[key] = true
+		delete(t.Methods, key)
+	}
+	return t
+}
+
+// compiled is a deployment compiled for serving.
+type compiled struct {
+	table     *route.Table
+	err       error
+	keySource string
+}
+
+// compile compiles a deployment's snapshot.
+func compile(d *apigw.Deployment) *compiled {
+	ks := d.Snapshot.APIKeySource
+	if ks == "" {
+		ks = apigw.KeySourceHeader
+	}
+	t, err := route.Compile(&d.Snapshot)
+	if err != nil {
+		err = fmt.Errorf("deployment %s of API %s: %w", d.ID, d.APIID, err)
+	}
+	return &compiled{table: t, err: err, keySource: ks}
+}
+
+// newAPI builds an API from its stored definition, its stages and their
+// compiled deployments (by deployment id; a missing one is reported in the
+// stage's CompileErr).
+func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) *API {
+	out := &API{
+		ID:                        a.ID,
+		Name:                      a.Name,
+		Private:                   slices.Contains(a.EndpointConfiguration.Types, apigw.EndpointPrivate),
+		DisableExecuteAPIEndpoint: a.DisableExecuteAPIEndpoint,
+		GatewayResponses:          a.GatewayResponses,
+		Stages:                    make(map[string]*Stage, len(stages)),
+	}
+	if live, err := route.Compile(&apigw.Snapshot{APIKeySource: a.APIKeySource, RootResourceID: a.RootResourceID, Resources: a.Resources}); err == nil {
+		out.Live = live
+	}
+	for _, st := range stages {
+		s := &Stage{
+			APIID:        a.ID,
+			Name:         st.Name,
+			Ref:          stageRef(a.ID, st.Name),
+			DeploymentID: st.DeploymentID,
+			KeySource:    apigw.KeySourceHeader,
+			Variables:    st.Variables,
+			Throttle:     newStageThrottle(st.MethodSettings),
+		}
+		if st.AccessLogSettings != nil {
+			s.AccessLogFormat = st.AccessLogSettings.Format
+		}
+		if ms := st.MethodSettings["*/*"]; ms != nil {
+			s.DataTrace = ms.DataTraceEnabled
+		}
+		if c := deps[st.DeploymentID]; c != nil {
+			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
+			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
+		} else {
+			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
+		}
+		out.Stages[st.Name] = s
+	}
+	return out
+}
+
+// methodIDs names every method of a compiled table for bucket keys.
+func methodIDs(apiID, stage string, t *route.Table) map[string]string {
+	if t == nil {
+		return nil
+	}
+	ids := map[string]string{}
+	for _, r := range t.Resources() {
+		for _, m := range r.HTTPMethods() {
+			key := r.Path + "/" + m
+			if r.Path == "/" {
+				key = "//" + m
+			}
+			ids[key] = counters.MethodID(apiID, stage, key)
+		}
+	}
+	return ids
+}

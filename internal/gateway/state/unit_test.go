@@ -1,0 +1,234 @@
+package state
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+)
+
+func TestNewStageThrottle(t *testing.T) {
+	ms := func(burst int, rate float64) *apigw.MethodSetting {
+		return &apigw.MethodSetting{ThrottlingBurstLimit: burst, ThrottlingRateLimit: rate}
+	}
+	th := func(burst int, rate float64) apigw.Throttle {
+		return apigw.Throttle{BurstLimit: burst, RateLimit: rate}
+	}
+	tests := []struct {
+		name     string
+		settings map[string]*apigw.MethodSetting
+		want     StageThrottle
+	}{
+		{"none", nil, StageThrottle{}},
+		{"default only", map[string]*apigw.MethodSetting{"*/*": ms(10, 5)},
+			StageThrottle{Default: &apigw.Throttle{BurstLimit: 10, RateLimit: 5}}},
+		{"default -1", map[string]*apigw.MethodSetting{"*/*": ms(-1, -1)}, StageThrottle{}},
+		{"default burst -1 only", map[string]*apigw.MethodSetting{"*/*": ms(-1, 5)}, StageThrottle{}},
+		{"escaped, terraform and root keys", map[string]*apigw.MethodSetting{
+			"~1pets/GET": ms(1, 1), "pets/{id}/PUT": ms(2, 2), "~1/GET": ms(3, 3), "/POST": ms(4, 4),
+		}, StageThrottle{Methods: map[string]apigw.Throttle{
+			"/pets/GET": th(1, 1), "/pets/{id}/PUT": th(2, 2), "//GET": th(3, 3), "//POST": th(4, 4),
+		}}},
+		{"method -1 is no limit", map[string]*apigw.MethodSetting{"*/*": ms(10, 5), "~1pets/GET": ms(-1, -1)},
+			StageThrottle{Default: &apigw.Throttle{BurstLimit: 10, RateLimit: 5}, NoLimit: map[string]bool{"/pets/GET": true}}},
+		{"same method twice: last sorted key wins", map[string]*apigw.MethodSetting{"pets/GET": ms(1, 1), "~1pets/GET": ms(-1, -1)},
+			StageThrottle{Methods: map[string]apigw.Throttle{}, NoLimit: map[string]bool{"/pets/GET": true}}},
+		{"invalid and nil entries skipped", map[string]*apigw.MethodSetting{"GET": ms(1, 1), "x/": ms(1, 1), "~1a/GET": nil},
+			StageThrottle{}},
+		{"zero limits kept", map[string]*apigw.MethodSetting{"~1a/GET": ms(0, 0)},
+			StageThrottle{Methods: map[string]apigw.Throttle{"/a/GET": th(0, 0)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, newStageThrottle(tt.settings)); diff != "" {
+				t.Errorf("newStageThrottle mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStageThrottleForDoesNotAllocate(t *testing.T) {
+	st := newStageThrottle(map[string]*apigw.MethodSetting{
+		"*/*":        {ThrottlingBurstLimit: 10, ThrottlingRateLimit: 5},
+		"~1pets/GET": {ThrottlingBurstLimit: 1, ThrottlingRateLimit: 1},
+	})
+	if n := testing.AllocsPerRun(100, func() { st.For("/pets/GET"); st.For("/toys/GET") }); n != 0 {
+		t.Errorf("For allocates %v times per call, want 0", n)
+	}
+}
+
+// testKey returns a Key indexed under the hash of seed.
+func testKey(id, seed string) *Key {
+	return &Key{ID: id, hash: sha256.Sum256([]byte(seed))}
+}
+
+func TestKeyIndexUpdate(t *testing.T) {
+	x := new(keyIndex)
+	a, b, c := testKey("a", "va"), testKey("b", "vb"), testKey("c", "vc")
+	x.build([]*Key{a, b, c})
+
+	// a's hash changes, b is deleted, d is new and takes b's old hash.
+	a2, d := testKey("a", "va2"), testKey("d", "vb")
+	x.update([]string{"a", "b", "d"}, map[string]*Key{"a": a2, "d": d})
+
+	for _, tt := range []struct {
+		seed string
+		want *Key
+	}{{"va", nil}, {"va2", a2}, {"vb", d}, {"vc", c}} {
+		h := sha256.Sum256([]byte(tt.seed))
+		if got := x.byHashGet(&h); got != tt.want {
+			t.Errorf("byHash(%s) = %+v, want %+v", tt.seed, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		id   string
+		want *Key
+	}{{"a", a2}, {"b", nil}, {"c", c}, {"d", d}} {
+		if got := x.byIDGet(tt.id); got != tt.want {
+			t.Errorf("byID(%s) = %+v, want %+v", tt.id, got, tt.want)
+		}
+	}
+	if n := x.len(); n != 3 {
+		t.Errorf("len = %d, want 3", n)
+	}
+
+	// Removing a key whose old hash now belongs to another key keeps the other.
+	x.update([]string{"zz"}, nil)
+	if n := x.len(); n != 3 {
+		t.Errorf("len after deleting an unknown id = %d, want 3", n)
+	}
+}
+
+func TestNewKeyRefusesMalformedHash(t *testing.T) {
+	k := &apigw.APIKey{ID: "k", LookupHash: []byte("short")}
+	if got, ok := newKey(k, nil); ok || got != nil {
+		t.Errorf("newKey(5-byte hash) = %+v, %v; want nil, false", got, ok)
+	}
+}
+
+// TestImports enforces the package doc: state must never import control,
+// awsapi or server.
+func TestImports(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	seen := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, is := range af.Imports {
+			p, _ := strconv.Unquote(is.Path.Value)
+			seen++
+			for _, banned := range []string{"/internal/control", "/internal/awsapi", "/internal/server"} {
+				if strings.HasSuffix(p, banned) || strings.Contains(p, banned+"/") {
+					t.Errorf("%s imports %s", f, p)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("found no imports; wrong directory?")
+	}
+}
+
+func FuzzStageThrottle(f *testing.F) {
+	f.Add("~1pets/GET", 5, 2.5)
+	f.Add("*/*", -1, -1.0)
+	f.Add("/GET", 0, 0.0)
+	f.Add("~0~1/", 1, 1.0)
+	f.Fuzz(func(t *testing.T, key string, burst int, rate float64) {
+		st := newStageThrottle(map[string]*apigw.MethodSetting{
+			key: {ThrottlingBurstLimit: burst, ThrottlingRateLimit: rate},
+		})
+		for k := range st.Methods {
+			if st.NoLimit[k] {
+				t.Errorf("%q is both limited and unlimited", k)
+			}
+			if got, ok := st.For(k); !ok || got != st.Methods[k] {
+				t.Errorf("For(%q) = %+v, %v; want its own entry", k, got, ok)
+			}
+		}
+		if n := len(st.Methods) + len(st.NoLimit); n > 1 || (n == 1 && st.Default != nil) {
+			t.Errorf("one setting %q gave %d method entries and default %v", key, n, st.Default)
+		}
+		if (burst < 0 || rate < 0) && (len(st.Methods) > 0 || st.Default != nil) {
+			t.Errorf("negative limits (%d, %v) gave a limit: %+v", burst, rate, st)
+		}
+	})
+}
+
+// TestKeyIndexRandomUpdates checks the index against a plain map through
+// random batches of creates, re-hashes and deletes.
+func TestKeyIndexRandomUpdates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := new(keyIndex)
+	ref := map[string]*Key{} // by id
+	for round := range 300 {
+		ids := make([]string, 0, 20)
+		puts := map[string]*Key{}
+		seen := map[string]bool{}
+		for range rng.IntN(20) + 1 {
+			id := fmt.Sprintf("k%d", rng.IntN(3000))
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			ids = append(ids, id)
+			if rng.IntN(4) > 0 {
+				puts[id] = testKey(id, fmt.Sprintf("%s-%d", id, rng.IntN(2)))
+			}
+		}
+		if round == 0 {
+			var all []*Key
+			for _, k := range puts {
+				all = append(all, k)
+			}
+			x.build(all)
+		} else {
+			x.update(ids, puts)
+		}
+		for _, id := range ids {
+			if puts[id] != nil {
+				ref[id] = puts[id]
+			} else {
+				delete(ref, id)
+			}
+		}
+	}
+	if got := x.len(); got != len(ref) {
+		t.Errorf("len = %d, want %d", got, len(ref))
+	}
+	for i := range 3000 {
+		id := fmt.Sprintf("k%d", i)
+		want := ref[id]
+		if got := x.byIDGet(id); got != want {
+			t.Fatalf("byID(%s) = %+v, want %+v", id, got, want)
+		}
+		for v := range 2 {
+			h := sha256.Sum256(fmt.Appendf(nil, "%s-%d", id, v))
+			var w *Key
+			if want != nil && want.hash == h {
+				w = want
+			}
+			if got := x.byHashGet(&h); got != w {
+				t.Fatalf("byHash(%s-%d) = %+v, want %+v", id, v, got, w)
+			}
+		}
+	}
+}
