@@ -90,6 +90,17 @@ func (k *Keys) AppendLookupHash(dst []byte, value string) []byte {
 	return dst
 }
 
+// AppendLookupHashBytes is AppendLookupHash for a value held in a byte
+// slice: the data plane hashes the presented key without allocating.
+func (k *Keys) AppendLookupHashBytes(dst, value []byte) []byte {
+	h := k.hashes.Get().(hash.Hash)
+	h.Reset()
+	h.Write(value)
+	dst = h.Sum(dst)
+	k.hashes.Put(h)
+	return dst
+}
+
 // Seal encrypts a key value, bound to the key's id.
 func (k *Keys) Seal(keyID, value string) []byte {
 	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(value)+k.aead.Overhead())

@@ -97,3 +97,23 @@ func TestRandomString(t *testing.T) {
 		t.Fatal("two random strings are equal")
 	}
 }
+
+func TestLookupHashBytesMatchesString(t *testing.T) {
+	k, err := New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+	var buf [32]byte
+	got := k.AppendLookupHashBytes(buf[:0], []byte(v))
+	if !bytes.Equal(got, k.LookupHash(v)) {
+		t.Fatal("byte and string lookup hashes differ")
+	}
+	if raceEnabled {
+		return // the race detector's instrumentation allocates
+	}
+	b := []byte(v)
+	if n := testing.AllocsPerRun(100, func() { k.AppendLookupHashBytes(buf[:0], b) }); n != 0 {
+		t.Fatalf("AppendLookupHashBytes allocates %v times", n)
+	}
+}
