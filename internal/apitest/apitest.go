@@ -3,6 +3,7 @@ package apitest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/smithy-go"
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 )
 
@@ -24,6 +26,8 @@ type Env struct {
 	Client *apigateway.Client
 	// DataDir holds the node's database and secrets.
 	DataDir string
+	// Access holds the data plane's access log lines.
+	Access *LogBuffer
 }
 
 // Options tune Start.
@@ -31,6 +35,8 @@ type Options struct {
 	Dev     bool
 	DataDir string // "" = t.TempDir()
 	Now     func() time.Time
+	// AccountThrottle overrides the account-level limit (zero: AWS's default).
+	AccountThrottle apigw.Throttle
 }
 
 // Start starts a node for the duration of the test.
@@ -49,7 +55,10 @@ func Start(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(), Dev: opts.Dev, Now: opts.Now})
+	access := &LogBuffer{}
+	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
+		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle,
+		AccessLog: slog.New(slog.NewJSONHandler(access, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +73,7 @@ func Start(t testing.TB, opts Options) *Env {
 			t.Errorf("close: %v", err)
 		}
 	})
-	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: "http://" + dataLn.Addr().String(), DataDir: dir}
+	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: "http://" + dataLn.Addr().String(), DataDir: dir, Access: access}
 	env.Client = env.NewClient(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
 	return env
 }

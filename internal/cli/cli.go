@@ -98,6 +98,8 @@ the data plane on --listen.`,
 	fl.BoolVar(&f.demo, "demo", false, "seed the example UsefulAPI with a key and a usage plan when the data dir is new")
 	fl.StringVar(&f.cfg.Region, "region", server.DefaultRegion, "region reported in ARNs")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
+	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
 	return cmd
 }
 

@@ -22,6 +22,19 @@ type Options struct {
 	Region    string
 	AccountID string
 	Logger    *slog.Logger
+
+	// Usage connects the control plane to the data plane's live counters
+	// (nil when there is no data plane, e.g. in control-only tests).
+	Usage UsageHooks
+}
+
+// UsageHooks let usage reads and quota edits see the data plane's counts.
+type UsageHooks interface {
+	// FlushUsage writes counted-but-unflushed usage to the store, so that
+	// GetUsage and UpdateUsage read exact figures.
+	FlushUsage(ctx context.Context) error
+	// QuotaAdjusted tells the live quota counters about an UpdateUsage.
+	QuotaAdjusted(ctx context.Context, a store.QuotaAdjustment) error
 }
 
 // Service executes control-plane operations. It is safe for concurrent use.
@@ -32,11 +45,12 @@ type Service struct {
 	region    string
 	accountID string
 	log       *slog.Logger
+	usage     UsageHooks
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger}
+	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger, usage: o.Usage}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -88,4 +102,15 @@ func (s *Service) view(ctx context.Context, fn func(store.Reader) error) error {
 
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.store.Update(ctx, fn)
+}
+
+// flushUsage makes the store's usage exact before it is read.
+func (s *Service) flushUsage(ctx context.Context) error {
+	if s.usage == nil {
+		return nil
+	}
+	if err := s.usage.FlushUsage(ctx); err != nil {
+		return &Error{Kind: KindServiceUnavailable, Message: "Usage counts could not be written; try again", Err: err}
+	}
+	return nil
 }

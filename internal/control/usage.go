@@ -84,6 +84,9 @@ func (s *Service) GetUsage(ctx context.Context, planID string, in GetUsageInput)
 	if err := checkUsageRange(from, to); err != nil {
 		return nil, err
 	}
+	if err := s.flushUsage(ctx); err != nil {
+		return nil, err
+	}
 	var rep *UsageReport
 	err = s.view(ctx, func(r store.Reader) error {
 		plan, err := r.GetUsagePlan(ctx, planID)
@@ -125,6 +128,9 @@ func (s *Service) GetUsage(ctx context.Context, planID string, in GetUsageInput)
 func (s *Service) Usage(ctx context.Context, planID, keyID string, from, to time.Time) (*UsageReport, error) {
 	from, to = utcDay(from), utcDay(to)
 	if err := checkUsageRange(from, to); err != nil {
+		return nil, err
+	}
+	if err := s.flushUsage(ctx); err != nil {
 		return nil, err
 	}
 	var rep *UsageReport
@@ -260,9 +266,13 @@ func (s *Service) UpdateUsage(ctx context.Context, planID, keyID string, ops []p
 		}
 		remaining = int64(n)
 	}
+	if err := s.flushUsage(ctx); err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
 	today := utcDay(now)
 	var rep *UsageReport
+	var adj *store.QuotaAdjustment
 	err := s.update(ctx, func(tx store.Tx) error {
 		plan, err := tx.GetUsagePlan(ctx, planID)
 		if err != nil {
@@ -285,11 +295,11 @@ func (s *Service) UpdateUsage(ctx context.Context, planID, keyID string, ops []p
 			for _, u := range recs {
 				used += u.Count
 			}
-			err = tx.SetQuotaAdjustment(ctx, store.QuotaAdjustment{
+			adj = &store.QuotaAdjustment{
 				PlanID: planID, KeyID: keyID, PeriodStart: start,
 				Delta: remaining - int64(q.Limit) + used,
-			})
-			if err != nil {
+			}
+			if err := tx.SetQuotaAdjustment(ctx, *adj); err != nil {
 				return err
 			}
 		}
@@ -298,6 +308,11 @@ func (s *Service) UpdateUsage(ctx context.Context, planID, keyID string, ops []p
 	})
 	if err != nil {
 		return nil, err
+	}
+	if adj != nil && s.usage != nil {
+		if err := s.usage.QuotaAdjusted(ctx, *adj); err != nil {
+			return nil, &Error{Kind: KindServiceUnavailable, Message: "The new remaining quota was stored but not applied to the live counters; try again", Err: err}
+		}
 	}
 	return rep, nil
 }

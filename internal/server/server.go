@@ -11,12 +11,20 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/awsapi"
 	"github.com/gatehouse-dev/gatehouse/internal/control"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Defaults from DESIGN.md.
@@ -46,6 +54,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
+	// AccountThrottle is the account-level limit (zero: AWS's 10,000
+	// requests/s, burst 5,000; a negative rate: no account limit).
+	AccountThrottle apigw.Throttle
+	// AccessLog receives the data plane's access log (nil: Logger).
+	AccessLog *slog.Logger
+	// FlushInterval is how often usage is written to the store (0: 1 s).
+	FlushInterval time.Duration
 }
 
 // Server is one Gatehouse node.
@@ -58,7 +73,27 @@ type Server struct {
 	Credentials secret.Credentials
 	// CredentialsCreated is true when this start created the admin credentials.
 	CredentialsCreated bool
-	admin              http.Handler
+	// State is the data plane's in-memory configuration.
+	State *state.State
+	// Counters count throttles, quotas and usage on this node.
+	Counters *counters.Local
+	// Gateway is the data plane handler.
+	Gateway  *gateway.Gateway
+	Registry *prometheus.Registry
+
+	admin http.Handler
+	proxy *proxy.Proxy
+}
+
+// usageHooks connect control's usage reads and quota edits to the counters.
+type usageHooks struct{ s *Server }
+
+func (u usageHooks) FlushUsage(ctx context.Context) error {
+	return u.s.Counters.Flush(ctx, u.s.Store)
+}
+
+func (u usageHooks) QuotaAdjusted(ctx context.Context, a store.QuotaAdjustment) error {
+	return u.s.Counters.Adjust(ctx, a)
 }
 
 // New opens the data directory and builds the node. It does not listen.
@@ -97,21 +132,97 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Keys: keys, Credentials: creds, CredentialsCreated: created}
-	s.Control = control.New(control.Options{Store: st, Keys: keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger})
+	if err := s.buildDataPlane(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.Control = control.New(control.Options{Store: st, Keys: keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
 	s.admin = s.adminHandler()
 	return s, nil
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.Store.Close() }
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
+// buildDataPlane loads the in-memory state and the quota counts, and
+// subscribes both to this node's committed changes.
+func (s *Server) buildDataPlane(ctx context.Context) error {
+	s.Registry = prometheus.NewRegistry()
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.Counters = counters.NewLocal()
+	s.State = state.New(s.Store, s.log)
+	if err := s.State.Load(ctx); err != nil {
+		return fmt.Errorf("load data plane state: %w", err)
+	}
+	if err := s.Counters.LoadQuotas(ctx, s.Store, s.State.Plans(), s.now()); err != nil {
+		return fmt.Errorf("load quota counts: %w", err)
+	}
+	s.Store.Listen(s.applyChanges)
+	s.proxy = proxy.New(proxy.Options{Logger: s.log})
+	access := s.cfg.AccessLog
+	if access == nil {
+		access = s.log
+	}
+	s.Gateway = gateway.New(gateway.Options{
+		State:           s.State,
+		Keys:            s.Keys,
+		Counters:        s.Counters,
+		Proxy:           s.proxy,
+		AccessLog:       access,
+		Log:             s.log,
+		Metrics:         gateway.NewMetrics(s.Registry),
+		Now:             s.cfg.Now,
+		AccountThrottle: s.cfg.AccountThrottle,
+	})
+	return nil
+}
+
+// applyChanges runs synchronously after every commit on this node: the
+// data plane sees a change before the management call that made it answers.
+func (s *Server) applyChanges(changes []store.Change) {
+	ctx := context.Background()
+	if err := s.State.Apply(ctx, changes); err != nil {
+		s.log.Error("applying configuration changes failed; state reloaded", "error", err)
+	}
+	// A plan's quota (or membership) changed: reload its keys' quota counts.
+	var plans []*apigw.UsagePlan
+	for _, c := range changes {
+		switch c.Kind {
+		case store.KindUsagePlan, store.KindUsagePlanKey:
+			if p := s.State.Plan(c.ID); p != nil && p.Source != nil && p.Quota != nil {
+				plans = append(plans, p.Source)
+			}
+		case store.KindResync:
+			plans = s.State.Plans()
+		}
+	}
+	if len(plans) > 0 {
+		if err := s.Counters.LoadQuotas(ctx, s.Store, plans, s.now()); err != nil {
+			s.log.Error("reloading quota counts failed", "error", err)
+		}
+	}
+}
+
+// Close releases the store and idle upstream connections.
+func (s *Server) Close() error {
+	if s.proxy != nil {
+		s.proxy.Close()
+	}
+	return s.Store.Close()
+}
 
 // AdminHandler serves the management API, /healthz and the dev endpoints.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 func (s *Server) adminHandler() http.Handler {
 	v := &sigv4.Verifier{
+		// Signatures are checked against the real clock, whatever clock a
+		// test gives the data plane: clients sign with real time.
 		Service:        "apigateway",
-		Now:            s.cfg.Now,
 		AnyCredentials: s.cfg.Dev,
 		Lookup: func(id string) (string, bool) {
 			if id == s.Credentials.AccessKeyID {
@@ -136,6 +247,7 @@ func (s *Server) adminHandler() http.Handler {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.Store.Revision(r.Context()); err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
@@ -222,6 +334,21 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 			errc <- nil
 		}()
 	}
+	// Usage is flushed every second and once more after the listeners have
+	// drained, so a graceful shutdown loses no count.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	flushed := make(chan error, 1)
+	go func() {
+		f := &counters.Flusher{Local: s.Counters, Store: s.Store, Interval: s.cfg.FlushInterval, Logger: s.log}
+		flushed <- f.Run(bg)
+	}()
+	go s.sweep(bg)
+	go func() {
+		if err := s.State.Run(bg, 0); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("state resync stopped", "error", err)
+		}
+	}()
+
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -234,16 +361,29 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 			serveErr = err
 		}
 	}
+	stopBG()
+	if err := <-flushed; err != nil {
+		s.log.Error("final usage flush failed", "error", err)
+		if serveErr == nil {
+			serveErr = fmt.Errorf("final usage flush: %w", err)
+		}
+	}
 	return serveErr
 }
 
-// dataHandler is the data plane. Until the gateway lands it answers every
-// call as AWS answers an unknown route.
-func (s *Server) dataHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("x-amzn-ErrorType", "MissingAuthenticationTokenException")
-		w.WriteHeader(http.StatusForbidden)
-		w.Write([]byte(`{"message":"Missing Authentication Token"}`))
-	})
+// sweep drops idle counter state every 10 seconds.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Counters.Sweep(s.now())
+		}
+	}
 }
+
+// dataHandler is the data plane.
+func (s *Server) dataHandler() http.Handler { return s.Gateway }

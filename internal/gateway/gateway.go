@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/secret"
+)
+
+// Counters is what the pipeline counts with: throttle buckets, quotas and
+// usage (counters.Local on one node; Redis in a cluster).
+type Counters interface {
+	counters.Throttler
+	counters.Quotas
+	counters.Usage
+}
+
+// Options configure a Gateway.
+type Options struct {
+	State    *state.State
+	Keys     *secret.Keys // computes the lookup hash of a presented key
+	Counters Counters
+	Proxy    *proxy.Proxy
+	// AccessLog receives one line per request (nil: discarded).
+	AccessLog *slog.Logger
+	// Log receives operational errors (nil: discarded).
+	Log     *slog.Logger
+	Metrics *Metrics // nil: no metrics
+	// Now is the clock (nil: time.Now); tests make throttles and quotas exact with it.
+	Now func() time.Time
+	// AccountThrottle is the account-level bucket (AWS: 10,000 rps, burst
+	// 5,000). A zero value means AWS's default; a negative rate disables it.
+	AccountThrottle apigw.Throttle
+	// MaxBodyBytes caps request bodies (0: AWS's 10 MB payload limit).
+	MaxBodyBytes int64
+}
+
+// Gateway serves API callers. It is an http.Handler.
+type Gateway struct {
+	state    *state.State
+	keys     *secret.Keys
+	counters Counters
+	proxy    *proxy.Proxy
+	access   *slog.Logger
+	log      *slog.Logger
+	metrics  *Metrics
+	now      func() time.Time
+	maxBody  int64
+
+	account      apigw.Throttle // per account shard
+	accountOn    bool
+	accountShard [accountShards]counters.BucketKey
+
+	pool sync.Pool // of *request
+}
+
+// accountShards splits the account bucket so that requests do not all
+// contend on one lock: each shard holds 1/accountShards of the rate and
+// burst, and a request draws from the shard its key (or route) hashes to.
+// Over any window the total admitted stays within rate×t + burst.
+const accountShards = 8
+
+// New returns a Gateway.
+func New(o Options) *Gateway {
+	g := &Gateway{
+		state: o.State, keys: o.Keys, counters: o.Counters, proxy: o.Proxy,
+		access: o.AccessLog, log: o.Log, metrics: o.Metrics, now: o.Now, maxBody: o.MaxBodyBytes,
+	}
+	if g.access == nil {
+		g.access = slog.New(slog.DiscardHandler)
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.maxBody <= 0 {
+		g.maxBody = 10 << 20
+	}
+	acct := o.AccountThrottle
+	if acct == (apigw.Throttle{}) {
+		acct = apigw.Throttle{RateLimit: apigw.AccountRateLimit, BurstLimit: apigw.AccountBurstLimit}
+	}
+	if acct.RateLimit >= 0 && acct.BurstLimit >= 0 {
+		g.accountOn = true
+		g.account = apigw.Throttle{RateLimit: acct.RateLimit / accountShards, BurstLimit: max(1, acct.BurstLimit/accountShards)}
+		for i := range g.accountShard {
+			g.accountShard[i] = counters.BucketKey{Scope: counters.ScopeAccount, Method: string(rune('0' + i))}
+		}
+	}
+	g.pool.New = func() any { return new(request) }
+	return g
+}
+
+// ServeHTTP runs the pipeline and the integration, answers the caller and
+// writes the access log line.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rq := g.pool.Get().(*request)
+	rq.reset(g, w, r)
+	defer g.pool.Put(rq)
+
+	if r.ContentLength > g.maxBody {
+		g.refuse(rq, &Decision{Reason: "REQUEST_TOO_LARGE", Detail: "the body exceeds the 10 MB payload limit"})
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+		if d := g.run(r.Context(), rq); d != nil {
+			g.refuse(rq, d)
+		} else {
+			g.integrate(r.Context(), rq)
+		}
+	}
+	g.logAccess(rq)
+	if rq.abort {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// run executes the pipeline's steps in order and returns the first refusal.
+func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
+	for _, s := range pipeline {
+		if d := s.run(g, ctx, rq); d != nil {
+			rq.step = s.name
+			return d
+		}
+	}
+	return nil
+}

@@ -1,0 +1,308 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+)
+
+// step is one stage of the pipeline: it passes (nil) or refuses.
+type step struct {
+	name string
+	run  func(g *Gateway, ctx context.Context, rq *request) *Decision
+}
+
+// pipeline is the order of the checks, as AWS applies them (aws-compat
+// §5.2). Later issues insert their steps at the marked places.
+var pipeline = [...]step{
+	{"route", (*Gateway).route},
+	// "cors": CORS preflight answers go here, before any key is asked for.
+	{"keysource", (*Gateway).keySource},
+	// "authorizer": custom authorizers go here; they may supply the key
+	// (usageIdentifierKey) for apiKeySource AUTHORIZER.
+	{"key", (*Gateway).checkKey},
+	{"plan", (*Gateway).checkPlan},
+	{"throttle", (*Gateway).throttle},
+	{"quota", (*Gateway).checkQuota},
+}
+
+// route finds the API, the stage and the method.
+func (g *Gateway) route(_ context.Context, rq *request) *Decision {
+	r := rq.r
+	var hdr string
+	if v := r.Header[apiIDHeader]; len(v) > 0 {
+		hdr = v[0]
+	}
+	t, reason, detail := parseInvoke(r.Host, r.URL.EscapedPath(), hdr)
+	rq.target = t
+	if reason != "" {
+		return refuse(reason, detail)
+	}
+	api := g.state.API(t.apiID)
+	if api == nil {
+		return refuse(ReasonUnknownAPI, "no API has the id "+quote(t.apiID))
+	}
+	rq.api = api
+	if api.DisableExecuteAPIEndpoint {
+		return refuse(ReasonExecuteAPIDisabled, "API "+api.ID+" has disableExecuteApiEndpoint set")
+	}
+	stage := api.Stages[t.stage]
+	if stage == nil {
+		return refuse(ReasonUnknownStage, unknownStageDetail(api.ID, t.stage, api.Stages))
+	}
+	rq.stage = stage
+	if stage.Table == nil {
+		return refuse(ReasonStageBroken, fmt.Sprintf("stage %s of API %s serves deployment %s, which cannot be served: %v", stage.Name, api.ID, stage.DeploymentID, stage.CompileErr))
+	}
+	m, res := stage.Table.Match(r.Method, t.path, &rq.params)
+	switch res {
+	case route.Found:
+		rq.match = m
+		rq.methodID = stage.MethodIDs[m.ThrottleKey()]
+		return nil
+	case route.NoMethod:
+		if api.Live != nil {
+			if lm, lres := api.Live.Match(r.Method, t.path, nil); lres == route.Found {
+				return refuse(ReasonNotDeployed, fmt.Sprintf("%s %s exists in API %s but not in deployment %s that stage %s serves: redeploy the stage", r.Method, lm.Resource.Path, api.ID, stage.DeploymentID, stage.Name))
+			}
+		}
+		return refuse(ReasonNoMethod, fmt.Sprintf("resource %s of stage %s has no %s method (methods: %s)", m.Resource.Path, stage.Name, r.Method, strings.Join(m.Resource.HTTPMethods(), ", ")))
+	default:
+		if api.Live != nil {
+			if lm, lres := api.Live.Match(r.Method, t.path, nil); lres == route.Found {
+				return refuse(ReasonNotDeployed, fmt.Sprintf("%s %s exists in API %s but not in deployment %s that stage %s serves: redeploy the stage", r.Method, lm.Resource.Path, api.ID, stage.DeploymentID, stage.Name))
+			}
+		}
+		return refuse(ReasonUnknownRoute, fmt.Sprintf("no resource of stage %s matches the path %s", stage.Name, t.path))
+	}
+}
+
+func unknownStageDetail[S any](apiID, name string, stages map[string]S) string {
+	names := make([]string, 0, len(stages))
+	for n := range stages {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	d := fmt.Sprintf("API %s has no stage %s (stages: %s)", apiID, quote(name), strings.Join(names, ", "))
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			d += "; stage names are case-sensitive"
+		}
+	}
+	return d
+}
+
+// headerAPIKey is the canonical form of AWS's key header, x-api-key.
+const headerAPIKey = "X-Api-Key"
+
+// keySource decides where the key comes from, and takes it.
+func (g *Gateway) keySource(_ context.Context, rq *request) *Decision {
+	if !rq.match.Method.APIKeyRequired {
+		return nil
+	}
+	rq.keyRequired = true
+	if rq.stage.KeySource == apigw.KeySourceAuthorizer {
+		return refuse(ReasonKeySourceAuthorizer, "API "+rq.api.ID+" takes API keys from an authorizer (apiKeySource AUTHORIZER), and no authorizer on this method supplied one (usageIdentifierKey)")
+	}
+	if v := rq.r.Header[headerAPIKey]; len(v) > 0 && v[0] != "" {
+		rq.keyValue = v[0]
+		return nil
+	}
+	// Diagnose the usual mistakes; the caller still gets AWS's answer.
+	for name := range rq.r.Header {
+		if looksLikeKeyHeader(name) {
+			return refuse(ReasonKeyOtherHeader, "the API key must be sent in the x-api-key header; the request sent it in "+quote(strings.ToLower(name)))
+		}
+	}
+	q := rq.r.URL.RawQuery
+	if q != "" {
+		for _, name := range []string{"x-api-key", "api_key", "apikey", "api-key", "key"} {
+			if rq.r.URL.Query().Has(name) {
+				return refuse(ReasonKeyInQuery, "the API key must be sent in the x-api-key header; the request sent it in the query string parameter "+quote(name)+", which this API does not accept")
+			}
+		}
+	}
+	return refuse(ReasonKeyMissing, "the method requires an API key and the request has no x-api-key header")
+}
+
+// looksLikeKeyHeader reports header names people send keys in by mistake.
+func looksLikeKeyHeader(canonical string) bool {
+	switch canonical {
+	case "X-Api-Key":
+		return false
+	case "X_api_key", "Api-Key", "Apikey", "X-Apikey", "Api_key", "X-Api_key", "X-Api-Token", "X-Apigw-Api-Key", "Api-Token":
+		return true
+	}
+	return false
+}
+
+// checkKey finds the presented key.
+func (g *Gateway) checkKey(_ context.Context, rq *request) *Decision {
+	if !rq.keyRequired {
+		return nil
+	}
+	rq.keyBuf = append(rq.keyBuf[:0], rq.keyValue...)
+	g.keys.AppendLookupHashBytes(rq.keyHash[:0], rq.keyBuf)
+	k := g.state.Key(rq.keyHash)
+	if k == nil {
+		return refuse(ReasonKeyNotFound, "no API key has the value sent (ending "+last4(rq.keyValue)+")")
+	}
+	rq.key = k
+	if !k.Enabled {
+		return refuse(ReasonKeyDisabled, "API key "+k.ID+"…"+k.Last4+" is disabled")
+	}
+	return nil
+}
+
+// checkPlan finds the usage plan that lets the key call this stage.
+func (g *Gateway) checkPlan(_ context.Context, rq *request) *Decision {
+	k := rq.key
+	if k == nil {
+		return nil
+	}
+	for _, id := range k.PlanIDs {
+		if p := g.state.Plan(id); p != nil {
+			if ps := p.Stages[rq.stage.Ref]; ps != nil {
+				rq.plan, rq.planStage = p, ps
+				return nil
+			}
+		}
+	}
+	if k.StageKeys[rq.stage.Ref] {
+		return nil // legacy stageKeys association: no plan limits apply
+	}
+	if len(k.PlanIDs) == 0 {
+		return refuse(ReasonKeyNoPlan, "API key "+k.ID+"…"+k.Last4+" is in no usage plan; add it to a plan attached to stage "+rq.stage.Ref)
+	}
+	var cover []string
+	for _, id := range k.PlanIDs {
+		p := g.state.Plan(id)
+		if p == nil {
+			continue
+		}
+		stages := make([]string, 0, len(p.Stages))
+		for ref := range p.Stages {
+			stages = append(stages, ref)
+		}
+		slices.Sort(stages)
+		cover = append(cover, fmt.Sprintf("%s (%s)", id, strings.Join(stages, ", ")))
+	}
+	return refuse(ReasonKeyPlanNotOnStage, fmt.Sprintf("API key %s…%s is in usage plans %s, none attached to stage %s", k.ID, k.Last4, strings.Join(cover, "; "), rq.stage.Ref))
+}
+
+// throttle draws from every bucket that applies, most specific first
+// (aws-compat §6.2): the plan's per-method or per-client bucket, the
+// stage's method bucket, the account bucket.
+func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
+	if p := rq.plan; p != nil {
+		tk := rq.match.ThrottleKey()
+		if t, ok := rq.planStage.MethodThrottle[tk]; ok {
+			if d := g.allow(ctx, rq, counters.PlanKeyMethodBucket(p.ID, rq.key.ID, rq.methodID), t, ReasonThrottledPlanMethod,
+				"usage plan %s limits %s on stage %s to %g requests/s, burst %d, per key"); d != nil {
+				return d
+			}
+		} else if p.Throttle != nil {
+			if d := g.allow(ctx, rq, counters.PlanKeyBucket(p.ID, rq.key.ID), *p.Throttle, ReasonThrottledPlan,
+				"usage plan %s limits each key to %g requests/s, burst %d"); d != nil {
+				return d
+			}
+		}
+	}
+	if t, ok := rq.stage.Throttle.For(rq.match.ThrottleKey()); ok {
+		if d := g.allow(ctx, rq, counters.StageMethodBucket(rq.methodID), t, ReasonThrottledStageMethod,
+			"stage %s limits %s to %g requests/s, burst %d (all callers)"); d != nil {
+			return d
+		}
+	}
+	if g.accountOn {
+		shard := 0
+		if rq.key != nil {
+			shard = int(rq.keyHash[0]) % accountShards
+		} else {
+			shard = int(rq.requestID[0]) % accountShards
+		}
+		if d := g.allow(ctx, rq, g.accountShard[shard], g.account, ReasonThrottledAccount,
+			"the account-level limit (%g requests/s, burst %d per shard of %d) is exhausted"); d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// allow takes a token; format is the Detail's sentence, whose verbs are
+// filled in by describe on refusal only.
+func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, t apigw.Throttle, reason Reason, format string) *Decision {
+	ok, retry, err := g.counters.Allow(ctx, k, t, rq.now)
+	if err != nil {
+		return refuse(ReasonCountersUnavailable, "the throttle counters are unavailable: "+err.Error())
+	}
+	if ok {
+		return nil
+	}
+	var detail string
+	switch reason {
+	case ReasonThrottledPlanMethod:
+		detail = fmt.Sprintf(format, rq.plan.ID, rq.match.ThrottleKey(), rq.stage.Ref, t.RateLimit, t.BurstLimit)
+	case ReasonThrottledPlan:
+		detail = fmt.Sprintf(format, rq.plan.ID, t.RateLimit, t.BurstLimit)
+	case ReasonThrottledStageMethod:
+		detail = fmt.Sprintf(format, rq.stage.Ref, rq.match.ThrottleKey(), t.RateLimit, t.BurstLimit)
+	default:
+		detail = fmt.Sprintf(format, t.RateLimit, t.BurstLimit, accountShards)
+	}
+	d := refuse(reason, detail)
+	if retry > 0 && retry < counters.Never {
+		d.RetryAfter = retry
+	}
+	return d
+}
+
+// checkQuota takes one request from the key's quota in its plan, and
+// records the request's usage once it is admitted.
+func (g *Gateway) checkQuota(ctx context.Context, rq *request) *Decision {
+	p := rq.plan
+	if p == nil {
+		return nil
+	}
+	if p.Quota != nil {
+		res, err := g.counters.Take(ctx, p.ID, rq.key.ID, *p.Quota, rq.now)
+		if err != nil {
+			return refuse(ReasonCountersUnavailable, "the quota counters are unavailable: "+err.Error())
+		}
+		rq.quota = res
+		if !res.Allowed {
+			d := refuse(ReasonQuotaExceeded, fmt.Sprintf("API key %s…%s used its quota of %d requests per %s in usage plan %s (used %d); it resets at %s",
+				rq.key.ID, rq.key.Last4, p.Quota.Limit, p.Quota.Period, p.ID, res.Used, res.ResetAt.UTC().Format(time.RFC3339)))
+			d.RetryAfter = res.ResetAt.Sub(rq.now)
+			return d
+		}
+	}
+	if err := g.counters.Record(ctx, p.ID, rq.key.ID, rq.now); err != nil {
+		g.log.Error("recording usage failed", "plan", p.ID, "key", rq.key.ID, "error", err)
+	}
+	return nil
+}
+
+func last4(v string) string {
+	if len(v) <= 4 {
+		return "…"
+	}
+	return "…" + v[len(v)-4:]
+}
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+var _ http.Handler = (*Gateway)(nil)

@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+)
+
+// request is one request's state through the pipeline. Requests are pooled:
+// reset clears every field that a previous request set.
+type request struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+	now   time.Time
+
+	requestID [36]byte
+	apigwID   [16]byte
+
+	target invokeTarget
+	api    *state.API
+	stage  *state.Stage
+	match  route.Match
+	params route.Params
+	// methodID names the matched method for bucket keys ("" when unknown).
+	methodID string
+
+	keyRequired bool
+	keyValue    string // the presented key: never logged, never copied out
+	keyHash     [32]byte
+	keyBuf      []byte
+	key         *state.Key
+	plan        *state.Plan
+	planStage   *state.PlanStage
+	quota       counters.QuotaResult
+
+	// Outcome, for the access log.
+	step               string
+	decision           *Decision
+	status             int
+	integrationLatency time.Duration
+	// abort: the response started and failed; the connection must be cut.
+	abort bool
+}
+
+func (rq *request) reset(g *Gateway, w http.ResponseWriter, r *http.Request) {
+	keyBuf := rq.keyBuf[:0]
+	*rq = request{w: w, r: r, keyBuf: keyBuf}
+	rq.start = time.Now()
+	rq.now = g.now()
+	newUUID(&rq.requestID)
+	newAPIGWID(&rq.apigwID)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// newUUID writes a random (version 4) UUID. Request ids need to be unique,
+// not secret, so the runtime's fast per-thread generator is enough.
+func newUUID(dst *[36]byte) {
+	var b [16]byte
+	a, c := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		b[i] = byte(a >> (8 * i))
+		b[8+i] = byte(c >> (8 * i))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	j := 0
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j], dst[j+1] = hexDigits[x>>4], hexDigits[x&0x0f]
+		j += 2
+	}
+}
+
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// newAPIGWID writes an x-amz-apigw-id: 15 characters and a trailing '=',
+// the shape AWS sends.
+func newAPIGWID(dst *[16]byte) {
+	x := rand.Uint64()
+	y := rand.Uint64()
+	for i := range 15 {
+		if i == 8 {
+			x = y
+		}
+		dst[i] = idAlphabet[x%uint64(len(idAlphabet))]
+		x /= uint64(len(idAlphabet))
+	}
+	dst[15] = '='
+}
