@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -92,7 +93,28 @@ func TestDemoWithAWSCLI(t *testing.T) {
 	keyID := find(`API key demo-key \(id (\w{10})\): `)
 	keyValue := find(`API key demo-key \(id \w{10}\): (\w{40})`)
 	admin := find(`--endpoint-url (http://127\.0\.0\.1:\d+)`)
-	find(`(curl -X POST -H 'x-api-key: \w{40}' http://127\.0\.0\.1:\d+/restapis/\w{10}/api/_user_request_/doit)`)
+	invokeURL := find(`curl -X POST -H 'x-api-key: \w{40}' (http://127\.0\.0\.1:\d+/restapis/\w{10}/api/_user_request_/doit)`)
+
+	// The curl line answers as promised, and only with the key.
+	for _, tc := range []struct {
+		key    string
+		status int
+		body   string
+	}{{keyValue, 200, `{"message":"Did it!"}`}, {"", 403, `{"message":"Forbidden"}`}} {
+		req, _ := http.NewRequestWithContext(ctx, "POST", invokeURL, nil)
+		if tc.key != "" {
+			req.Header.Set("x-api-key", tc.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || string(b) != tc.body {
+			t.Fatalf("POST %s (key %v): %d %s, want %d %s", invokeURL, tc.key != "", resp.StatusCode, b, tc.status, tc.body)
+		}
+	}
 
 	awsCLI := func(args ...string) map[string]any {
 		t.Helper()
