@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/apitest"
+)
+
+// TestThrottleScopes: each limit of aws-compat §6.2 refuses with its own
+// reason code; the caller always gets AWS's 429 "Too Many Requests".
+func TestThrottleScopes(t *testing.T) {
+	clock := apitest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	env := apitest.Start(t, apitest.Options{Now: clock.Now})
+	ctx := context.Background()
+	f := newFixture(t, env, "Scopes")
+	f.mock("POST", "/doit", true, 200, didIt)
+	f.mock("GET", "/open", false, 200, "{}")
+	f.deploy("api")
+	keyID, value := f.key("k", true)
+	plan := f.plan("api", &types.ThrottleSettings{RateLimit: 1000, BurstLimit: 1000}, nil, keyID)
+	// A per-method plan throttle on POST /doit, and a stage limit on GET /open.
+	if _, err := f.c.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: &plan, PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/apiStages/" + f.apiID + ":api/throttle/~1doit/POST/rateLimit"), Value: aws.String("0.001")},
+		{Op: types.OpReplace, Path: aws.String("/apiStages/" + f.apiID + ":api/throttle/~1doit/POST/burstLimit"), Value: aws.String("2")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &f.apiID, StageName: aws.String("api"), PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/~1open/GET/throttling/rateLimit"), Value: aws.String("0.001")},
+		{Op: types.OpReplace, Path: aws.String("/~1open/GET/throttling/burstLimit"), Value: aws.String("1")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	hdr := map[string]string{"x-api-key": value}
+	wantAnswer(t, env, f.call("POST", "api", "/doit", hdr), 200, didIt, "OK")
+	wantAnswer(t, env, f.call("POST", "api", "/doit", hdr), 200, didIt, "OK")
+	wantAnswer(t, env, f.call("POST", "api", "/doit", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_PLAN_METHOD")
+
+	wantAnswer(t, env, f.call("GET", "api", "/open", nil), 200, "{}", "OK")
+	wantAnswer(t, env, f.call("GET", "api", "/open", nil), 429, `{"message":"Too Many Requests"}`, "THROTTLED_STAGE_METHOD")
+}
+
+// TestAccountThrottle: the account bucket is split into 8 shards (burst
+// 16/8 = 2 each here); a key always draws from the same shard.
+func TestAccountThrottle(t *testing.T) {
+	clock := apitest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	env := apitest.Start(t, apitest.Options{Now: clock.Now, AccountThrottle: apigw.Throttle{RateLimit: 0.001, BurstLimit: 16}})
+	f := newFixture(t, env, "Account")
+	f.mock("GET", "/acct", true, 200, "{}")
+	f.deploy("api")
+	keyID, value := f.key("k", true)
+	f.plan("api", nil, nil, keyID)
+	hdr := map[string]string{"x-api-key": value}
+	wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 200, "{}", "OK")
+	wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 200, "{}", "OK")
+	wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_ACCOUNT")
+}
+
+// TestDebugHeadersAndMetrics: the refusal reason reaches response headers
+// only on a stage with dataTraceEnabled, and /metrics counts requests by
+// reason without ever naming a key.
+func TestDebugHeadersAndMetrics(t *testing.T) {
+	env := apitest.Start(t, apitest.Options{})
+	ctx := context.Background()
+	f := newFixture(t, env, "Debug")
+	f.mock("POST", "/doit", true, 200, didIt)
+	f.deploy("api")
+	f.deploy("traced")
+	keyID, value := f.key("k", true)
+	f.plan("api", nil, nil, keyID)
+
+	a := f.call("POST", "api", "/doit", nil)
+	if a.header.Get("x-gatehouse-reason") != "" {
+		t.Fatal("the reason header was sent on a stage without data tracing")
+	}
+	if _, err := f.c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &f.apiID, StageName: aws.String("traced"), PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/*/*/logging/dataTrace"), Value: aws.String("true")}}}); err != nil {
+		t.Fatal(err)
+	}
+	a = f.call("POST", "traced", "/doit", nil)
+	if a.status != 403 || a.body != forbidden || a.header.Get("x-gatehouse-reason") != "KEY_MISSING" || !strings.Contains(a.header.Get("x-gatehouse-detail"), "x-api-key") {
+		t.Fatalf("traced stage: %d %s reason=%q detail=%q", a.status, a.body, a.header.Get("x-gatehouse-reason"), a.header.Get("x-gatehouse-detail"))
+	}
+	wantAnswer(t, env, f.call("POST", "api", "/doit", map[string]string{"x-api-key": value}), 200, didIt, "OK")
+
+	resp, err := http.Get(env.AdminURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := string(b)
+	for _, want := range []string{
+		`gatehouse_gateway_requests_total{api="` + f.apiID + `",reason="KEY_MISSING",stage="api",status="403"} 1`,
+		`gatehouse_gateway_requests_total{api="` + f.apiID + `",reason="OK",stage="api",status="200"} 1`,
+		`gatehouse_gateway_request_duration_seconds_count{api="` + f.apiID + `",stage="api"} 2`,
+		"go_memstats_heap_inuse_bytes",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(m, keyID) || strings.Contains(m, value[:20]) {
+		t.Fatal("/metrics names a key")
+	}
+}
