@@ -83,6 +83,8 @@ type Server struct {
 
 	admin http.Handler
 	proxy *proxy.Proxy
+	// quotaShape is each plan's quota as the counters last loaded it.
+	quotaShape map[string]apigw.Quota
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
@@ -158,6 +160,12 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	if err := s.State.Load(ctx); err != nil {
 		return fmt.Errorf("load data plane state: %w", err)
 	}
+	s.quotaShape = map[string]apigw.Quota{}
+	for _, p := range s.State.Plans() {
+		if p.Quota != nil {
+			s.quotaShape[p.ID] = *p.Quota
+		}
+	}
 	if err := s.Counters.LoadQuotas(ctx, s.Store, s.State.Plans(), s.now()); err != nil {
 		return fmt.Errorf("load quota counts: %w", err)
 	}
@@ -188,23 +196,51 @@ func (s *Server) applyChanges(changes []store.Change) {
 	if err := s.State.Apply(ctx, changes); err != nil {
 		s.log.Error("applying configuration changes failed; state reloaded", "error", err)
 	}
-	// A plan's quota (or membership) changed: reload its keys' quota counts.
-	var plans []*apigw.UsagePlan
-	for _, c := range changes {
-		switch c.Kind {
-		case store.KindUsagePlan, store.KindUsagePlanKey:
-			if p := s.State.Plan(c.ID); p != nil && p.Source != nil && p.Quota != nil {
-				plans = append(plans, p.Source)
-			}
-		case store.KindResync:
-			plans = s.State.Plans()
-		}
-	}
-	if len(plans) > 0 {
+	if plans := s.quotaReloads(changes); len(plans) > 0 {
 		if err := s.Counters.LoadQuotas(ctx, s.Store, plans, s.now()); err != nil {
 			s.log.Error("reloading quota counts failed", "error", err)
 		}
 	}
+}
+
+// quotaReloads returns the plans whose quota counts must be reloaded from
+// the store: those whose quota period or offset changed (their counting
+// period moved), or all of them after a resync. A limit change needs no
+// reload: the counters compare against the current limit on every request.
+// It runs only from applyChanges, which the store calls serially.
+func (s *Server) quotaReloads(changes []store.Change) []*apigw.UsagePlan {
+	var out []*apigw.UsagePlan
+	seen := map[string]bool{}
+	for _, c := range changes {
+		switch c.Kind {
+		case store.KindResync:
+			s.quotaShape = map[string]apigw.Quota{}
+			out = out[:0]
+			for _, p := range s.State.Plans() {
+				if p.Quota != nil {
+					s.quotaShape[p.ID] = *p.Quota
+					out = append(out, p)
+				}
+			}
+			return out
+		case store.KindUsagePlan:
+			if seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			p := s.State.Plan(c.ID)
+			if p == nil || p.Quota == nil || p.Source == nil {
+				delete(s.quotaShape, c.ID)
+				continue
+			}
+			old, had := s.quotaShape[c.ID]
+			if !had || old.Period != p.Quota.Period || old.Offset != p.Quota.Offset {
+				out = append(out, p.Source)
+			}
+			s.quotaShape[c.ID] = *p.Quota
+		}
+	}
+	return out
 }
 
 // Close releases the store and idle upstream connections.
@@ -215,7 +251,7 @@ func (s *Server) Close() error {
 	return s.Store.Close()
 }
 
-// AdminHandler serves the management API, /healthz and the dev endpoints.
+// AdminHandler serves the management API, /metrics, /healthz and the dev endpoints.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 func (s *Server) adminHandler() http.Handler {

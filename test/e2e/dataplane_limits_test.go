@@ -113,3 +113,28 @@ func TestDebugHeadersAndMetrics(t *testing.T) {
 		t.Fatal("/metrics names a key")
 	}
 }
+
+// TestQuotaPeriodChangeRecounts: switching a plan's quota from DAY to WEEK
+// counts the week's usage so far, at once.
+func TestQuotaPeriodChangeRecounts(t *testing.T) {
+	clock := apitest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)) // a Monday
+	env := apitest.Start(t, apitest.Options{Now: clock.Now})
+	f := newFixture(t, env, "Recount")
+	f.mock("POST", "/doit", true, 200, didIt)
+	f.deploy("api")
+	keyID, value := f.key("k", true)
+	plan := f.plan("api", nil, &types.QuotaSettings{Limit: 5, Period: types.QuotaPeriodTypeDay}, keyID)
+	hdr := map[string]string{"x-api-key": value}
+	for range 3 {
+		wantAnswer(t, env, f.call("POST", "api", "/doit", hdr), 200, didIt, "OK")
+	}
+	clock.Advance(24 * time.Hour)
+	for range 2 {
+		wantAnswer(t, env, f.call("POST", "api", "/doit", hdr), 200, didIt, "OK")
+	}
+	if _, err := f.c.UpdateUsagePlan(context.Background(), &apigateway.UpdateUsagePlanInput{UsagePlanId: &plan, PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/quota/period"), Value: aws.String("WEEK")}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantAnswer(t, env, f.call("POST", "api", "/doit", hdr), 429, `{"message":"Limit Exceeded"}`, "QUOTA_EXCEEDED")
+}
