@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/gatehouse-dev/gatehouse/internal/logsink"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/spf13/cobra"
 )
@@ -70,9 +71,10 @@ func newVersion(stdout io.Writer) *cobra.Command {
 }
 
 type serveFlags struct {
-	cfg      server.Config
-	demo     bool
-	logLevel string
+	cfg       server.Config
+	demo      bool
+	logLevel  string
+	accessLog string
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -98,6 +100,7 @@ the data plane on --listen.`,
 	fl.BoolVar(&f.demo, "demo", false, "seed the example UsefulAPI with a key and a usage plan when the data dir is new")
 	fl.StringVar(&f.cfg.Region, "region", server.DefaultRegion, "region reported in ARNs")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
 	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
 	return cmd
@@ -110,6 +113,16 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	f.cfg.Logger = log
+	access, closeAccess, err := openAccessLog(f.accessLog, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeAccess(); err != nil {
+			log.Error("closing the access log", "error", err)
+		}
+	}()
+	f.cfg.AccessLog = access
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -161,4 +174,34 @@ func hostForURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// openAccessLog opens the access log destination behind a buffered sink:
+// one line per request costs a copy, not a system call. closeFn flushes it.
+func openAccessLog(dest string, stdout, stderr io.Writer) (*slog.Logger, func() error, error) {
+	var out io.Writer
+	var file *os.File
+	switch dest {
+	case "off":
+		return slog.New(slog.DiscardHandler), func() error { return nil }, nil
+	case "stderr", "":
+		out = stderr
+	case "stdout":
+		out = stdout
+	default:
+		f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--access-log: %w", err)
+		}
+		out, file = f, f
+	}
+	sink := logsink.New(out, 0)
+	closeFn := func() error {
+		err := sink.Close()
+		if file != nil {
+			err = errors.Join(err, file.Close())
+		}
+		return err
+	}
+	return slog.New(slog.NewJSONHandler(sink, nil)), closeFn, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"serve", "--data-dir", t.TempDir(), "--dev", "--admin-listen", "0.0.0.0:0"}, "loopback"},
 		{[]string{"serve", "--data-dir", t.TempDir(), "--log-level", "loud"}, "--log-level"},
 		{[]string{"serve", "--nope"}, "unknown flag"},
+		{[]string{"serve", "--data-dir", t.TempDir(), "--access-log", "/nonexistent-dir/x/access.log"}, "--access-log"},
 	}
 	for _, tt := range tests {
 		var errOut bytes.Buffer
@@ -53,17 +55,30 @@ func TestDemoWithAWSCLI(t *testing.T) {
 		t.Skip("the aws CLI is not installed (apt-get install awscli, or run .ci/run)")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	var keyValueSeen = "\x00never"
 	pr, pw := io.Pipe()
 	dir := t.TempDir()
+	accessPath := filepath.Join(t.TempDir(), "access.log")
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--data-dir", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "error"}, pw, io.Discard)
+		done <- run(ctx, []string{"serve", "--demo", "--data-dir", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "error", "--access-log", accessPath}, pw, io.Discard)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
 			t.Errorf("serve exited %d", code)
+		}
+		// Shutdown flushed the access log: both calls are there, without the key.
+		b, err := os.ReadFile(accessPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), `"msg":"access"`); n != 2 {
+			t.Errorf("access log has %d lines, want 2:\n%s", n, b)
+		}
+		if strings.Contains(string(b), keyValueSeen) {
+			t.Error("the access log contains the key value")
 		}
 	})
 
@@ -92,6 +107,7 @@ func TestDemoWithAWSCLI(t *testing.T) {
 	planID := find(`Usage plan UsefulPlan \(id (\w{6})\)`)
 	keyID := find(`API key demo-key \(id (\w{10})\): `)
 	keyValue := find(`API key demo-key \(id \w{10}\): (\w{40})`)
+	keyValueSeen = keyValue
 	admin := find(`--endpoint-url (http://127\.0\.0\.1:\d+)`)
 	invokeURL := find(`curl -X POST -H 'x-api-key: \w{40}' (http://127\.0\.0\.1:\d+/restapis/\w{10}/api/_user_request_/doit)`)
 
