@@ -3,7 +3,6 @@ package apitest
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -58,7 +57,7 @@ func Start(t testing.TB, opts Options) *Env {
 	access := &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle,
-		AccessLog: slog.New(slog.NewJSONHandler(access, nil))})
+		AccessLog: access})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,12 +178,12 @@ func hostForURL(a net.Addr) string {
 
 // openAccessLog opens the access log destination behind a buffered sink:
 // one line per request costs a copy, not a system call. closeFn flushes it.
-func openAccessLog(dest string, stdout, stderr io.Writer) (*slog.Logger, func() error, error) {
+func openAccessLog(dest string, stdout, stderr io.Writer) (io.Writer, func() error, error) {
 	var out io.Writer
 	var file *os.File
 	switch dest {
 	case "off":
-		return slog.New(slog.DiscardHandler), func() error { return nil }, nil
+		return nil, func() error { return nil }, nil
 	case "stderr", "":
 		out = stderr
 	case "stdout":
@@ -203,5 +203,5 @@ func openAccessLog(dest string, stdout, stderr io.Writer) (*slog.Logger, func() 
 		}
 		return err
 	}
-	return slog.New(slog.NewJSONHandler(sink, nil)), closeFn, nil
+	return sink, closeFn, nil
 }

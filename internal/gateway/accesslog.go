@@ -1,50 +1,119 @@
 package gateway
 
 import (
-	"context"
-	"log/slog"
+	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 )
 
-// logAccess writes the request's access log line and updates the metrics.
-// It names the key by id only; the presented value is never logged.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// logAccess writes the request's access log line (one JSON object, the
+// shape slog's JSON handler writes) and updates the metrics. It names the
+// key by id only; the presented value is never logged. The line is built
+// by hand into a pooled buffer: this runs on every request.
 func (g *Gateway) logAccess(rq *request) {
 	latency := time.Since(rq.start)
 	reason := ReasonOK
-	detail := ""
+	var detail string
 	if rq.decision != nil {
 		reason, detail = rq.decision.Reason, rq.decision.Detail
-	}
-	apiID, stage, resource := rq.target.apiID, rq.target.stage, ""
-	if rq.match.Resource != nil {
-		resource = rq.match.Resource.Path
-	}
-	keyID := ""
-	if rq.key != nil {
-		keyID = rq.key.ID
 	}
 	if g.metrics != nil {
 		g.metrics.observe(rq, reason, latency)
 	}
-	if !g.access.Enabled(context.Background(), slog.LevelInfo) {
+	if g.access == nil {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("requestId", string(rq.requestID[:])),
-		slog.String("ip", clientIP(rq.r)),
-		slog.String("method", rq.r.Method),
-		slog.String("path", rq.r.URL.EscapedPath()),
-		slog.String("apiId", apiID),
-		slog.String("stage", stage),
-		slog.String("resourcePath", resource),
-		slog.Int("status", rq.status),
-		slog.String("apiKeyId", keyID),
-		slog.String("reason", string(reason)),
-		slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
-		slog.Float64("integrationLatencyMs", float64(rq.integrationLatency.Microseconds())/1000),
+	bp := linePool.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = append(b, `{"time":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"access","requestId":"`...)
+	b = append(b, rq.requestID[:]...)
+	b = append(b, `","ip":`...)
+	b = appendJSONString(b, clientIP(rq.r))
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, rq.r.Method)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, rq.r.URL.EscapedPath())
+	b = append(b, `,"apiId":`...)
+	b = appendJSONString(b, rq.target.apiID)
+	b = append(b, `,"stage":`...)
+	b = appendJSONString(b, rq.target.stage)
+	b = append(b, `,"resourcePath":`...)
+	if rq.match.Resource != nil {
+		b = appendJSONString(b, rq.match.Resource.Path)
+	} else {
+		b = append(b, `""`...)
 	}
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(rq.status), 10)
+	b = append(b, `,"apiKeyId":`...)
+	if rq.key != nil {
+		b = appendJSONString(b, rq.key.ID)
+	} else {
+		b = append(b, `""`...)
+	}
+	b = append(b, `,"reason":"`...)
+	b = append(b, reason...)
+	b = append(b, `","latencyMs":`...)
+	b = strconv.AppendFloat(b, float64(latency.Microseconds())/1000, 'f', -1, 64)
+	b = append(b, `,"integrationLatencyMs":`...)
+	b = strconv.AppendFloat(b, float64(rq.integrationLatency.Microseconds())/1000, 'f', -1, 64)
 	if detail != "" {
-		attrs = append(attrs, slog.String("step", rq.step), slog.String("detail", detail))
+		b = append(b, `,"step":`...)
+		b = appendJSONString(b, rq.step)
+		b = append(b, `,"detail":`...)
+		b = appendJSONString(b, detail)
 	}
-	g.access.LogAttrs(context.Background(), slog.LevelInfo, "access", attrs...)
+	b = append(b, "}\n"...)
+	g.access.Write(b)
+	*bp = b
+	linePool.Put(bp)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

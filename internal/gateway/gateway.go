@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -28,8 +29,9 @@ type Options struct {
 	Keys     *secret.Keys // computes the lookup hash of a presented key
 	Counters Counters
 	Proxy    *proxy.Proxy
-	// AccessLog receives one line per request (nil: discarded).
-	AccessLog *slog.Logger
+	// AccessLog receives one JSON line per request, one Write per line
+	// (nil: no access log). Give it a buffered writer (logsink).
+	AccessLog io.Writer
 	// Log receives operational errors (nil: discarded).
 	Log     *slog.Logger
 	Metrics *Metrics // nil: no metrics
@@ -48,7 +50,7 @@ type Gateway struct {
 	keys     *secret.Keys
 	counters Counters
 	proxy    *proxy.Proxy
-	access   *slog.Logger
+	access   io.Writer
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -72,9 +74,6 @@ func New(o Options) *Gateway {
 	g := &Gateway{
 		state: o.State, keys: o.Keys, counters: o.Counters, proxy: o.Proxy,
 		access: o.AccessLog, log: o.Log, metrics: o.Metrics, now: o.Now, maxBody: o.MaxBodyBytes,
-	}
-	if g.access == nil {
-		g.access = slog.New(slog.DiscardHandler)
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

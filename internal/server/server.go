@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,8 +58,9 @@ type Config struct {
 	// AccountThrottle is the account-level limit (zero: AWS's 10,000
 	// requests/s, burst 5,000; a negative rate: no account limit).
 	AccountThrottle apigw.Throttle
-	// AccessLog receives the data plane's access log (nil: Logger).
-	AccessLog *slog.Logger
+	// AccessLog receives the data plane's access log, one JSON line per
+	// Write (nil: none). The CLI puts a logsink in front of the file.
+	AccessLog io.Writer
 	// FlushInterval is how often usage is written to the store (0: 1 s).
 	FlushInterval time.Duration
 }
@@ -171,16 +173,12 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	}
 	s.Store.Listen(s.applyChanges)
 	s.proxy = proxy.New(proxy.Options{Logger: s.log})
-	access := s.cfg.AccessLog
-	if access == nil {
-		access = s.log
-	}
 	s.Gateway = gateway.New(gateway.Options{
 		State:           s.State,
 		Keys:            s.Keys,
 		Counters:        s.Counters,
 		Proxy:           s.proxy,
-		AccessLog:       access,
+		AccessLog:       s.cfg.AccessLog,
 		Log:             s.log,
 		Metrics:         gateway.NewMetrics(s.Registry),
 		Now:             s.cfg.Now,
