@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // benchEnv is a gateway over real state (SQLite store, state index,
@@ -42,7 +44,9 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	}
 	const apiID, stage = "benchapi01", "api"
 	method := &apigw.Method{HTTPMethod: "POST", AuthorizationType: apigw.AuthNone, APIKeyRequired: true,
-		Integration: &apigw.Integration{Type: apigw.IntegrationMock}}
+		Integration: &apigw.Integration{Type: apigw.IntegrationMock,
+			RequestTemplates:     map[string]string{"application/json": `{"statusCode": 200}`},
+			IntegrationResponses: map[string]*apigw.IntegrationResponse{"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `{"message":"Did it!"}`}}}}}
 	resources := map[string]*apigw.Resource{
 		"root000000": {ID: "root000000", Methods: map[string]*apigw.Method{}},
 		"doit00":     {ID: "doit00", ParentID: "root000000", PathPart: "doit", Methods: map[string]*apigw.Method{"POST": method}},
@@ -149,4 +153,28 @@ func TestPipelineDecisionAllocations(t *testing.T) {
 	if allocs > 2 {
 		t.Fatalf("the pipeline decision allocates %v times per request; the budget is 2", allocs)
 	}
+}
+
+// BenchmarkServeHTTPMock measures a whole MOCK request through ServeHTTP
+// (pipeline, response, access log line, metrics), without the network.
+func BenchmarkServeHTTPMock(b *testing.B) {
+	env := newBenchEnv(b, 1000)
+	env.g.access = io.Discard
+	env.g.metrics = NewMetrics(prometheus.NewRegistry())
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(97))
+		for pb.Next() {
+			i++
+			r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
+			r.Header.Set("x-api-key", env.values[i%len(env.values)])
+			w := httptest.NewRecorder()
+			env.g.ServeHTTP(w, r)
+			if w.Code != 200 {
+				b.Fatalf("status %d %s", w.Code, w.Body)
+			}
+		}
+	})
 }

@@ -109,7 +109,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > g.maxBody {
 		g.refuse(rq, &Decision{Reason: "REQUEST_TOO_LARGE", Detail: "the body exceeds the 10 MB payload limit"})
 	} else {
-		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+		if r.ContentLength != 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+		}
 		if d := g.run(r.Context(), rq); d != nil {
 			g.refuse(rq, d)
 		} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 		}
 		status = n
 	}
-	code := strconv.Itoa(status)
+	code := statusText[status]
 	ir := selectResponse(in.IntegrationResponses, code)
 	if ir == nil {
 		g.refuse(rq, refuse(ReasonMockNoResponse, "no integration response matches status "+code+" and none is the default (empty selectionPattern)"))
@@ -59,7 +60,7 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 	body = expand(body, rq, outcome{})
 	stampHeaders(rq)
 	h := rq.w.Header()
-	h["Content-Type"] = []string{ctype}
+	setContentType(h, ctype)
 	for name, expr := range ir.ResponseParameters {
 		if hn, ok := strings.CutPrefix(name, "method.response.header."); ok {
 			if v, ok := paramValue(expr, rq); ok {
@@ -69,7 +70,7 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 	}
 	rq.status = out
 	rq.w.WriteHeader(out)
-	rq.w.Write([]byte(body))
+	io.WriteString(rq.w, body)
 }
 
 // mockStatus reads "statusCode": N from a MOCK request template.

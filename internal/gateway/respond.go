@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,11 +19,31 @@ const (
 	hdrDetail    = "X-Gatehouse-Detail"
 )
 
-// stampHeaders sets the ids AWS puts on every response.
+// contentTypeJSON is shared by every JSON response (net/http never
+// modifies header value slices).
+var contentTypeJSON = []string{"application/json"}
+
+// stampHeaders sets the ids AWS puts on every response, with one string
+// and one slice allocation for both.
 func stampHeaders(rq *request) {
+	var ids [len(rq.requestID) + len(rq.apigwID)]byte
+	copy(ids[:], rq.requestID[:])
+	copy(ids[len(rq.requestID):], rq.apigwID[:])
+	both := string(ids[:])
+	vals := make([]string, 2)
+	vals[0], vals[1] = both[:len(rq.requestID)], both[len(rq.requestID):]
 	h := rq.w.Header()
-	h[hdrRequestID] = []string{string(rq.requestID[:])}
-	h[hdrAPIGWID] = []string{string(rq.apigwID[:])}
+	h[hdrRequestID] = vals[0:1:1]
+	h[hdrAPIGWID] = vals[1:2:2]
+}
+
+// setContentType sets Content-Type without allocating for JSON.
+func setContentType(h http.Header, ctype string) {
+	if ctype == "application/json" {
+		h["Content-Type"] = contentTypeJSON
+		return
+	}
+	h["Content-Type"] = []string{ctype}
 }
 
 // refuse answers a refusal with the API's gateway response for the
@@ -52,7 +73,7 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 	}
 	stampHeaders(rq)
 	h := rq.w.Header()
-	h["Content-Type"] = []string{ctype}
+	setContentType(h, ctype)
 	h[hdrErrorType] = []string{oc.errorType}
 	if d.RetryAfter > 0 {
 		secs := int64((d.RetryAfter + 999_999_999) / 1_000_000_000)
@@ -71,7 +92,7 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 	}
 	rq.status = status
 	rq.w.WriteHeader(status)
-	rq.w.Write([]byte(body))
+	io.WriteString(rq.w, body)
 }
 
 func isDefaultTemplates(t map[string]string) bool {
