@@ -26,6 +26,8 @@ type Sink struct {
 	out    io.Writer
 	outMu  sync.Mutex // serialises writes to out
 	shards [shards]shard
+	full   chan []byte // filled shard buffers for the background writer
+	bufs   sync.Pool   // of *[]byte, emptied buffers for reuse
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
@@ -37,11 +39,12 @@ func New(out io.Writer, interval time.Duration) *Sink {
 	if interval <= 0 {
 		interval = 200 * time.Millisecond
 	}
-	s := &Sink{out: out, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sink{out: out, full: make(chan []byte, 2*shards), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.loop(interval)
 	return s
 }
 
+// loop writes filled buffers as they come and flushes every interval.
 func (s *Sink) loop(interval time.Duration) {
 	defer close(s.done)
 	t := time.NewTicker(interval)
@@ -49,11 +52,39 @@ func (s *Sink) loop(interval time.Duration) {
 	for {
 		select {
 		case <-s.stop:
+			s.drainFull()
 			return
+		case b := <-s.full:
+			s.write(b)
+			s.recycle(b)
 		case <-t.C:
 			s.Flush()
 		}
 	}
+}
+
+func (s *Sink) drainFull() {
+	for {
+		select {
+		case b := <-s.full:
+			s.write(b)
+			s.recycle(b)
+		default:
+			return
+		}
+	}
+}
+
+func (s *Sink) newBuf() []byte {
+	if bp, ok := s.bufs.Get().(*[]byte); ok {
+		return (*bp)[:0]
+	}
+	return make([]byte, 0, shardLimit+4096)
+}
+
+func (s *Sink) recycle(b []byte) {
+	b = b[:0]
+	s.bufs.Put(&b)
 }
 
 // Write copies p (one whole line) into a shard buffer.
@@ -64,17 +95,23 @@ func (s *Sink) Write(p []byte) (int, error) {
 	full := len(sh.buf) >= shardLimit
 	var out []byte
 	if full {
-		out, sh.buf = sh.buf, make([]byte, 0, shardLimit+4096)
+		out, sh.buf = sh.buf, s.newBuf()
 	}
 	sh.mu.Unlock()
 	if full {
-		s.write(out)
+		select {
+		case s.full <- out: // the background writer takes it
+		default: // it is behind: write here (back-pressure)
+			s.write(out)
+			s.recycle(out)
+		}
 	}
 	return len(p), nil
 }
 
 // Flush writes every buffered line out.
 func (s *Sink) Flush() error {
+	s.drainFull()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -83,9 +120,10 @@ func (s *Sink) Flush() error {
 			continue
 		}
 		out := sh.buf
-		sh.buf = make([]byte, 0, cap(out))
+		sh.buf = s.newBuf()
 		sh.mu.Unlock()
 		s.write(out)
+		s.recycle(out)
 	}
 	s.outMu.Lock()
 	defer s.outMu.Unlock()
