@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseWrk(t *testing.T) {
+	tests := []struct {
+		name    string
+		out     string
+		want    wrkRun
+		wantErr string
+	}{
+		{
+			name: "clean run among wrk's own output",
+			out: "Running 10s test @ http://127.0.0.1:1/x\n  2 threads and 64 connections\n" +
+				"BENCH_RESULT requests=300000 duration_us=10000000 p50_us=1200 p99_us=4500 max_us=30000 status_errors=0 connect=0 read=0 write=0 timeout=0\n",
+			want: wrkRun{Requests: 300000, Seconds: 10, RPS: 30000, P50us: 1200, P99us: 4500, MaxUs: 30000},
+		},
+		{
+			name: "errors are counted and detailed",
+			out:  "BENCH_RESULT requests=10 duration_us=2000000 p50_us=1 p99_us=2 max_us=3 status_errors=4 connect=1 read=2 write=0 timeout=3\n",
+			want: wrkRun{Requests: 10, Seconds: 2, RPS: 5, P50us: 1, P99us: 2, MaxUs: 3, StatusErrs: 4, SocketErrs: 6,
+				SocketError: "connect 1, read 2, write 0, timeout 3"},
+		},
+		{name: "no result line", out: "Running 10s test\n", wantErr: "no \"BENCH_RESULT\" line"},
+		{name: "missing field", out: "BENCH_RESULT requests=1 duration_us=1\n", wantErr: "lacks p50_us"},
+		{name: "not a number", out: "BENCH_RESULT requests=x\n", wantErr: "result field requests"},
+		{name: "not key=value", out: "BENCH_RESULT requests\n", wantErr: "not key=value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseWrk(tt.out)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("parseWrk (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzParseWrk(f *testing.F) {
+	f.Add("BENCH_RESULT requests=10 duration_us=2000000 p50_us=1 p99_us=2 max_us=3 status_errors=4 connect=1 read=2 write=0 timeout=3\n")
+	f.Add("BENCH_RESULT requests=1e400 duration_us=0 p50_us=NaN p99_us=-1 max_us=3 status_errors=4 connect=1 read=2 write=0 timeout=3")
+	f.Fuzz(func(t *testing.T, out string) {
+		r, err := parseWrk(out)
+		if err == nil && r.Seconds > 0 && r.RPS != float64(r.Requests)/r.Seconds {
+			t.Errorf("RPS %v != requests %d / seconds %v", r.RPS, r.Requests, r.Seconds)
+		}
+	})
+}
+
+func TestParseHeapMetrics(t *testing.T) {
+	tests := []struct {
+		name             string
+		text             string
+		wantIn, wantAllo float64
+	}{
+		{
+			name: "prometheus go collector",
+			text: "# HELP go_memstats_heap_inuse_bytes Number of heap bytes that are in use.\n" +
+				"# TYPE go_memstats_heap_inuse_bytes gauge\ngo_memstats_heap_inuse_bytes 1.2345678e+07\n" +
+				"go_memstats_heap_alloc_bytes 9.5e+06\ngo_memstats_heap_idle_bytes 3e+06\n",
+			wantIn: 12345678, wantAllo: 9.5e6,
+		},
+		{name: "sample with a timestamp", text: "go_memstats_heap_inuse_bytes 1024 1700000000000\n", wantIn: 1024},
+		{name: "absent", text: "gatehouse_requests_total 5\n"},
+		{name: "malformed values read as 0", text: "go_memstats_heap_inuse_bytes NaN\ngo_memstats_heap_alloc_bytes -3\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, alloc := parseHeapMetrics(strings.NewReader(tt.text))
+			if in != tt.wantIn || alloc != tt.wantAllo {
+				t.Errorf("parseHeapMetrics = %v, %v; want %v, %v", in, alloc, tt.wantIn, tt.wantAllo)
+			}
+		})
+	}
+}
+
+func TestAdminCredentials(t *testing.T) {
+	tests := []struct {
+		name, file       string
+		wantID, wantSecr string
+		wantErr          bool
+	}{
+		{name: "gatehouse's file", file: "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr/t=x\n", wantID: "AKIAEXAMPLE", wantSecr: "s3cr/t=x"},
+		{name: "no secret", file: "aws_access_key_id = AKIAEXAMPLE\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "admin-credentials")
+			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			id, secret, err := adminCredentials(path)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if id != tt.wantID || secret != tt.wantSecr {
+				t.Errorf("got %q, %q; want %q, %q", id, secret, tt.wantID, tt.wantSecr)
+			}
+		})
+	}
+}
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{5}, 5},
+		{[]float64{9, 1, 5}, 5},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	}
+	for _, tt := range tests {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestChecks(t *testing.T) {
+	r := newReport(&options{Rounds: 3, Keys: 1000})
+	add := func(name string, rps, p99 float64) {
+		r.target(name).Runs = []wrkRun{{RPS: rps, P99us: p99}}
+	}
+	add(tBareProxy, 10000, 1000)
+	add(tGatehouseProxy, 9500, 1200)
+	add(tBareServer, 20000, 500)
+	// gatehouse-mock not measured.
+	if err := r.finish(r.Options); err != nil {
+		t.Fatal(err)
+	}
+	want := []check{
+		{Name: "gatehouse-proxy/bare-proxy req/s", Value: 0.95, Op: ">=", Limit: 0.9, Measured: true, Pass: true},
+		{Name: "gatehouse-proxy/bare-proxy p99", Value: 1.2, Op: "<=", Limit: 1.1, Measured: true, Pass: false},
+		{Name: "gatehouse-mock/bare-server req/s", Op: ">=", Limit: 0.8},
+	}
+	if diff := cmp.Diff(want, r.Checks); diff != "" {
+		t.Errorf("checks (-want +got):\n%s", diff)
+	}
+	if r.allPass() {
+		t.Error("allPass() = true with a failed and an unmeasured check")
+	}
+}
+
+// TestWrkScript runs the Lua script under the real wrk: every key is used,
+// evenly, with the configured method, body and content type.
+func TestWrkScript(t *testing.T) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		t.Skip("wrk not on PATH")
+	}
+	const n = 10
+	keys := newKeys(n)
+	var (
+		mu     sync.Mutex
+		counts = map[string]int{}
+		first  = map[string]string{} // remote address → first key on that connection
+		bad    []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		counts[r.Header.Get("x-api-key")]++
+		if _, ok := first[r.RemoteAddr]; !ok {
+			first[r.RemoteAddr] = r.Header.Get("x-api-key")
+		}
+		if r.Method != http.MethodPost || string(body) != "{}" || r.Header.Get("Content-Type") != "application/json" || r.URL.Path != "/mock" {
+			bad = append(bad, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type")+" "+string(body))
+		}
+		w.Write([]byte(mockBody))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	w := wrkConfig{Threads: 2, Connections: 2, Script: filepath.Join(dir, "s.lua"), KeysFile: filepath.Join(dir, "keys.txt")}
+	if err := os.WriteFile(w.Script, []byte(wrkScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(w.KeysFile, []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := w.run(ctx, srv.URL+"/mock", http.MethodPost, "{}", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d malformed requests, first: %s", len(bad), bad[0])
+	}
+	total, lo, hi := 0, int(^uint(0)>>1), 0
+	for _, k := range keys {
+		c := counts[k]
+		total += c
+		lo, hi = min(lo, c), max(hi, c)
+	}
+	if len(counts) != n || total < 100 {
+		t.Fatalf("saw %d distinct keys in %d requests, want all %d keys of %d", len(counts), total, n, total)
+	}
+	// Each thread cycles through all keys, so counts differ by a few at most.
+	if hi-lo > 4 {
+		t.Errorf("key counts range %d–%d: round-robin is uneven", lo, hi)
+	}
+	// Thread i of 2 starts at key i·n/2, so the two connections start
+	// about n/2 keys apart (wrk calls request() once more on thread 0 to
+	// check the script, which moves that thread on by one key).
+	var starts []int
+	for _, k := range first {
+		starts = append(starts, slices.Index(keys, k))
+	}
+	if len(starts) != 2 {
+		t.Fatalf("saw %d connections, want 2", len(starts))
+	}
+	d := (starts[0] - starts[1] + n) % n
+	if d = min(d, n-d); d < n/2-1 {
+		t.Errorf("connections started at keys %v, only %d apart; want about %d", starts, d, n/2)
+	}
+	if int64(total) < r.Requests {
+		t.Errorf("server saw %d requests, wrk reports %d", total, r.Requests)
+	}
+	if !r.clean() {
+		t.Errorf("run not clean: %+v", r)
+	}
+}
+
+func TestCappedLog(t *testing.T) {
+	tests := []struct {
+		name   string
+		head   int
+		tail   int
+		writes []string
+		want   string
+	}{
+		{name: "under the head", head: 10, tail: 4, writes: []string{"abc", "def"}, want: "abcdef"},
+		{name: "head then tail", head: 3, tail: 4, writes: []string{"abcdef", "ghij"}, want: "abc\n[bench: 3 bytes of output left out here]\nghij"},
+		{name: "one big write", head: 2, tail: 3, writes: []string{"0123456789"}, want: "01\n[bench: 5 bytes of output left out here]\n789"},
+		{name: "many small writes", head: 1, tail: 3, writes: []string{"a", "b", "c", "d", "e", "f"}, want: "a\n[bench: 2 bytes of output left out here]\ndef"},
+		{name: "fits exactly", head: 2, tail: 2, writes: []string{"ab", "cd"}, want: "abcd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "log")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &cappedLog{f: f, head: tt.head, tail: make([]byte, 0, tt.tail)}
+			for _, w := range tt.writes {
+				if n, err := l.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write(%q) = %d, %v", w, n, err)
+				}
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("log (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

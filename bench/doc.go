@@ -1,0 +1,17 @@
+// Command bench is Gatehouse's load benchmark: the one place where the
+// project's performance figures come from.
+//
+// In one invocation it builds the gatehouse binary, starts a loopback
+// upstream answering {}, a bare httputil.ReverseProxy to it tuned as a real
+// gateway would be, a bare Go HTTP server answering the MOCK body, and a
+// gatehouse node configured through the management API (API key required,
+// usage plan with throttle and quota, --keys keys round-robin). It then
+// drives each with wrk, interleaved round by round, and prints the medians,
+// Gatehouse's ratios to the bare targets and PASS/FAIL against the targets.
+// See bench/README.md for how to run and read it.
+//
+// The same binary re-executes itself with a hidden first argument
+// (upstream, bareproxy, bareserver) to run each reference server as its own
+// process. It is a development tool, not part of the gatehouse binary:
+// nothing imports it, and it may import the AWS SDK.
+package main

@@ -1,0 +1,459 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Target names, in the order every round runs them.
+const (
+	tUpstream       = "upstream"
+	tBareProxy      = "bare-proxy"
+	tGatehouseProxy = "gatehouse-proxy"
+	tBareServer     = "bare-server"
+	tGatehouseMock  = "gatehouse-mock"
+)
+
+var allTargets = []string{tUpstream, tBareProxy, tGatehouseProxy, tBareServer, tGatehouseMock}
+
+// options are bench's flags.
+type options struct {
+	Duration     time.Duration `json:"duration"`
+	Warmup       time.Duration `json:"warmup"`
+	Rounds       int           `json:"rounds"`
+	Keys         int           `json:"keys"`
+	ImportChunk  int           `json:"import_chunk"`
+	Connections  int           `json:"connections"`
+	Threads      int           `json:"threads"`
+	Targets      []string      `json:"targets"`
+	ServerCPUs   string        `json:"server_cpus,omitempty"`
+	WrkCPUs      string        `json:"wrk_cpus,omitempty"`
+	ReadyTimeout time.Duration `json:"ready_timeout"`
+	GatehouseBin string        `json:"gatehouse_bin,omitempty"`
+	GatehouseArg string        `json:"gatehouse_args,omitempty"`
+	Repo         string        `json:"-"`
+	JSON         string        `json:"-"`
+	Baseline     string        `json:"-"`
+	Keep         bool          `json:"-"`
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./bench [flags]\n\nLoad benchmark of Gatehouse against a bare reverse proxy and a bare server (see bench/README.md).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each measured wrk run (whole seconds)")
+	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up run per target before the first round (0: none)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; each runs every target once, in order (medians need ≥ 3)")
+	fs.IntVar(&o.Keys, "keys", 1000, "distinct API keys loaded into gatehouse and round-robined by wrk")
+	fs.IntVar(&o.ImportChunk, "import-chunk", 10000, "rows per ImportApiKeys call")
+	fs.IntVar(&o.Connections, "connections", 64, "wrk connections (-c)")
+	fs.IntVar(&o.Threads, "threads", 2, "wrk threads (-t)")
+	targets := fs.String("targets", strings.Join(allTargets, ","), "comma-separated targets to run, among "+strings.Join(allTargets, ","))
+	fs.StringVar(&o.ServerCPUs, "server-cpus", "", "pin the servers to this CPU list with taskset (e.g. 0); empty: no pinning")
+	fs.StringVar(&o.WrkCPUs, "wrk-cpus", "", "pin wrk to this CPU list with taskset (e.g. 1); empty: no pinning")
+	fs.DurationVar(&o.ReadyTimeout, "ready-timeout", 60*time.Second, "how long to wait for each server to start and for gatehouse to pass verification")
+	fs.StringVar(&o.GatehouseBin, "gatehouse-bin", "", "use this gatehouse binary instead of building ./cmd/gatehouse")
+	fs.StringVar(&o.GatehouseArg, "gatehouse-args", "", "extra space-separated arguments for gatehouse serve (e.g. --log-level=warn)")
+	fs.StringVar(&o.Repo, "repo", "", "gatehouse module root (default: the go.mod directory above the working directory)")
+	fs.StringVar(&o.JSON, "json", "", "also write the results to this JSON file")
+	fs.StringVar(&o.Baseline, "baseline", "", "a JSON file from an earlier run: report how far Gatehouse's ratios moved (limit 5 %)")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (logs, gatehouse data, wrk script, keys)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for _, t := range strings.Split(*targets, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !slices.Contains(allTargets, t) {
+			return nil, fmt.Errorf("--targets: unknown target %q (want some of %s)", t, strings.Join(allTargets, ","))
+		}
+		o.Targets = append(o.Targets, t)
+	}
+	switch {
+	case len(o.Targets) == 0:
+		return nil, errors.New("--targets: no target")
+	case o.Duration < time.Second:
+		return nil, fmt.Errorf("--duration %v: must be at least 1s", o.Duration)
+	case o.Warmup < 0:
+		return nil, fmt.Errorf("--warmup %v: must not be negative", o.Warmup)
+	case o.Rounds < 1 || o.Rounds > 100:
+		return nil, fmt.Errorf("--rounds %d: must be 1–100", o.Rounds)
+	case o.Keys < 1 || o.Keys > 10_000_000:
+		return nil, fmt.Errorf("--keys %d: must be 1–10,000,000", o.Keys)
+	case o.ImportChunk < 1:
+		return nil, fmt.Errorf("--import-chunk %d: must be positive", o.ImportChunk)
+	case o.Threads < 1 || o.Connections < o.Threads:
+		return nil, fmt.Errorf("--threads %d --connections %d: need 1 ≤ threads ≤ connections", o.Threads, o.Connections)
+	case o.ReadyTimeout <= 0:
+		return nil, fmt.Errorf("--ready-timeout %v: must be positive", o.ReadyTimeout)
+	}
+	if o.ServerCPUs != "" || o.WrkCPUs != "" {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return nil, errors.New("--server-cpus/--wrk-cpus need taskset on PATH (Debian: util-linux)")
+		}
+	}
+	return o, nil
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		if ok, err := runServer(os.Args[1], os.Args[2:]); ok {
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	os.Exit(run(os.Args[1:]))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0 // measured, valid, every target met
+	exitFail  = 1 // a target missed, a run invalid, or gatehouse not measured
+	exitUsage = 2 // bad flags or the environment cannot run the benchmark
+)
+
+func run(args []string) int {
+	o, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	b := &bench{opts: o, procs: &procs{}}
+	rep, err := b.run(ctx)
+	if err != nil && ctx.Err() != nil {
+		err = errInterrupted
+	}
+	b.procs.stopAll(5 * time.Second)
+	if b.dir != "" {
+		if o.Keep || (err != nil && !errors.Is(err, errInterrupted)) {
+			fmt.Printf("temporary directory kept: %s\n", b.dir)
+		} else {
+			os.RemoveAll(b.dir)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		if errors.Is(err, errInterrupted) {
+			return exitFail
+		}
+		return exitUsage
+	}
+	if o.JSON != "" {
+		if err := rep.writeJSON(o.JSON); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return exitFail
+		}
+		fmt.Printf("results written to %s\n", o.JSON)
+	}
+	if !rep.Valid || !rep.allPass() {
+		return exitFail
+	}
+	return exitOK
+}
+
+// bench is one invocation.
+type bench struct {
+	opts  *options
+	procs *procs
+	dir   string
+	keys  []string
+}
+
+// target is one endpoint wrk drives.
+type target struct {
+	name      string
+	url       string
+	method    string
+	body      string
+	gatehouse bool
+}
+
+// run sets everything up, verifies gatehouse, measures and reports.
+func (b *bench) run(ctx context.Context) (*report, error) {
+	o := b.opts
+	rep := newReport(o)
+	wrkVersion, err := ensureWrk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Machine.Wrk = wrkVersion
+	if b.dir, err = os.MkdirTemp("", "gatehouse-bench-"); err != nil {
+		return nil, err
+	}
+	b.keys = newKeys(o.Keys)
+	keysFile := filepath.Join(b.dir, "keys.txt")
+	if err := os.WriteFile(keysFile, []byte(strings.Join(b.keys, "\n")+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	addrs, err := b.startReferences(ctx)
+	if err != nil {
+		return nil, err
+	}
+	targets := map[string]target{
+		tUpstream:   {name: tUpstream, url: "http://" + addrs[tUpstream] + "/" + proxyPath, method: "GET"},
+		tBareProxy:  {name: tBareProxy, url: "http://" + addrs[tBareProxy] + "/" + proxyPath, method: "GET"},
+		tBareServer: {name: tBareServer, url: "http://" + addrs[tBareServer] + "/" + mockPath, method: "POST", body: "{}"},
+	}
+	var gh *gatehouseNode
+	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) {
+		if gh, err = b.startGatehouse(ctx, rep, "http://"+addrs[tUpstream]); err != nil {
+			return nil, err
+		}
+		targets[tGatehouseProxy] = target{name: tGatehouseProxy, url: gh.invokeURL + proxyPath, method: "GET", gatehouse: true}
+		targets[tGatehouseMock] = target{name: tGatehouseMock, url: gh.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true}
+		b.verifyGatehouse(ctx, rep, gh)
+		if ctx.Err() != nil {
+			return nil, errInterrupted
+		}
+	}
+
+	script := filepath.Join(b.dir, "keys.lua")
+	if err := os.WriteFile(script, []byte(wrkScript), 0o600); err != nil {
+		return nil, err
+	}
+	w := wrkConfig{Threads: o.Threads, Connections: o.Connections, Script: script, KeysFile: keysFile, CPUs: o.WrkCPUs}
+	var order []target
+	for _, name := range o.Targets {
+		t := targets[name]
+		if t.gatehouse && rep.GatehouseSkipped {
+			continue
+		}
+		order = append(order, t)
+		rep.target(name).URL = t.url
+	}
+	if err := b.measure(ctx, w, order, rep); err != nil {
+		return nil, err
+	}
+	if gh != nil {
+		h := gh.admin.readHeap(ctx, gh.proc.cmd.Process.Pid)
+		rep.Heap = &h
+	}
+	if err := rep.finish(o); err != nil {
+		return nil, err
+	}
+	rep.print(os.Stdout)
+	return rep, nil
+}
+
+// startReferences starts the upstream, the bare server and the bare proxy,
+// each as a re-execution of bench, and returns their addresses by target.
+func (b *bench) startReferences(ctx context.Context) (map[string]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addrs := map[string]string{}
+	for _, s := range []struct{ name, cmd string }{{tUpstream, cmdUpstream}, {tBareServer, cmdBareServer}, {tBareProxy, cmdBareProxy}} {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		argv := []string{self, s.cmd, "-addr", addr}
+		if s.cmd == cmdBareProxy {
+			argv = append(argv, "-upstream", "http://"+addrs[tUpstream])
+		}
+		p, err := b.procs.start(s.name, filepath.Join(b.dir, s.name+".log"), b.opts.ServerCPUs, argv...)
+		if err != nil {
+			return nil, err
+		}
+		if err := waitHTTP(ctx, p, "http://"+addr+"/", 0, b.opts.ReadyTimeout); err != nil {
+			return nil, err
+		}
+		addrs[s.name] = addr
+	}
+	return addrs, nil
+}
+
+// gatehouseNode is the running, configured gatehouse.
+type gatehouseNode struct {
+	proc      *proc
+	admin     *admin
+	api       *benchAPI
+	invokeURL string // http://data/restapis/{id}/bench/_user_request_/
+}
+
+// startGatehouse builds (unless --gatehouse-bin) and starts gatehouse,
+// configures the benchmark's API and imports the keys, timing the import.
+func (b *bench) startGatehouse(ctx context.Context, rep *report, upstream string) (*gatehouseNode, error) {
+	o := b.opts
+	bin := o.GatehouseBin
+	if bin == "" {
+		repo, err := moduleRoot(o.Repo)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Println("building ./cmd/gatehouse …")
+		if bin, err = buildGatehouse(ctx, repo, b.dir); err != nil {
+			return nil, err
+		}
+	}
+	dataAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	adminAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	dataDir := filepath.Join(b.dir, "gatehouse-data")
+	argv := []string{bin, "serve", "--data-dir", dataDir, "--listen", dataAddr, "--admin-listen", adminAddr,
+		// AWS's account-level default (10,000 requests/s, burst 5,000) would
+		// refuse the benchmark's load: raise it, but keep it enforced.
+		"--account-rate", strconv.Itoa(accountRate), "--account-burst", strconv.Itoa(accountRate)}
+	argv = append(argv, strings.Fields(o.GatehouseArg)...)
+	rep.Gatehouse = "gatehouse " + strings.Join(argv[1:], " ")
+	p, err := b.procs.start("gatehouse", filepath.Join(b.dir, "gatehouse.log"), o.ServerCPUs, argv...)
+	if err != nil {
+		return nil, err
+	}
+	adminURL, dataURL := "http://"+adminAddr, "http://"+dataAddr
+	if err := waitHTTP(ctx, p, adminURL+"/healthz", 200, o.ReadyTimeout); err != nil {
+		return nil, err
+	}
+	if err := waitHTTP(ctx, p, dataURL+"/", 0, o.ReadyTimeout); err != nil {
+		return nil, err
+	}
+	id, secret, err := adminCredentials(filepath.Join(dataDir, "admin-credentials"))
+	if err != nil {
+		return nil, err
+	}
+	adm := newAdmin(adminURL, id, secret)
+	api, err := adm.configure(ctx, upstream)
+	if err != nil {
+		return nil, fmt.Errorf("configure gatehouse: %w (log: %s)", err, p.log)
+	}
+	fmt.Printf("importing %d keys into usage plan %s (%d per ImportApiKeys call) …\n", o.Keys, api.PlanID, o.ImportChunk)
+	t0 := time.Now()
+	first, last, err := adm.importKeys(ctx, api.PlanID, b.keys, o.ImportChunk, os.Stdout)
+	if err != nil {
+		return nil, fmt.Errorf("import keys: %w (log: %s)", err, p.log)
+	}
+	rep.KeyLoadSeconds = time.Since(t0).Seconds()
+	rep.KeyLoadFirstCall, rep.KeyLoadLastCall = first.Seconds(), last.Seconds()
+	fmt.Printf("imported %d keys in %.1fs (%.0f keys/s; first call %.2fs, last %.2fs)\n",
+		o.Keys, rep.KeyLoadSeconds, float64(o.Keys)/rep.KeyLoadSeconds, first.Seconds(), last.Seconds())
+	return &gatehouseNode{
+		proc: p, admin: adm, api: api,
+		invokeURL: dataURL + "/restapis/" + api.APIID + "/" + benchStage + "/_user_request_/",
+	}, nil
+}
+
+// verifyGatehouse checks gatehouse end to end before anything is measured;
+// when it fails, the gatehouse targets are skipped and the result invalid.
+func (b *bench) verifyGatehouse(ctx context.Context, rep *report, gh *gatehouseNode) {
+	first, last := b.keys[0], b.keys[len(b.keys)-1]
+	proxy, mock := gh.invokeURL+proxyPath, gh.invokeURL+mockPath
+	probes := []probe{
+		{name: "proxy, first key", method: "GET", url: proxy, key: first, wantStatus: 200, wantBody: upstreamBody},
+		{name: "proxy, last key", method: "GET", url: proxy, key: last, wantStatus: 200, wantBody: upstreamBody},
+		{name: "mock, first key", method: "POST", url: mock, key: first, wantStatus: 200, wantBody: mockBody},
+		{name: "mock, last key", method: "POST", url: mock, key: last, wantStatus: 200, wantBody: mockBody},
+		{name: "proxy, no key", method: "GET", url: proxy, wantStatus: 403},
+	}
+	fmt.Println("verifying gatehouse (both routes with the first and last key; 403 without a key) …")
+	if err := verify(ctx, probes, b.opts.ReadyTimeout); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		msg := fmt.Sprintf("GATEHOUSE NOT MEASURED: %v", err)
+		fmt.Println(banner(msg))
+		rep.problem(msg)
+		rep.GatehouseSkipped = true
+		return
+	}
+	fmt.Println("gatehouse verified")
+}
+
+// measure warms every target up, then runs the rounds, each target once
+// per round in order.
+func (b *bench) measure(ctx context.Context, w wrkConfig, order []target, rep *report) error {
+	o := b.opts
+	if o.Warmup > 0 {
+		for _, t := range order {
+			fmt.Printf("warm-up %-16s %v\n", t.name, o.Warmup)
+			if _, err := w.run(ctx, t.url, t.method, t.body, o.Warmup); err != nil {
+				return err
+			}
+		}
+	}
+	for round := 1; round <= o.Rounds; round++ {
+		for _, t := range order {
+			r, err := w.run(ctx, t.url, t.method, t.body, o.Duration)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("[round %d/%d] %-16s %10.0f req/s  p50 %7s  p99 %7s\n", round, o.Rounds, t.name, r.RPS, ms(r.P50us), ms(r.P99us))
+			if !r.clean() {
+				msg := fmt.Sprintf("%s round %d: %d error responses (status ≥ 400), %d socket errors %s", t.name, round, r.StatusErrs, r.SocketErrs, r.SocketError)
+				if t.gatehouse {
+					msg = "INVALID: " + msg + "\n" + diagnose(ctx, t, b.keys)
+					fmt.Println(banner(msg))
+				} else {
+					msg = "WARNING: " + msg
+					fmt.Println(msg)
+				}
+				rep.problem(msg)
+			}
+			tr := rep.target(t.name)
+			tr.Runs = append(tr.Runs, r)
+		}
+	}
+	return nil
+}
+
+// banner makes msg impossible to miss in a terminal or a log.
+func banner(msg string) string {
+	line := strings.Repeat("!", 72)
+	return line + "\n!!! " + strings.ReplaceAll(msg, "\n", "\n!!! ") + "\n" + line
+}
+
+// moduleRoot returns dir, or the directory holding the go.mod above the
+// working directory.
+func moduleRoot(dir string) (string, error) {
+	if dir == "" {
+		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			return "", fmt.Errorf("go env GOMOD: %w", err)
+		}
+		gomod := strings.TrimSpace(string(out))
+		if gomod == "" || gomod == os.DevNull {
+			return "", errors.New("not inside the gatehouse module: run from the repository or pass --repo")
+		}
+		dir = filepath.Dir(gomod)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cmd", "gatehouse")); err != nil {
+		return "", fmt.Errorf("--repo %s: no cmd/gatehouse there: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// ms formats microseconds as milliseconds.
+func ms(us float64) string { return strconv.FormatFloat(us/1000, 'f', 2, 64) + "ms" }
