@@ -63,26 +63,22 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 		return refuse(ReasonStageBroken, fmt.Sprintf("stage %s of API %s serves deployment %s, which cannot be served: %v", stage.Name, api.ID, stage.DeploymentID, stage.CompileErr))
 	}
 	m, res := stage.Table.Match(r.Method, t.path, &rq.params)
-	switch res {
-	case route.Found:
+	if res == route.Found {
 		rq.match = m
 		rq.methodID = stage.MethodIDs[m.ThrottleKey()]
 		return nil
-	case route.NoMethod:
-		if api.Live != nil {
-			if lm, lres := api.Live.Match(r.Method, t.path, nil); lres == route.Found {
-				return refuse(ReasonNotDeployed, fmt.Sprintf("%s %s exists in API %s but not in deployment %s that stage %s serves: redeploy the stage", r.Method, lm.Resource.Path, api.ID, stage.DeploymentID, stage.Name))
-			}
-		}
-		return refuse(ReasonNoMethod, fmt.Sprintf("resource %s of stage %s has no %s method (methods: %s)", m.Resource.Path, stage.Name, r.Method, strings.Join(m.Resource.HTTPMethods(), ", ")))
-	default:
-		if api.Live != nil {
-			if lm, lres := api.Live.Match(r.Method, t.path, nil); lres == route.Found {
-				return refuse(ReasonNotDeployed, fmt.Sprintf("%s %s exists in API %s but not in deployment %s that stage %s serves: redeploy the stage", r.Method, lm.Resource.Path, api.ID, stage.DeploymentID, stage.Name))
-			}
-		}
-		return refuse(ReasonUnknownRoute, fmt.Sprintf("no resource of stage %s matches the path %s", stage.Name, t.path))
 	}
+	// Not in the deployment: tell "not deployed yet" (it is in the live
+	// API) from unknown.
+	if api.Live != nil {
+		if lm, lres := api.Live.Match(r.Method, t.path, nil); lres == route.Found {
+			return refuse(ReasonNotDeployed, fmt.Sprintf("%s %s exists in API %s but not in deployment %s that stage %s serves: redeploy the stage", r.Method, lm.Resource.Path, api.ID, stage.DeploymentID, stage.Name))
+		}
+	}
+	if res == route.NoMethod {
+		return refuse(ReasonNoMethod, fmt.Sprintf("resource %s of stage %s has no %s method (methods: %s)", m.Resource.Path, stage.Name, r.Method, strings.Join(m.Resource.HTTPMethods(), ", ")))
+	}
+	return refuse(ReasonUnknownRoute, fmt.Sprintf("no resource of stage %s matches the path %s", stage.Name, t.path))
 }
 
 func unknownStageDetail[S any](apiID, name string, stages map[string]S) string {
