@@ -377,11 +377,11 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 		flushed <- f.Run(bg)
 	}()
 	go s.sweep(bg)
-	go func() {
-		if err := s.State.Run(bg, 0); err != nil && !errors.Is(err, context.Canceled) {
-			s.log.Error("state resync stopped", "error", err)
-		}
-	}()
+	// Every write on a single node reaches the state synchronously through
+	// Store.Listen, so state.Run (which follows other nodes' writes and
+	// reloads whenever the store is ahead of it) is not started here: during
+	// a bulk import it would reload every key after each commit. Cluster
+	// mode will run it.
 
 	var serveErr error
 	select {
