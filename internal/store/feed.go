@@ -22,16 +22,16 @@ func (f *Feed) Listen(fn func([]Change)) {
 }
 
 type subscriber struct {
-	ch     chan Change
+	ch     chan []Change
 	behind bool
 }
 
-// feedBuffer is each subscriber's channel capacity.
+// feedBuffer is each subscriber's channel capacity, in commits.
 const feedBuffer = 1024
 
 // Subscribe implements Store.Subscribe.
-func (f *Feed) Subscribe() (<-chan Change, func()) {
-	s := &subscriber{ch: make(chan Change, feedBuffer)}
+func (f *Feed) Subscribe() (<-chan []Change, func()) {
+	s := &subscriber{ch: make(chan []Change, feedBuffer)}
 	f.mu.Lock()
 	if f.subs == nil {
 		f.subs = make(map[*subscriber]struct{})
@@ -49,7 +49,8 @@ func (f *Feed) Subscribe() (<-chan Change, func()) {
 	}
 }
 
-// Publish delivers committed changes, in order, to every subscriber.
+// Publish delivers one commit's changes, in order, to every listener and,
+// as one batch (which receivers must not modify), to every subscriber.
 func (f *Feed) Publish(changes []Change) {
 	if len(changes) == 0 {
 		return
@@ -62,22 +63,20 @@ func (f *Feed) Publish(changes []Change) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	rev := changes[len(changes)-1].Revision
 	for s := range f.subs {
-		for _, c := range changes {
-			if s.behind {
-				select {
-				case s.ch <- Change{Revision: c.Revision, Kind: KindResync}:
-					s.behind = false
-				default:
-					continue
-				}
-				continue
-			}
+		if s.behind {
 			select {
-			case s.ch <- c:
+			case s.ch <- []Change{{Revision: rev, Kind: KindResync}}:
+				s.behind = false
 			default:
-				s.behind = true
 			}
+			continue
+		}
+		select {
+		case s.ch <- changes:
+		default:
+			s.behind = true
 		}
 	}
 }

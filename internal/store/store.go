@@ -36,10 +36,12 @@ type Store interface {
 	// Revision is the revision of the last committed configuration write
 	// (0 for an empty store).
 	Revision(ctx context.Context) (int64, error)
-	// Subscribe returns a channel of committed changes. If the subscriber
-	// falls behind, it receives a Change of kind KindResync and must reload.
-	// cancel releases the subscription and closes the channel.
-	Subscribe() (changes <-chan Change, cancel func())
+	// Subscribe returns a channel of committed changes, one element per
+	// commit holding all of that commit's changes (so a receiver never sees
+	// half a revision; it must not modify the slice). A subscriber that
+	// falls behind receives a batch of one KindResync change and must
+	// reload. cancel releases the subscription and closes the channel.
+	Subscribe() (commits <-chan []Change, cancel func())
 	// Listen registers fn to be called synchronously with every committed
 	// batch of changes, in commit order, before Update returns (see Feed.Listen).
 	Listen(fn func([]Change))

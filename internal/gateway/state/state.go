@@ -570,19 +570,21 @@ func (s *State) Run(ctx context.Context, interval time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case c, ok := <-ch:
+		case commit, ok := <-ch:
 			if !ok {
 				return errors.New("state: change feed closed")
 			}
-			batch := []store.Change{c}
+			// Whole commits only: applying half of one would mark its
+			// revision as reached with part of it missing.
+			batch := append([]store.Change(nil), commit...)
 		drain:
 			for len(batch) < 1024 {
 				select {
-				case c, ok := <-ch:
+				case commit, ok := <-ch:
 					if !ok {
 						break drain
 					}
-					batch = append(batch, c)
+					batch = append(batch, commit...)
 				default:
 					break drain
 				}

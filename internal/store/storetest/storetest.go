@@ -153,11 +153,27 @@ func recvN(t *testing.T, ch <-chan store.Change, n int) []store.Change {
 	return out
 }
 
-// subscribe subscribes and cancels the subscription at cleanup.
+// subscribe subscribes, flattens the commits into single changes, and
+// cancels the subscription at cleanup.
 func subscribe(t *testing.T, s store.Store) <-chan store.Change {
 	ch, cancel := s.Subscribe()
 	t.Cleanup(cancel)
-	return ch
+	return flatten(ch)
+}
+
+// flatten forwards every change of every commit; it closes its channel
+// when the subscription's closes.
+func flatten(in <-chan []store.Change) <-chan store.Change {
+	out := make(chan store.Change, 4096)
+	go func() {
+		defer close(out)
+		for commit := range in {
+			for _, c := range commit {
+				out <- c
+			}
+		}
+	}()
+	return out
 }
 
 // crud tests create, get, update and delete of one aggregate.
@@ -1277,7 +1293,8 @@ func testRevision(t *testing.T, s store.Store) {
 }
 
 func testSubscribe(t *testing.T, s store.Store) {
-	ch, cancel := s.Subscribe()
+	raw, cancel := s.Subscribe()
+	ch := flatten(raw)
 	other := subscribe(t, s)
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
 		return errors.Join(
@@ -1325,23 +1342,21 @@ func testSubscribe(t *testing.T, s store.Store) {
 }
 
 func testSlowSubscriber(t *testing.T, s store.Store) {
-	const n = 2048 // twice store.Feed's buffer
-	ch := subscribe(t, s)
-	update(t, s, func(ctx context.Context, tx store.Tx) error {
-		for i := range n {
-			if err := tx.CreateUsagePlan(ctx, SampleUsagePlan(fmt.Sprint("p", i))); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	const n = 2048 // commits: twice store.Feed's buffer
+	ch, cancel := s.Subscribe()
+	t.Cleanup(cancel)
+	for i := range n {
+		update(t, s, func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateUsagePlan(ctx, SampleUsagePlan(fmt.Sprint("p", i)))
+		})
+	}
 	// Update has returned, so whatever was delivered is in the buffer.
 	got := 0
 drain:
 	for {
 		select {
-		case c := <-ch:
-			if c.Kind == store.KindResync {
+		case commit := <-ch:
+			if commit[0].Kind == store.KindResync {
 				break drain
 			}
 			got++
@@ -1350,22 +1365,37 @@ drain:
 		}
 	}
 	if got >= n {
-		t.Fatalf("subscriber received all %d changes; the test needs a bigger n", got)
+		t.Fatalf("subscriber received all %d commits; the test needs a bigger n", got)
 	}
 	update(t, s, createAPI("a1"))
-	c := recv(t, ch)
-	if c.Kind != store.KindResync || c.Revision < 1 {
-		t.Fatalf("after falling behind got %+v, want a resync", c)
+	commit := recvCommit(t, ch)
+	if len(commit) != 1 || commit[0].Kind != store.KindResync || commit[0].Revision < 1 {
+		t.Fatalf("after falling behind got %+v, want a resync", commit)
 	}
-	// Once resynced, the subscriber receives changes again.
+	// Once resynced, the subscriber receives whole commits again.
 	update(t, s, createAPI("a2"))
 	for {
-		c := recv(t, ch)
-		if c.Kind == store.KindAPI && c.ID == "a2" {
-			diff(t, "change after resync", store.Change{Revision: 3, Kind: store.KindAPI, Op: store.OpPut, ID: "a2"}, c)
+		commit := recvCommit(t, ch)
+		if c := commit[0]; c.Kind == store.KindAPI && c.ID == "a2" {
+			diff(t, "commit after resync", []store.Change{{Revision: n + 2, Kind: store.KindAPI, Op: store.OpPut, ID: "a2"}}, commit)
 			break
 		}
 	}
+}
+
+// recvCommit returns the next commit from ch.
+func recvCommit(t *testing.T, ch <-chan []store.Change) []store.Change {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		if !ok {
+			t.Fatal("change feed closed")
+		}
+		return c
+	case <-time.After(feedTimeout):
+		t.Fatalf("no commit within %v", feedTimeout)
+	}
+	panic("unreachable")
 }
 
 func testConcurrentUpdates(t *testing.T, s store.Store) {
