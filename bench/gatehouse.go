@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -105,11 +106,26 @@ type benchAPI struct {
 	PlanID string
 }
 
+// apiSpec is what configure creates: the load run wants limits far above
+// what it can send, the throttle run one tight limit and no quota.
+type apiSpec struct {
+	Upstream    string  // HTTP_PROXY target of GET /proxy; "": no /proxy route
+	Rate        float64 // usage plan throttle, requests/s
+	Burst       int32   // usage plan throttle burst
+	QuotaPerDay int32   // usage plan quota per DAY; 0: no quota
+}
+
+// loadSpec is the load run's API: throttle and quota far above what the
+// benchmark can send.
+func loadSpec(upstream string) apiSpec {
+	return apiSpec{Upstream: upstream, Rate: throttleRate, Burst: throttleBurs, QuotaPerDay: quotaLimit}
+}
+
 // configure creates the benchmark's API on the node: POST /mock (MOCK)
-// and GET /proxy (HTTP_PROXY to upstream), both requiring an API key,
-// deployed to stage bench, and a usage plan on that stage whose throttle
-// and quota are far above what the benchmark can send.
-func (a *admin) configure(ctx context.Context, upstream string) (*benchAPI, error) {
+// and, when spec has an upstream, GET /proxy (HTTP_PROXY to it), both
+// requiring an API key, deployed to stage bench, and a usage plan on that
+// stage with spec's throttle and quota.
+func (a *admin) configure(ctx context.Context, spec apiSpec) (*benchAPI, error) {
 	api, err := a.api.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
 		Name:        aws.String("bench"),
 		Description: aws.String("gatehouse load benchmark"),
@@ -138,35 +154,48 @@ func (a *admin) configure(ctx context.Context, upstream string) (*benchAPI, erro
 		return nil, fmt.Errorf("PutIntegrationResponse MOCK: %w", err)
 	}
 
-	proxy, err := a.api.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: api.RootResourceId, PathPart: aws.String(proxyPath)})
-	if err != nil {
-		return nil, fmt.Errorf("CreateResource /%s: %w", proxyPath, err)
-	}
-	if err := a.putMethod(ctx, api.Id, proxy.Id, http.MethodGet); err != nil {
-		return nil, err
-	}
-	if _, err := a.api.PutIntegration(ctx, &apigateway.PutIntegrationInput{
-		RestApiId: api.Id, ResourceId: proxy.Id, HttpMethod: aws.String(http.MethodGet),
-		Type:                  types.IntegrationTypeHttpProxy,
-		IntegrationHttpMethod: aws.String(http.MethodGet),
-		Uri:                   aws.String(upstream + "/" + proxyPath),
-	}); err != nil {
-		return nil, fmt.Errorf("PutIntegration HTTP_PROXY: %w", err)
+	if spec.Upstream != "" {
+		if err := a.addProxy(ctx, api.Id, api.RootResourceId, spec.Upstream); err != nil {
+			return nil, err
+		}
 	}
 
 	if _, err := a.api.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String(benchStage)}); err != nil {
 		return nil, fmt.Errorf("CreateDeployment: %w", err)
 	}
-	plan, err := a.api.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{
+	in := &apigateway.CreateUsagePlanInput{
 		Name:      aws.String("bench"),
 		ApiStages: []types.ApiStage{{ApiId: api.Id, Stage: aws.String(benchStage)}},
-		Throttle:  &types.ThrottleSettings{RateLimit: throttleRate, BurstLimit: throttleBurs},
-		Quota:     &types.QuotaSettings{Limit: quotaLimit, Period: types.QuotaPeriodTypeDay},
-	})
+		Throttle:  &types.ThrottleSettings{RateLimit: spec.Rate, BurstLimit: spec.Burst},
+	}
+	if spec.QuotaPerDay > 0 {
+		in.Quota = &types.QuotaSettings{Limit: spec.QuotaPerDay, Period: types.QuotaPeriodTypeDay}
+	}
+	plan, err := a.api.CreateUsagePlan(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("CreateUsagePlan: %w", err)
 	}
 	return &benchAPI{APIID: aws.ToString(api.Id), PlanID: aws.ToString(plan.Id)}, nil
+}
+
+// addProxy adds GET /proxy, API key required, HTTP_PROXY to upstream.
+func (a *admin) addProxy(ctx context.Context, apiID, rootID *string, upstream string) error {
+	proxy, err := a.api.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: apiID, ParentId: rootID, PathPart: aws.String(proxyPath)})
+	if err != nil {
+		return fmt.Errorf("CreateResource /%s: %w", proxyPath, err)
+	}
+	if err := a.putMethod(ctx, apiID, proxy.Id, http.MethodGet); err != nil {
+		return err
+	}
+	if _, err := a.api.PutIntegration(ctx, &apigateway.PutIntegrationInput{
+		RestApiId: apiID, ResourceId: proxy.Id, HttpMethod: aws.String(http.MethodGet),
+		Type:                  types.IntegrationTypeHttpProxy,
+		IntegrationHttpMethod: aws.String(http.MethodGet),
+		Uri:                   aws.String(upstream + "/" + proxyPath),
+	}); err != nil {
+		return fmt.Errorf("PutIntegration HTTP_PROXY: %w", err)
+	}
+	return nil
 }
 
 // putMethod adds an API-key-required method with a 200 method response.
@@ -345,21 +374,12 @@ type heap struct {
 func (a *admin) readHeap(ctx context.Context, pid int) heap {
 	var h heap
 	h.RSSBytes = rssBytes(pid)
-	resp, err := a.getMetrics(ctx, false)
-	if err == nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) {
-		resp.Body.Close()
-		resp, err = a.getMetrics(ctx, true)
-	}
+	text, err := a.scrapeMetrics(ctx)
 	if err != nil {
 		h.Note = "no /metrics (" + err.Error() + ")"
 		return h
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		h.Note = "no /metrics (" + resp.Status + ")"
-		return h
-	}
-	h.InuseBytes, h.AllocBytes = parseHeapMetrics(resp.Body)
+	h.InuseBytes, h.AllocBytes = parseHeapMetrics(bytes.NewReader(text))
 	if h.InuseBytes == 0 && h.AllocBytes == 0 {
 		h.Note = "/metrics has no go_memstats_heap_inuse_bytes or go_memstats_heap_alloc_bytes"
 	}
@@ -391,6 +411,28 @@ func parseHeapMetrics(r io.Reader) (inuse, alloc float64) {
 		}
 	}
 	return inuse, alloc
+}
+
+// scrapeMetrics returns the node's /metrics exposition, signing the
+// request with the admin credentials when an unsigned one is refused.
+func (a *admin) scrapeMetrics(ctx context.Context) ([]byte, error) {
+	resp, err := a.getMetrics(ctx, false)
+	if err == nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) {
+		resp.Body.Close()
+		resp, err = a.getMetrics(ctx, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status)
+	}
+	text, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read /metrics: %w", err)
+	}
+	return text, nil
 }
 
 func (a *admin) getMetrics(ctx context.Context, sign bool) (*http.Response, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -46,7 +47,16 @@ type options struct {
 	JSON         string        `json:"-"`
 	Baseline     string        `json:"-"`
 	Keep         bool          `json:"-"`
+
+	// The throttle-accuracy run (--throttle; see throttle.go).
+	Throttle      bool    `json:"throttle,omitempty"`
+	ThrottleRate  float64 `json:"throttle_rate,omitempty"`
+	ThrottleBurst int     `json:"throttle_burst,omitempty"`
 }
+
+// loadOnlyFlags are the flags of the load run that mean nothing to the
+// throttle run; setting one with --throttle is refused rather than ignored.
+var loadOnlyFlags = []string{"warmup", "rounds", "keys", "import-chunk", "threads", "targets", "wrk-cpus", "baseline"}
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
@@ -72,12 +82,46 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.JSON, "json", "", "also write the results to this JSON file")
 	fs.StringVar(&o.Baseline, "baseline", "", "a JSON file from an earlier run: report how far Gatehouse's ratios moved (limit 5 %)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (logs, gatehouse data, wrk script, keys)")
+	fs.BoolVar(&o.Throttle, "throttle", false, "instead of the load run, measure throttle accuracy: one key, --connections Go clients for --duration against the MOCK route (see bench/README.md)")
+	fs.Float64Var(&o.ThrottleRate, "throttle-rate", 100, "with --throttle: the key's usage plan throttle rate, requests/s")
+	fs.IntVar(&o.ThrottleBurst, "throttle-burst", 50, "with --throttle: the key's usage plan throttle burst")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.Throttle {
+		for _, name := range loadOnlyFlags {
+			if set[name] {
+				return nil, fmt.Errorf("--%s does not apply to --throttle", name)
+			}
+		}
+		switch {
+		case !(o.ThrottleRate > 0) || math.IsInf(o.ThrottleRate, 0):
+			return nil, fmt.Errorf("--throttle-rate %v: must be a positive number", o.ThrottleRate)
+		case o.ThrottleBurst < 1 || o.ThrottleBurst > math.MaxInt32:
+			return nil, fmt.Errorf("--throttle-burst %d: must be 1–%d", o.ThrottleBurst, math.MaxInt32)
+		case o.Connections < 1:
+			return nil, fmt.Errorf("--connections %d: must be positive", o.Connections)
+		case o.Duration < time.Second:
+			return nil, fmt.Errorf("--duration %v: must be at least 1s", o.Duration)
+		case o.ReadyTimeout <= 0:
+			return nil, fmt.Errorf("--ready-timeout %v: must be positive", o.ReadyTimeout)
+		}
+		if o.ServerCPUs != "" {
+			if _, err := exec.LookPath("taskset"); err != nil {
+				return nil, errors.New("--server-cpus needs taskset on PATH (Debian: util-linux)")
+			}
+		}
+		return o, nil
+	}
+	if set["throttle-rate"] || set["throttle-burst"] {
+		return nil, errors.New("--throttle-rate and --throttle-burst need --throttle")
+	}
+	o.ThrottleRate, o.ThrottleBurst = 0, 0 // not part of a load run's options
 	for _, t := range strings.Split(*targets, ",") {
 		t = strings.TrimSpace(t)
 		if t == "" {
@@ -147,7 +191,22 @@ func run(args []string) int {
 	defer stop()
 
 	b := &bench{opts: o, procs: &procs{}}
-	rep, err := b.run(ctx)
+	// Both runs' results are written as JSON and decide the exit status.
+	var (
+		res interface{ writeJSON(string) error }
+		ok  bool
+	)
+	if o.Throttle {
+		var tr *throttleReport
+		if tr, err = b.runThrottle(ctx); err == nil {
+			res, ok = tr, tr.Valid && tr.Pass
+		}
+	} else {
+		var rep *report
+		if rep, err = b.run(ctx); err == nil {
+			res, ok = rep, rep.Valid && rep.allPass()
+		}
+	}
 	if err != nil && ctx.Err() != nil {
 		err = errInterrupted
 	}
@@ -167,13 +226,13 @@ func run(args []string) int {
 		return exitUsage
 	}
 	if o.JSON != "" {
-		if err := rep.writeJSON(o.JSON); err != nil {
+		if err := res.writeJSON(o.JSON); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return exitFail
 		}
 		fmt.Printf("results written to %s\n", o.JSON)
 	}
-	if !rep.Valid || !rep.allPass() {
+	if !ok {
 		return exitFail
 	}
 	return exitOK
@@ -296,32 +355,45 @@ func (b *bench) startReferences(ctx context.Context) (map[string]string, error) 
 type gatehouseNode struct {
 	proc      *proc
 	admin     *admin
+	dataURL   string // http://data
 	api       *benchAPI
 	invokeURL string // http://data/restapis/{id}/bench/_user_request_/
 }
 
-// startGatehouse builds (unless --gatehouse-bin) and starts gatehouse,
-// configures the benchmark's API and imports the keys, timing the import.
-func (b *bench) startGatehouse(ctx context.Context, rep *report, upstream string) (*gatehouseNode, error) {
+// configure creates spec's API on the node and sets its invoke URL.
+func (gh *gatehouseNode) configure(ctx context.Context, spec apiSpec) error {
+	api, err := gh.admin.configure(ctx, spec)
+	if err != nil {
+		return fmt.Errorf("configure gatehouse: %w (log: %s)", err, gh.proc.log)
+	}
+	gh.api = api
+	gh.invokeURL = gh.dataURL + "/restapis/" + api.APIID + "/" + benchStage + "/_user_request_/"
+	return nil
+}
+
+// launchGatehouse builds (unless --gatehouse-bin) and starts gatehouse
+// with the account-level limit raised, and waits for both listeners. It
+// returns the node, not configured yet, and its command line.
+func (b *bench) launchGatehouse(ctx context.Context) (*gatehouseNode, string, error) {
 	o := b.opts
 	bin := o.GatehouseBin
 	if bin == "" {
 		repo, err := moduleRoot(o.Repo)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		fmt.Println("building ./cmd/gatehouse …")
 		if bin, err = buildGatehouse(ctx, repo, b.dir); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	dataAddr, err := freeAddr()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	adminAddr, err := freeAddr()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	dataDir := filepath.Join(b.dir, "gatehouse-data")
 	argv := []string{bin, "serve", "--data-dir", dataDir, "--listen", dataAddr, "--admin-listen", adminAddr,
@@ -329,41 +401,48 @@ func (b *bench) startGatehouse(ctx context.Context, rep *report, upstream string
 		// refuse the benchmark's load: raise it, but keep it enforced.
 		"--account-rate", strconv.Itoa(accountRate), "--account-burst", strconv.Itoa(accountRate)}
 	argv = append(argv, strings.Fields(o.GatehouseArg)...)
-	rep.Gatehouse = "gatehouse " + strings.Join(argv[1:], " ")
+	cmdline := "gatehouse " + strings.Join(argv[1:], " ")
 	p, err := b.procs.start("gatehouse", filepath.Join(b.dir, "gatehouse.log"), o.ServerCPUs, argv...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	adminURL, dataURL := "http://"+adminAddr, "http://"+dataAddr
 	if err := waitHTTP(ctx, p, adminURL+"/healthz", 200, o.ReadyTimeout); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := waitHTTP(ctx, p, dataURL+"/", 0, o.ReadyTimeout); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	id, secret, err := adminCredentials(filepath.Join(dataDir, "admin-credentials"))
 	if err != nil {
+		return nil, "", err
+	}
+	return &gatehouseNode{proc: p, admin: newAdmin(adminURL, id, secret), dataURL: dataURL}, cmdline, nil
+}
+
+// startGatehouse starts gatehouse, configures the benchmark's API and
+// imports the keys, timing the import.
+func (b *bench) startGatehouse(ctx context.Context, rep *report, upstream string) (*gatehouseNode, error) {
+	o := b.opts
+	gh, cmdline, err := b.launchGatehouse(ctx)
+	if err != nil {
 		return nil, err
 	}
-	adm := newAdmin(adminURL, id, secret)
-	api, err := adm.configure(ctx, upstream)
-	if err != nil {
-		return nil, fmt.Errorf("configure gatehouse: %w (log: %s)", err, p.log)
+	rep.Gatehouse = cmdline
+	if err := gh.configure(ctx, loadSpec(upstream)); err != nil {
+		return nil, err
 	}
-	fmt.Printf("importing %d keys into usage plan %s (%d per ImportApiKeys call) …\n", o.Keys, api.PlanID, o.ImportChunk)
+	fmt.Printf("importing %d keys into usage plan %s (%d per ImportApiKeys call) …\n", o.Keys, gh.api.PlanID, o.ImportChunk)
 	t0 := time.Now()
-	first, last, err := adm.importKeys(ctx, api.PlanID, b.keys, o.ImportChunk, os.Stdout)
+	first, last, err := gh.admin.importKeys(ctx, gh.api.PlanID, b.keys, o.ImportChunk, os.Stdout)
 	if err != nil {
-		return nil, fmt.Errorf("import keys: %w (log: %s)", err, p.log)
+		return nil, fmt.Errorf("import keys: %w (log: %s)", err, gh.proc.log)
 	}
 	rep.KeyLoadSeconds = time.Since(t0).Seconds()
 	rep.KeyLoadFirstCall, rep.KeyLoadLastCall = first.Seconds(), last.Seconds()
 	fmt.Printf("imported %d keys in %.1fs (%.0f keys/s; first call %.2fs, last %.2fs)\n",
 		o.Keys, rep.KeyLoadSeconds, float64(o.Keys)/rep.KeyLoadSeconds, first.Seconds(), last.Seconds())
-	return &gatehouseNode{
-		proc: p, admin: adm, api: api,
-		invokeURL: dataURL + "/restapis/" + api.APIID + "/" + benchStage + "/_user_request_/",
-	}, nil
+	return gh, nil
 }
 
 // verifyGatehouse checks gatehouse end to end before anything is measured;
