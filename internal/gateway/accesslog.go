@@ -14,7 +14,8 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 // key by id only; the presented value is never logged. The line is built
 // by hand into a pooled buffer: this runs on every request.
 func (g *Gateway) logAccess(rq *request) {
-	latency := time.Since(rq.start)
+	end := time.Now()
+	latency := end.Sub(rq.start)
 	reason := ReasonOK
 	var detail string
 	if rq.decision != nil {
@@ -29,7 +30,7 @@ func (g *Gateway) logAccess(rq *request) {
 	bp := linePool.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = append(b, `{"time":"`...)
-	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendTime(b, end)
 	b = append(b, `","level":"INFO","msg":"access","requestId":"`...)
 	b = append(b, rq.requestID[:]...)
 	b = append(b, `","ip":`...)
@@ -72,6 +73,36 @@ func (g *Gateway) logAccess(rq *request) {
 	g.access.Write(b)
 	*bp = b
 	linePool.Put(bp)
+}
+
+// appendTime appends t in UTC as time.RFC3339Nano formats it (trailing
+// zeros of the fraction dropped), several times faster than AppendFormat.
+// Years outside 0000-9999 take the general path.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	hour, minute, sec := t.Clock()
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 func TestAppendJSONString(t *testing.T) {
@@ -32,4 +34,24 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("%q round-trips as %q", s, got)
 		}
 	})
+}
+
+func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	times := []time.Time{
+		time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 600000000, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 6, 1, 0, 0, 0, 1, time.FixedZone("X", 5*3600+1800)),
+		time.Date(10000, 1, 1, 0, 0, 0, 10, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for range 10000 {
+		times = append(times, time.Unix(rng.Int64N(1<<35), rng.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		if got, want := string(appendTime(nil, tm)), tm.UTC().Format(time.RFC3339Nano); got != want {
+			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
 }

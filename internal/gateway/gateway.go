@@ -53,7 +53,7 @@ type Gateway struct {
 	access   io.Writer
 	log      *slog.Logger
 	metrics  *Metrics
-	now      func() time.Time
+	now      func() time.Time // nil: the real clock (read once per request)
 	maxBody  int64
 
 	account      apigw.Throttle // per account shard
@@ -77,9 +77,6 @@ func New(o Options) *Gateway {
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
-	}
-	if g.now == nil {
-		g.now = time.Now
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = 10 << 20
@@ -109,7 +106,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > g.maxBody {
 		g.refuse(rq, &Decision{Reason: "REQUEST_TOO_LARGE", Detail: "the body exceeds the 10 MB payload limit"})
 	} else {
-		if r.ContentLength != 0 {
+		// A body with a Content-Length (checked above) cannot run past it:
+		// net/http stops reading there. Only chunked bodies need a cap.
+		if r.ContentLength < 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
 		}
 		if d := g.run(r.Context(), rq); d != nil {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -63,7 +64,44 @@ var throttleLimit = map[Reason]string{
 	ReasonThrottledAccount:     "account",
 }
 
+// stageMetrics are one stage's metric handles for the common outcome
+// (200, OK), resolved once per stage instead of by label on every request.
+type stageMetrics struct {
+	ok          prometheus.Counter
+	duration    prometheus.Observer
+	integration prometheus.Observer
+}
+
+func (m *Metrics) forStage(st *state.Stage) *stageMetrics {
+	if sm, ok := st.Cache.Load().(*stageMetrics); ok {
+		return sm
+	}
+	sm := &stageMetrics{
+		ok:          m.requests.WithLabelValues(st.APIID, st.Name, "200", string(ReasonOK)),
+		duration:    m.duration.WithLabelValues(st.APIID, st.Name),
+		integration: m.integration.WithLabelValues(st.APIID, st.Name),
+	}
+	st.Cache.CompareAndSwap(nil, sm)
+	return sm
+}
+
 func (m *Metrics) observe(rq *request, reason Reason, latency time.Duration) {
+	if rq.stage != nil && rq.api != nil {
+		sm := m.forStage(rq.stage)
+		if rq.status == 200 && reason == ReasonOK {
+			sm.ok.Inc()
+		} else {
+			m.requests.WithLabelValues(rq.api.ID, rq.stage.Name, statusLabel(rq.status), string(reason)).Inc()
+		}
+		sm.duration.Observe(latency.Seconds())
+		if rq.integrationLatency > 0 {
+			sm.integration.Observe(rq.integrationLatency.Seconds())
+		}
+		if reason != ReasonOK {
+			m.observeRefusal(rq.api.ID, rq.stage.Name, reason)
+		}
+		return
+	}
 	api, stage := "-", "-"
 	if rq.api != nil {
 		api = rq.api.ID
@@ -71,15 +109,23 @@ func (m *Metrics) observe(rq *request, reason Reason, latency time.Duration) {
 			stage = rq.stage.Name
 		}
 	}
-	status := "0"
-	if rq.status > 0 && rq.status < len(statusText) {
-		status = statusText[rq.status]
-	}
-	m.requests.WithLabelValues(api, stage, status, string(reason)).Inc()
+	m.requests.WithLabelValues(api, stage, statusLabel(rq.status), string(reason)).Inc()
 	m.duration.WithLabelValues(api, stage).Observe(latency.Seconds())
 	if rq.integrationLatency > 0 {
 		m.integration.WithLabelValues(api, stage).Observe(rq.integrationLatency.Seconds())
 	}
+	m.observeRefusal(api, stage, reason)
+}
+
+func statusLabel(status int) string {
+	if status > 0 && status < len(statusText) {
+		return statusText[status]
+	}
+	return "0"
+}
+
+// observeRefusal counts throttle and quota refusals.
+func (m *Metrics) observeRefusal(api, stage string, reason Reason) {
 	if l, ok := throttleLimit[reason]; ok {
 		m.throttled.WithLabelValues(api, stage, l).Inc()
 	} else if reason == ReasonQuotaExceeded {

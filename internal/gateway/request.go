@@ -51,7 +51,10 @@ func (rq *request) reset(g *Gateway, w http.ResponseWriter, r *http.Request) {
 	keyBuf := rq.keyBuf[:0]
 	*rq = request{w: w, r: r, keyBuf: keyBuf}
 	rq.start = time.Now()
-	rq.now = g.now()
+	rq.now = rq.start
+	if g.now != nil {
+		rq.now = g.now()
+	}
 	newUUID(&rq.requestID)
 	newAPIGWID(&rq.apigwID)
 }

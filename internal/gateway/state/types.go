@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
@@ -52,6 +53,10 @@ type Stage struct {
 	// DataTrace is the stage's "*/*" dataTraceEnabled: the gateway then adds
 	// the refusal reason to responses (x-gatehouse-reason, -detail).
 	DataTrace bool
+	// Cache is the data plane's own per-stage memo (metric handles, so
+	// that a request does not look them up by label). The state never reads
+	// it; a changed stage is a new Stage with an empty Cache.
+	Cache atomic.Value
 }
 
 // StageThrottle holds a stage's methodSettings throttles, normalised to route
