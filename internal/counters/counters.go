@@ -35,6 +35,14 @@ type Throttler interface {
 	// server may use the server's clock instead. err is non-nil only when
 	// the counts could not be reached (never for Local); ok is then false.
 	Allow(ctx context.Context, k BucketKey, t apigw.Throttle, now time.Time) (ok bool, retryAfter time.Duration, err error)
+
+	// Refund puts back the token a successful Allow(k, t, now) took, when a
+	// later check refused the request: a request that is not served must
+	// not use up the caller's limit (a key throttled by the account limit
+	// keeps its plan tokens). The bucket never rises above full, and a
+	// refund under a limit other than t's is ignored (the level was
+	// already carried over to the new limit).
+	Refund(ctx context.Context, k BucketKey, t apigw.Throttle, now time.Time) error
 }
 
 // Never is the retryAfter of a bucket that will never have a token again

@@ -88,6 +88,22 @@ func (l *Local) Allow(_ context.Context, k BucketKey, t apigw.Throttle, now time
 	return ok, retry, nil
 }
 
+// Refund implements Throttler.
+func (l *Local) Refund(_ context.Context, k BucketKey, t apigw.Throttle, now time.Time) error {
+	if unlimited(t) || t.BurstLimit == 0 {
+		return nil
+	}
+	h := hashStrings(l.seed, uint8(k.Scope), k.PlanID, k.KeyID, k.Method)
+	s := l.buckets.shard(h)
+	s.mu.Lock()
+	if b, created := s.get(h, k); !created && b.lim == t {
+		b.refund(now.UnixNano())
+	}
+	// A bucket created here is full (tat = 0 < now), as a new one would be.
+	s.mu.Unlock()
+	return nil
+}
+
 // allow is Allow for a key whose hash is h.
 func (l *Local) allow(h uint64, k BucketKey, t apigw.Throttle, now int64) (bool, time.Duration) {
 	s := l.buckets.shard(h)
@@ -137,6 +153,23 @@ func (b *bucket) take(now int64) (bool, time.Duration) {
 		wait++
 	}
 	return false, time.Duration(wait)
+}
+
+// refund gives one token back, up to full.
+func (b *bucket) refund(now int64) {
+	if b.r == 0 {
+		b.spent = max(0, b.spent-1)
+		return
+	}
+	b.tat -= b.tq
+	b.frac -= b.tr
+	if b.frac < 0 {
+		b.frac += b.r
+		b.tat--
+	}
+	if b.full(now) {
+		b.tat, b.frac = now, 0
+	}
 }
 
 // full reports whether the bucket holds burst tokens at now; a full bucket

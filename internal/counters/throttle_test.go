@@ -370,3 +370,46 @@ func (r *refBucket) allow(now time.Time) (bool, time.Duration) {
 	}
 	return false, time.Duration(q.Int64())
 }
+
+func TestRefundGivesBackOneTokenUpToFull(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		th   apigw.Throttle
+	}{
+		{"rate 3 burst 4 (interval not whole ns)", apigw.Throttle{BurstLimit: 4, RateLimit: 3}},
+		{"rate 100 burst 50", apigw.Throttle{BurstLimit: 50, RateLimit: 100}},
+		{"rate 0 burst 5 (never refills)", apigw.Throttle{BurstLimit: 5, RateLimit: 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewLocal()
+			k := PlanKeyBucket("plan1", "key1")
+			if got := drain(t, l, k, tt.th, t0); got != int64(tt.th.BurstLimit) {
+				t.Fatalf("admitted %d, want %d", got, tt.th.BurstLimit)
+			}
+			// Three refunds of an empty bucket: exactly three more admits.
+			for range 3 {
+				if err := l.Refund(ctx, k, tt.th, t0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := drain(t, l, k, tt.th, t0); got != 3 {
+				t.Fatalf("after 3 refunds admitted %d, want 3", got)
+			}
+			// Refunds never fill past burst: refund twice as many as burst.
+			for range 2 * tt.th.BurstLimit {
+				l.Refund(ctx, k, tt.th, t0)
+			}
+			if got := drain(t, l, k, tt.th, t0); got != int64(tt.th.BurstLimit) {
+				t.Fatalf("after over-refunding admitted %d, want burst %d", got, tt.th.BurstLimit)
+			}
+			// A refund under another limit is ignored.
+			other := apigw.Throttle{BurstLimit: tt.th.BurstLimit + 1, RateLimit: tt.th.RateLimit}
+			l.Refund(ctx, k, other, t0)
+			if got := drain(t, l, k, tt.th, t0); got != 0 {
+				t.Fatalf("a refund under another limit admitted %d", got)
+			}
+		})
+	}
+}

@@ -56,7 +56,9 @@ type Gateway struct {
 	now      func() time.Time // nil: the real clock (read once per request)
 	maxBody  int64
 
-	account      apigw.Throttle // per account shard
+	accountTotal apigw.Throttle                 // the account-level limit
+	account      [accountShards]apigw.Throttle // its share per shard
+	accountN     int // shards in use: fewer than accountShards when the burst is smaller
 	accountOn    bool
 	accountShard [accountShards]counters.BucketKey
 
@@ -65,8 +67,10 @@ type Gateway struct {
 
 // accountShards splits the account bucket so that requests do not all
 // contend on one lock: each shard holds 1/accountShards of the rate and
-// burst, and a request draws from the shard its key (or route) hashes to.
-// Over any window the total admitted stays within rate×t + burst.
+// of the burst (the burst's remainder spread over the first shards), and a
+// request draws from the shard its key hashes to, falling back to the
+// others when that one is empty. Over any window the total admitted stays
+// within rate×t + burst.
 const accountShards = 8
 
 // New returns a Gateway.
@@ -87,7 +91,17 @@ func New(o Options) *Gateway {
 	}
 	if acct.RateLimit >= 0 && acct.BurstLimit >= 0 {
 		g.accountOn = true
-		g.account = apigw.Throttle{RateLimit: acct.RateLimit / accountShards, BurstLimit: max(1, acct.BurstLimit/accountShards)}
+		g.accountTotal = acct
+		// Every shard in use holds at least one token of burst, or its share
+		// of the rate could never be used.
+		g.accountN = min(accountShards, max(1, acct.BurstLimit))
+		for i := range g.accountN {
+			burst := acct.BurstLimit / g.accountN
+			if i < acct.BurstLimit%g.accountN {
+				burst++
+			}
+			g.account[i] = apigw.Throttle{RateLimit: acct.RateLimit / float64(g.accountN), BurstLimit: burst}
+		}
 		for i := range g.accountShard {
 			g.accountShard[i] = counters.BucketKey{Scope: counters.ScopeAccount, Method: string(rune('0' + i))}
 		}

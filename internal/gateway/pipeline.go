@@ -196,41 +196,90 @@ func (g *Gateway) checkPlan(_ context.Context, rq *request) *Decision {
 
 // throttle draws from every bucket that applies, most specific first
 // (aws-compat §6.2): the plan's per-method or per-client bucket, the
-// stage's method bucket, the account bucket.
+// stage's method bucket, the account bucket. When a later bucket refuses,
+// the tokens the earlier ones gave are put back: a refused request does
+// not use up the key's or the stage's limit.
 func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
+	var charged [2]charge
+	n := 0
 	if p := rq.plan; p != nil {
 		tk := rq.match.ThrottleKey()
 		if t, ok := rq.planStage.MethodThrottle[tk]; ok {
-			if d := g.allow(ctx, rq, counters.PlanKeyMethodBucket(p.ID, rq.key.ID, rq.methodID), t, ReasonThrottledPlanMethod,
+			k := counters.PlanKeyMethodBucket(p.ID, rq.key.ID, rq.methodID)
+			if d := g.allow(ctx, rq, k, t, ReasonThrottledPlanMethod,
 				"usage plan %s limits %s on stage %s to %g requests/s, burst %d, per key"); d != nil {
 				return d
 			}
+			charged[n], n = charge{k, t}, n+1
 		} else if p.Throttle != nil {
-			if d := g.allow(ctx, rq, counters.PlanKeyBucket(p.ID, rq.key.ID), *p.Throttle, ReasonThrottledPlan,
+			k := counters.PlanKeyBucket(p.ID, rq.key.ID)
+			if d := g.allow(ctx, rq, k, *p.Throttle, ReasonThrottledPlan,
 				"usage plan %s limits each key to %g requests/s, burst %d"); d != nil {
 				return d
 			}
+			charged[n], n = charge{k, *p.Throttle}, n+1
 		}
 	}
 	if t, ok := rq.stage.Throttle.For(rq.match.ThrottleKey()); ok {
-		if d := g.allow(ctx, rq, counters.StageMethodBucket(rq.methodID), t, ReasonThrottledStageMethod,
+		k := counters.StageMethodBucket(rq.methodID)
+		if d := g.allow(ctx, rq, k, t, ReasonThrottledStageMethod,
 			"stage %s limits %s to %g requests/s, burst %d (all callers)"); d != nil {
+			g.refund(ctx, rq, charged[:n])
 			return d
 		}
+		charged[n], n = charge{k, t}, n+1
 	}
 	if g.accountOn {
-		shard := 0
-		if rq.key != nil {
-			shard = int(rq.keyHash[0]) % accountShards
-		} else {
-			shard = int(rq.requestID[0]) % accountShards
-		}
-		if d := g.allow(ctx, rq, g.accountShard[shard], g.account, ReasonThrottledAccount,
-			"the account-level limit (%g requests/s, burst %d per shard of %d) is exhausted"); d != nil {
+		if d := g.allowAccount(ctx, rq); d != nil {
+			g.refund(ctx, rq, charged[:n])
 			return d
 		}
 	}
 	return nil
+}
+
+// charge is a token taken from a bucket.
+type charge struct {
+	k counters.BucketKey
+	t apigw.Throttle
+}
+
+func (g *Gateway) refund(ctx context.Context, rq *request, cs []charge) {
+	for _, c := range cs {
+		if err := g.counters.Refund(ctx, c.k, c.t, rq.now); err != nil {
+			g.log.Warn("refunding a throttle token failed", "error", err)
+		}
+	}
+}
+
+// allowAccount takes a token from the account bucket. The bucket is split
+// into shards (see accountShards); a request draws from the shard its key
+// hashes to, and only when that one is empty tries the others, so that
+// one key can use the whole account limit, as on AWS.
+func (g *Gateway) allowAccount(ctx context.Context, rq *request) *Decision {
+	first := int(rq.requestID[0])
+	if rq.key != nil {
+		first = int(rq.keyHash[0])
+	}
+	var retry time.Duration
+	for i := range g.accountN {
+		shard := (first + i) % g.accountN
+		ok, r, err := g.counters.Allow(ctx, g.accountShard[shard], g.account[shard], rq.now)
+		if err != nil {
+			return refuse(ReasonCountersUnavailable, "the throttle counters are unavailable: "+err.Error())
+		}
+		if ok {
+			return nil
+		}
+		if i == 0 || r < retry {
+			retry = r
+		}
+	}
+	d := refuse(ReasonThrottledAccount, fmt.Sprintf("the account-level limit (%g requests/s, burst %d) is exhausted", g.accountTotal.RateLimit, g.accountTotal.BurstLimit))
+	if retry > 0 && retry < counters.Never {
+		d.RetryAfter = retry
+	}
+	return d
 }
 
 // allow takes a token; format is the Detail's sentence, whose verbs are
@@ -249,10 +298,8 @@ func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, 
 		detail = fmt.Sprintf(format, rq.plan.ID, rq.match.ThrottleKey(), rq.stage.Ref, t.RateLimit, t.BurstLimit)
 	case ReasonThrottledPlan:
 		detail = fmt.Sprintf(format, rq.plan.ID, t.RateLimit, t.BurstLimit)
-	case ReasonThrottledStageMethod:
-		detail = fmt.Sprintf(format, rq.stage.Ref, rq.match.ThrottleKey(), t.RateLimit, t.BurstLimit)
 	default:
-		detail = fmt.Sprintf(format, t.RateLimit, t.BurstLimit, accountShards)
+		detail = fmt.Sprintf(format, rq.stage.Ref, rq.match.ThrottleKey(), t.RateLimit, t.BurstLimit)
 	}
 	d := refuse(reason, detail)
 	if retry > 0 && retry < counters.Never {

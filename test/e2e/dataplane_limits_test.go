@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -49,20 +50,64 @@ func TestThrottleScopes(t *testing.T) {
 	wantAnswer(t, env, f.call("GET", "api", "/open", nil), 429, `{"message":"Too Many Requests"}`, "THROTTLED_STAGE_METHOD")
 }
 
-// TestAccountThrottle: the account bucket is split into 8 shards (burst
-// 16/8 = 2 each here); a key always draws from the same shard.
+// TestAccountThrottle: the account limit is split into shards internally,
+// but one key still gets all of it: exactly the account's burst, then
+// THROTTLED_ACCOUNT (and a burst that does not divide by the shard count
+// is neither rounded up nor down). Keys in a plan keep their plan tokens
+// when the account refuses.
 func TestAccountThrottle(t *testing.T) {
+	for _, burst := range []int{16, 13, 3} {
+		t.Run(fmt.Sprintf("burst %d", burst), func(t *testing.T) {
+			clock := apitest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+			env := apitest.Start(t, apitest.Options{Now: clock.Now, AccountThrottle: apigw.Throttle{RateLimit: 0.001, BurstLimit: burst}})
+			f := newFixture(t, env, "Account")
+			f.mock("GET", "/acct", true, 200, "{}")
+			f.deploy("api")
+			keyID, value := f.key("k", true)
+			f.plan("api", &types.ThrottleSettings{RateLimit: 0.001, BurstLimit: int32(burst + 2)}, nil, keyID)
+			hdr := map[string]string{"x-api-key": value}
+			for range burst {
+				wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 200, "{}", "OK")
+			}
+			for range 3 {
+				wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_ACCOUNT")
+			}
+			// The plan gave burst+3 tokens and got the 3 refused ones back:
+			// it still holds 2, which the account refuses again — the
+			// plan's own limit is not reached.
+			wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_ACCOUNT")
+		})
+	}
+}
+
+// TestRefusedRequestKeepsPlanTokens: a request refused by the stage's
+// method limit does not use up the key's plan limit.
+func TestRefusedRequestKeepsPlanTokens(t *testing.T) {
 	clock := apitest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
-	env := apitest.Start(t, apitest.Options{Now: clock.Now, AccountThrottle: apigw.Throttle{RateLimit: 0.001, BurstLimit: 16}})
-	f := newFixture(t, env, "Account")
-	f.mock("GET", "/acct", true, 200, "{}")
+	env := apitest.Start(t, apitest.Options{Now: clock.Now})
+	ctx := context.Background()
+	f := newFixture(t, env, "Refund")
+	f.mock("GET", "/limited", true, 200, "{}")
+	f.mock("GET", "/free", true, 200, "{}")
 	f.deploy("api")
 	keyID, value := f.key("k", true)
-	f.plan("api", nil, nil, keyID)
+	f.plan("api", &types.ThrottleSettings{RateLimit: 0.001, BurstLimit: 4}, nil, keyID)
+	if _, err := f.c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &f.apiID, StageName: aws.String("api"), PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/~1limited/GET/throttling/rateLimit"), Value: aws.String("0.001")},
+		{Op: types.OpReplace, Path: aws.String("/~1limited/GET/throttling/burstLimit"), Value: aws.String("1")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	hdr := map[string]string{"x-api-key": value}
-	wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 200, "{}", "OK")
-	wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 200, "{}", "OK")
-	wantAnswer(t, env, f.call("GET", "api", "/acct", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_ACCOUNT")
+	wantAnswer(t, env, f.call("GET", "api", "/limited", hdr), 200, "{}", "OK")
+	for range 5 {
+		wantAnswer(t, env, f.call("GET", "api", "/limited", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_STAGE_METHOD")
+	}
+	// 4 plan tokens, one used: three more calls pass, the fourth is the plan's.
+	for range 3 {
+		wantAnswer(t, env, f.call("GET", "api", "/free", hdr), 200, "{}", "OK")
+	}
+	wantAnswer(t, env, f.call("GET", "api", "/free", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_PLAN")
 }
 
 // TestDebugHeadersAndMetrics: the refusal reason reaches response headers
