@@ -56,9 +56,9 @@ type Gateway struct {
 	now      func() time.Time // nil: the real clock (read once per request)
 	maxBody  int64
 
-	accountTotal apigw.Throttle                 // the account-level limit
+	accountTotal apigw.Throttle                // the account-level limit
 	account      [accountShards]apigw.Throttle // its share per shard
-	accountN     int // shards in use: fewer than accountShards when the burst is smaller
+	accountN     int                           // shards in use: fewer than accountShards when the burst is smaller
 	accountOn    bool
 	accountShard [accountShards]counters.BucketKey
 
