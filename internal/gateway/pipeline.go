@@ -147,10 +147,10 @@ func (g *Gateway) checkKey(_ context.Context, rq *request) *Decision {
 	}
 	rq.keyBuf = append(rq.keyBuf[:0], rq.keyValue...)
 	g.keys.AppendLookupHashBytes(rq.keyHash[:0], rq.keyBuf)
-	k := g.state.Key(rq.keyHash)
-	if k == nil {
+	if !g.state.LookupKey(&rq.keyHash, &rq.keyVal) {
 		return refuse(ReasonKeyNotFound, "no API key has the value sent (ending "+last4(rq.keyValue)+")")
 	}
+	k := &rq.keyVal
 	rq.key = k
 	if !k.Enabled {
 		return refuse(ReasonKeyDisabled, "API key "+k.ID+"…"+k.Last4+" is disabled")

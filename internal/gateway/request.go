@@ -33,7 +33,8 @@ type request struct {
 	keyValue    string // the presented key: never logged, never copied out
 	keyHash     [32]byte
 	keyBuf      []byte
-	key         *state.Key
+	key         *state.Key // &keyVal once the key is found
+	keyVal      state.Key
 	plan        *state.Plan
 	planStage   *state.PlanStage
 	quota       counters.QuotaResult

@@ -75,8 +75,9 @@ func BenchmarkKeyLookupParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(seed.Add(7919))
+		var k Key
 		for pb.Next() {
-			if s.Key(hashes[i&(n-1)]) == nil {
+			if !s.LookupKey(&hashes[i&(n-1)], &k) {
 				panic("key not found")
 			}
 			i++
@@ -87,9 +88,10 @@ func BenchmarkKeyLookupParallel(b *testing.B) {
 func BenchmarkKeyLookupMiss(b *testing.B) {
 	s := bigIndex()
 	h := syntheticHash(-1)
+	var k Key
 	b.ReportAllocs()
 	for b.Loop() {
-		if s.Key(h) != nil {
+		if s.LookupKey(&h, &k) {
 			b.Fatal("found a key that does not exist")
 		}
 	}
@@ -129,8 +131,18 @@ func TestKeyMemory(t *testing.T) {
 	if idx.len() != million {
 		t.Fatalf("index holds %d keys, want %d", idx.len(), million)
 	}
-	if perKey > 400 {
-		t.Errorf("%.0f bytes per key, want at most 400", perKey)
+	if perKey > 150 {
+		t.Errorf("%.0f bytes per key, want at most 150", perKey)
+	}
+	// The index holds no pointers, so a collection does not walk it: a
+	// few hundred objects (tables, arenas), not millions.
+	runtime.GC()
+	var gc runtime.MemStats
+	runtime.ReadMemStats(&gc)
+	objects := int64(gc.HeapObjects) - int64(before.HeapObjects)
+	t.Logf("heap objects for the index: %d", objects)
+	if objects > 10*keyShards {
+		t.Errorf("the index takes %d heap objects, want at most %d (a few per shard)", objects, 10*keyShards)
 	}
 	runtime.KeepAlive(idx)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -118,4 +119,29 @@ func stageOf(s *State, apiID, stage string) *Stage {
 		return nil
 	}
 	return a.Stages[stage]
+}
+
+// byHashGet and byIDGet are lookups that return a copy (nil when absent).
+func (x *keyIndex) byHashGet(h *[32]byte) *Key {
+	k := new(Key)
+	if !x.lookup(h, k) {
+		return nil
+	}
+	return k
+}
+
+func (x *keyIndex) byIDGet(id string) *Key {
+	k := new(Key)
+	if !x.lookupID(id, k) {
+		return nil
+	}
+	return k
+}
+
+// sameKey reports whether two keys (either may be nil) are equal.
+func sameKey(a, b *Key) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return reflect.DeepEqual(*a, *b)
 }

@@ -123,12 +123,29 @@ func (s *State) advance(rev int64) {
 // API returns an API by id, nil when unknown.
 func (s *State) API(id string) *API { return (*s.apis.Load())[id] }
 
-// Key returns the key with the given lookup hash, nil when unknown. It does
-// not allocate.
-func (s *State) Key(lookupHash [32]byte) *Key { return s.keys.Load().byHashGet(&lookupHash) }
+// LookupKey finds the key with the given lookup hash and writes it into
+// dst; false when unknown. It does not allocate: requests use it.
+func (s *State) LookupKey(lookupHash *[32]byte, dst *Key) bool {
+	return s.keys.Load().lookup(lookupHash, dst)
+}
+
+// Key returns the key with the given lookup hash, nil when unknown.
+func (s *State) Key(lookupHash [32]byte) *Key {
+	k := new(Key)
+	if !s.LookupKey(&lookupHash, k) {
+		return nil
+	}
+	return k
+}
 
 // KeyByID returns a key by id, nil when unknown.
-func (s *State) KeyByID(id string) *Key { return s.keys.Load().byIDGet(id) }
+func (s *State) KeyByID(id string) *Key {
+	k := new(Key)
+	if !s.keys.Load().lookupID(id, k) {
+		return nil
+	}
+	return k
+}
 
 // Plan returns a usage plan by id, nil when unknown.
 func (s *State) Plan(id string) *Plan { return s.plans.Load().byID[id] }

@@ -149,15 +149,15 @@ func TestLoad(t *testing.T) {
 	}
 
 	wantKeys := map[string]*Key{
-		"k1": {ID: "k1", Name: "key k1", Last4: "abcd", Enabled: true, PlanIDs: []string{"p1", "p2"}},
-		"k2": {ID: "k2", Name: "key k2", Last4: "abcd", StageKeys: map[string]bool{"a1/prod": true}},
+		"k1": {ID: "k1", Last4: "abcd", Enabled: true, PlanIDs: []string{"p1", "p2"}},
+		"k2": {ID: "k2", Last4: "abcd", StageKeys: map[string]bool{"a1/prod": true}},
 	}
 	for id, w := range wantKeys {
 		if diff := cmp.Diff(w, s.Key(hashOf(id)), cmpOpts); diff != "" {
 			t.Errorf("Key(hash of %s) mismatch (-want +got):\n%s", id, diff)
 		}
-		if got := s.KeyByID(id); got != s.Key(hashOf(id)) {
-			t.Errorf("KeyByID(%s) = %p, Key(hash) = %p: want the same *Key", id, got, s.Key(hashOf(id)))
+		if diff := cmp.Diff(s.Key(hashOf(id)), s.KeyByID(id), cmpOpts); diff != "" {
+			t.Errorf("KeyByID(%s) and Key(hash) differ (-hash +id):\n%s", id, diff)
 		}
 	}
 	if k := s.Key(hashOf("k9")); k != nil {
@@ -208,7 +208,7 @@ func TestApply(t *testing.T) {
 			name: "create key",
 			do:   func(ctx context.Context, tx store.Tx) error { return tx.CreateAPIKey(ctx, key("k3", true)) },
 			check: func(t *testing.T, s *State) {
-				want := &Key{ID: "k3", Name: "key k3", Last4: "abcd", Enabled: true}
+				want := &Key{ID: "k3", Last4: "abcd", Enabled: true}
 				if diff := cmp.Diff(want, s.Key(hashOf("k3")), cmpOpts); diff != "" {
 					t.Errorf("Key mismatch (-want +got):\n%s", diff)
 				}

@@ -87,10 +87,12 @@ func (t *StageThrottle) For(throttleKey string) (th apigw.Throttle, ok bool) {
 	return *t.Default, true
 }
 
-// Key is one API key as the data plane needs it; it never holds the value.
+// Key is one API key as the data plane needs it; it never holds the value
+// (nor the name, which no request needs). The strings and the plan and
+// stage-key sets are shared with the index: treat them as read-only.
 type Key struct {
-	ID, Name, Last4 string
-	Enabled         bool
+	ID, Last4 string
+	Enabled   bool
 	// PlanIDs lists the usage plans the key belongs to, sorted. An id may
 	// name a plan deleted a moment ago (Plan returns nil for it).
 	PlanIDs []string

@@ -85,7 +85,7 @@ func TestKeyIndexUpdate(t *testing.T) {
 		want *Key
 	}{{"va", nil}, {"va2", a2}, {"vb", d}, {"vc", c}} {
 		h := sha256.Sum256([]byte(tt.seed))
-		if got := x.byHashGet(&h); got != tt.want {
+		if got := x.byHashGet(&h); !sameKey(got, tt.want) {
 			t.Errorf("byHash(%s) = %+v, want %+v", tt.seed, got, tt.want)
 		}
 	}
@@ -93,7 +93,7 @@ func TestKeyIndexUpdate(t *testing.T) {
 		id   string
 		want *Key
 	}{{"a", a2}, {"b", nil}, {"c", c}, {"d", d}} {
-		if got := x.byIDGet(tt.id); got != tt.want {
+		if got := x.byIDGet(tt.id); !sameKey(got, tt.want) {
 			t.Errorf("byID(%s) = %+v, want %+v", tt.id, got, tt.want)
 		}
 	}
@@ -173,6 +173,8 @@ func FuzzStageThrottle(f *testing.F) {
 	})
 }
 
+var planChoices = [][]string{nil, {"p1"}, {"p2"}, {"p1", "p2"}}
+
 // TestKeyIndexRandomUpdates checks the index against a plain map through
 // random batches of creates, re-hashes and deletes.
 func TestKeyIndexRandomUpdates(t *testing.T) {
@@ -191,7 +193,14 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 			seen[id] = true
 			ids = append(ids, id)
 			if rng.IntN(4) > 0 {
-				puts[id] = testKey(id, fmt.Sprintf("%s-%d", id, rng.IntN(2)))
+				k := testKey(id, fmt.Sprintf("%s-%d", id, rng.IntN(2)))
+				k.Last4 = fmt.Sprintf("%04d", rng.IntN(10000))
+				k.Enabled = rng.IntN(2) == 0
+				k.PlanIDs = planChoices[rng.IntN(len(planChoices))]
+				if rng.IntN(5) == 0 {
+					k.StageKeys = map[string]bool{fmt.Sprintf("api/s%d", rng.IntN(3)): true}
+				}
+				puts[id] = k
 			}
 		}
 		if round == 0 {
@@ -217,7 +226,7 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 	for i := range 3000 {
 		id := fmt.Sprintf("k%d", i)
 		want := ref[id]
-		if got := x.byIDGet(id); got != want {
+		if got := x.byIDGet(id); !sameKey(got, want) {
 			t.Fatalf("byID(%s) = %+v, want %+v", id, got, want)
 		}
 		for v := range 2 {
@@ -226,7 +235,7 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 			if want != nil && want.hash == h {
 				w = want
 			}
-			if got := x.byHashGet(&h); got != w {
+			if got := x.byHashGet(&h); !sameKey(got, w) {
 				t.Fatalf("byHash(%s-%d) = %+v, want %+v", id, v, got, w)
 			}
 		}
