@@ -236,16 +236,27 @@ func (s *Service) ImportAPIKeys(ctx context.Context, data []byte, format string,
 	res := &ImportResult{IDs: []string{}}
 	err = s.update(ctx, func(tx store.Tx) error {
 		res.IDs, res.Warnings = res.IDs[:0], slices.Clone(warnings)
+		it := newImportTx(tx)
+		listed := make(map[string]bool, len(rows))
+		// Each row's statements take microseconds, so the rows run under
+		// a context that cannot end, and the request's is checked between
+		// rows: a context that can end costs the driver a goroutine per
+		// statement. The transaction itself still ends with ctx.
+		rowCtx := context.WithoutCancel(ctx)
 		for _, row := range rows {
-			k, err := s.importKey(ctx, tx, row)
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("import api keys: %w", err)
+			}
+			k, err := s.importKey(rowCtx, it, row)
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(res.IDs, k.ID) {
+			if !listed[k.ID] {
+				listed[k.ID] = true
 				res.IDs = append(res.IDs, k.ID)
 			}
 			for _, planID := range row.UsagePlanIDs {
-				if w := addImportedKeyToPlan(ctx, tx, planID, k); w != "" {
+				if w := addImportedKeyToPlan(rowCtx, it, planID, k); w != "" {
 					res.Warnings = append(res.Warnings, fmt.Sprintf("line %d: %s", row.Line, w))
 				}
 			}
@@ -291,7 +302,7 @@ func (s *Service) importKey(ctx context.Context, tx store.Tx, row keyRow) (*apig
 
 // addImportedKeyToPlan adds a key to a plan; it returns a warning when it
 // cannot ("" when the key is in the plan afterwards).
-func addImportedKeyToPlan(ctx context.Context, tx store.Tx, planID string, k *apigw.APIKey) string {
+func addImportedKeyToPlan(ctx context.Context, tx *importTx, planID string, k *apigw.APIKey) string {
 	plan, err := tx.GetUsagePlan(ctx, planID)
 	if err != nil {
 		return fmt.Sprintf("usage plan %q not found; key %s not added to it", planID, k.ID)
@@ -306,4 +317,81 @@ func addImportedKeyToPlan(ctx context.Context, tx store.Tx, planID string, k *ap
 		return fmt.Sprintf("key %s not added to usage plan %s: %v", k.ID, planID, err)
 	}
 	return ""
+}
+
+// importTx is the transaction of one import. It answers from memory what
+// would otherwise be read from the store for every row, which made an
+// import's rows cost more as the store grew:
+//   - usage plans: an import changes none, so each is read once (one that
+//     is not found stays not found); the cached plan is shared, and must
+//     not be modified;
+//   - the plans of a key the import created: the key was in none before,
+//     so it is in exactly those the import has added it to. Those still
+//     count: a row may name two plans, or repeat a value, and a key may be
+//     in only one plan per API stage.
+//
+// Keys that existed before the import are looked up in the store as usual.
+type importTx struct {
+	store.Tx
+	plans   map[string]cachedPlan
+	created map[string][]string // key id → plan ids it was added to, in order
+}
+
+// cachedPlan is the outcome of reading a usage plan.
+type cachedPlan struct {
+	plan *apigw.UsagePlan
+	err  error
+}
+
+func newImportTx(tx store.Tx) *importTx {
+	return &importTx{Tx: tx, plans: map[string]cachedPlan{}, created: map[string][]string{}}
+}
+
+// CreateAPIKey notes the key as created by the import.
+func (t *importTx) CreateAPIKey(ctx context.Context, k *apigw.APIKey) error {
+	if err := t.Tx.CreateAPIKey(ctx, k); err != nil {
+		return err
+	}
+	t.created[k.ID] = nil
+	return nil
+}
+
+// GetUsagePlan reads a plan once per import. Errors other than not found
+// are not kept, so that the next row tries again.
+func (t *importTx) GetUsagePlan(ctx context.Context, id string) (*apigw.UsagePlan, error) {
+	if c, ok := t.plans[id]; ok {
+		return c.plan, c.err
+	}
+	p, err := t.Tx.GetUsagePlan(ctx, id)
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		t.plans[id] = cachedPlan{plan: p, err: err}
+	}
+	return p, err
+}
+
+// HasUsagePlanKey answers from memory for a key the import created.
+func (t *importTx) HasUsagePlanKey(ctx context.Context, planID, keyID string) (bool, error) {
+	if plans, ok := t.created[keyID]; ok {
+		return slices.Contains(plans, planID), nil
+	}
+	return t.Tx.HasUsagePlanKey(ctx, planID, keyID)
+}
+
+// ListUsagePlanIDsForKey answers from memory for a key the import created.
+func (t *importTx) ListUsagePlanIDsForKey(ctx context.Context, keyID string) ([]string, error) {
+	if plans, ok := t.created[keyID]; ok {
+		return slices.Clone(plans), nil
+	}
+	return t.Tx.ListUsagePlanIDsForKey(ctx, keyID)
+}
+
+// AddUsagePlanKey notes the plan of a key the import created.
+func (t *importTx) AddUsagePlanKey(ctx context.Context, planID, keyID string) error {
+	if err := t.Tx.AddUsagePlanKey(ctx, planID, keyID); err != nil {
+		return err
+	}
+	if plans, ok := t.created[keyID]; ok {
+		t.created[keyID] = append(plans, planID)
+	}
+	return nil
 }

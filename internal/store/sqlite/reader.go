@@ -18,7 +18,7 @@ const dayFormat = "2006-01-02"
 // reader implements store.Reader on a transaction. Every method returns
 // freshly decoded structs, so callers may mutate them.
 type reader struct {
-	q *sql.Tx
+	q *sqlTx
 }
 
 // scanFunc scans one row of a list query into its seq and item.
@@ -67,7 +67,7 @@ func scanKey(rows *sql.Rows) (int64, *apigw.APIKey, error) {
 // list runs a page query. query must end with "seq > ? ORDER BY seq LIMIT ?"
 // (for its seq column); list appends the position's seq and the limit to
 // args, and returns the page and the next position.
-func list[T any](ctx context.Context, q *sql.Tx, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
+func list[T any](ctx context.Context, q *sqlTx, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
 	after, err := decodePosition(p.Position)
 	if err != nil {
 		return nil, "", err
@@ -104,7 +104,7 @@ func list[T any](ctx context.Context, q *sql.Tx, p store.Page, scan scanFunc[T],
 }
 
 // getDoc fetches the doc column of the single row query selects.
-func getDoc[T any](ctx context.Context, q *sql.Tx, query string, args ...any) (*T, error) {
+func getDoc[T any](ctx context.Context, q *sqlTx, query string, args ...any) (*T, error) {
 	var doc []byte
 	if err := q.QueryRowContext(ctx, query, args...).Scan(&doc); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -116,7 +116,7 @@ func getDoc[T any](ctx context.Context, q *sql.Tx, query string, args ...any) (*
 }
 
 // exists reports whether query returns a row.
-func exists(ctx context.Context, q *sql.Tx, query string, args ...any) (bool, error) {
+func exists(ctx context.Context, q *sqlTx, query string, args ...any) (bool, error) {
 	var one int
 	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
 	switch {

@@ -40,6 +40,9 @@ type DB struct {
 	w *sql.DB // the single writer connection
 	r *sql.DB // read-only pool
 
+	// ws and rs are w's and r's prepared statements.
+	ws, rs *stmtCache
+
 	// commitMu keeps publication in commit order: it is held from COMMIT
 	// until the changes are published.
 	commitMu sync.Mutex
@@ -70,9 +73,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// rather than taken for the start of the parameters.
 	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(abs))
 	// busy_timeout comes first so that switching to WAL already waits for
-	// another process's lock.
+	// another process's lock. The writer's page cache is 128 MiB rather
+	// than SQLite's 2 MiB: writes to the random-key indexes (key ids,
+	// lookup hashes) touch pages all over them, and with a small cache a
+	// bulk import re-read them and spilled them to the WAL mid-transaction
+	// (the cache holds only pages in use; it stays small for small stores).
 	w, err := sql.Open("sqlite", name+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"+
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-131072)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -95,7 +102,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{w: w, r: r, logSize: changeLogSize}, nil
+	return &DB{w: w, r: r, ws: newStmtCache(w), rs: newStmtCache(r), logSize: changeLogSize}, nil
 }
 
 // migrate applies the embedded migrations that db has not seen yet.
@@ -114,34 +121,37 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Close closes both connection pools. Subscriptions stay open until their
-// cancel functions are called.
+// Close closes both connection pools and their prepared statements.
+// Subscriptions stay open until their cancel functions are called.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
 }
 
 // View implements store.Store.
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
+	db.rs.preparePending(ctx)
 	t, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer t.Rollback()
-	return fn(reader{t})
+	return fn(reader{newSQLTx(t, db.rs)})
 }
 
 // Update implements store.Store.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	db.ws.preparePending(ctx)
 	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin write: %w", err)
 	}
 	defer t.Rollback()
-	wt := &tx{reader: reader{t}}
+	q := newSQLTx(t, db.ws)
+	wt := &tx{reader: reader{q}}
 	if err := fn(wt); err != nil {
 		return err
 	}
-	return db.commit(ctx, t, wt.changes)
+	return db.commit(ctx, q, wt.changes)
 }
 
 // Reset implements store.Store.
@@ -159,28 +169,23 @@ func (db *DB) Reset(ctx context.Context) error {
 			return fmt.Errorf("sqlite: reset: delete %s: %w", table, err)
 		}
 	}
-	return db.commit(ctx, t, []store.Change{{Kind: store.KindResync}})
+	return db.commit(ctx, newSQLTx(t, db.ws), []store.Change{{Kind: store.KindResync}})
 }
 
 // commit bumps the revision when there are changes, logs them, commits t
 // and publishes the changes.
-func (db *DB) commit(ctx context.Context, t *sql.Tx, changes []store.Change) error {
+func (db *DB) commit(ctx context.Context, t *sqlTx, changes []store.Change) error {
 	if len(changes) > 0 {
 		var rev int64
 		err := t.QueryRowContext(ctx, "UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
 		if err != nil {
 			return fmt.Errorf("sqlite: bump revision: %w", err)
 		}
-		at := time.Now().UnixMilli()
 		for i := range changes {
-			c := &changes[i]
-			c.Revision = rev
-			_, err := t.ExecContext(ctx,
-				"INSERT INTO changes (revision, kind, op, api_id, id, key_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				rev, string(c.Kind), string(c.Op), c.APIID, c.ID, c.KeyID, at)
-			if err != nil {
-				return fmt.Errorf("sqlite: log change: %w", err)
-			}
+			changes[i].Revision = rev
+		}
+		if err := db.logChanges(ctx, t, changes); err != nil {
+			return fmt.Errorf("sqlite: log changes: %w", err)
 		}
 		_, err = t.ExecContext(ctx, "DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?", db.logSize)
 		if err != nil {
@@ -189,10 +194,45 @@ func (db *DB) commit(ctx context.Context, t *sql.Tx, changes []store.Change) err
 	}
 	db.commitMu.Lock()
 	defer db.commitMu.Unlock()
-	if err := t.Commit(); err != nil {
+	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	db.Publish(changes)
+	return nil
+}
+
+// changeBatch is how many changes one INSERT of logChanges writes.
+const changeBatch = 128
+
+// insertChange inserts one change; insertChanges inserts changeBatch.
+var (
+	insertChange  = "INSERT INTO changes (revision, kind, op, api_id, id, key_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	insertChanges = insertChange + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", changeBatch-1)
+)
+
+// logChanges appends changes to the change log. A bulk import logs two
+// changes per key, so they go changeBatch to a statement; and changes that
+// the trim after them would delete at once are not written at all.
+func (db *DB) logChanges(ctx context.Context, t *sqlTx, changes []store.Change) error {
+	if len(changes) > db.logSize {
+		changes = changes[len(changes)-db.logSize:]
+	}
+	at := time.Now().UnixMilli()
+	args := make([]any, 0, 7*changeBatch)
+	for len(changes) > 0 {
+		n, query := changeBatch, insertChanges
+		if len(changes) < changeBatch {
+			n, query = 1, insertChange
+		}
+		args = args[:0]
+		for _, c := range changes[:n] {
+			args = append(args, c.Revision, string(c.Kind), string(c.Op), c.APIID, c.ID, c.KeyID, at)
+		}
+		if _, err := t.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		changes = changes[n:]
+	}
 	return nil
 }
 

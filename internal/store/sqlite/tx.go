@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -308,21 +309,24 @@ func (t *tx) createAPIKey(ctx context.Context, k *apigw.APIKey) error {
 	if err != nil {
 		return err
 	}
-	taken, err := exists(ctx, t.q, "SELECT 1 FROM api_keys WHERE id = ?", k.ID)
-	switch {
-	case err != nil:
-		return err
-	case taken:
-		return fmt.Errorf("id exists: %w", store.ErrConflict)
-	}
-	_, err = t.q.ExecContext(ctx,
-		"INSERT INTO api_keys (id, name, customer_id, lookup_hash, sealed_value, doc) VALUES (?, ?, ?, ?, ?, ?)",
+	// A taken id inserts nothing (DO NOTHING applies to the id constraint
+	// alone, and is checked first); a taken lookup hash still fails. So
+	// the two conflicts are told apart without a lookup before the insert.
+	res, err := t.q.ExecContext(ctx,
+		`INSERT INTO api_keys (id, name, customer_id, lookup_hash, sealed_value, doc) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
 		k.ID, k.Name, k.CustomerID, blob(k.LookupHash), blob(k.SealedValue), doc)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
 	switch {
 	case isUnique(err):
 		return fmt.Errorf("key value (lookup hash) in use: %w", store.ErrConflict)
 	case err != nil:
 		return err
+	case n == 0:
+		return fmt.Errorf("id exists: %w", store.ErrConflict)
 	}
 	t.record(store.KindAPIKey, store.OpPut, "", k.ID, "")
 	return nil
@@ -436,13 +440,18 @@ func (t *tx) AddUsagePlanKey(ctx context.Context, planID, keyID string) error {
 }
 
 func (t *tx) addUsagePlanKey(ctx context.Context, planID, keyID string) error {
-	if err := t.mustExist(ctx, "usage plan", planID, "SELECT 1 FROM usage_plans WHERE id = ?", planID); err != nil {
-		return err
+	// The foreign keys catch a missing plan or key; only then is it
+	// looked up which one, so that a bulk import pays one statement.
+	err := t.insert(ctx, "INSERT INTO usage_plan_keys (plan_id, key_id) VALUES (?, ?)", planID, keyID)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := t.mustExist(ctx, "usage plan", planID, "SELECT 1 FROM usage_plans WHERE id = ?", planID); err != nil {
+			return err
+		}
+		if err := t.mustExist(ctx, "api key", keyID, "SELECT 1 FROM api_keys WHERE id = ?", keyID); err != nil {
+			return err
+		}
 	}
-	if err := t.mustExist(ctx, "api key", keyID, "SELECT 1 FROM api_keys WHERE id = ?", keyID); err != nil {
-		return err
-	}
-	if err := t.insert(ctx, "INSERT INTO usage_plan_keys (plan_id, key_id) VALUES (?, ?)", planID, keyID); err != nil {
+	if err != nil {
 		return err
 	}
 	t.record(store.KindUsagePlanKey, store.OpPut, "", planID, keyID)
