@@ -3,24 +3,88 @@ package counters
 import (
 	"context"
 	"fmt"
+	"maps"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-type quotaKey struct{ planID, keyID string }
+// periodCode is a quota period name as a small number, so that quota
+// entries hold no string.
+type periodCode uint8
+
+const (
+	periodNone periodCode = iota // no window yet
+	periodDay
+	periodWeek
+	periodMonth
+	periodOther // a name apigw does not define; never matches itself
+)
+
+func periodOf(name string) periodCode {
+	switch name {
+	case apigw.PeriodDay:
+		return periodDay
+	case apigw.PeriodWeek:
+		return periodWeek
+	case apigw.PeriodMonth:
+		return periodMonth
+	}
+	return periodOther
+}
+
+// planNumbers gives each usage plan id a number, so that quota entries
+// can say which plan they belong to (LoadQuotas resets one plan's) without
+// holding its id. A deployment has few plans, so the map is copied on
+// write, under mu, and read without a lock: entries are created on the
+// request path, with their shard's mutex held. Numbers are never reused:
+// a deleted plan's is a few bytes.
+type planNumbers struct {
+	mu  sync.Mutex
+	ids atomic.Pointer[map[string]uint32] // never modified once stored
+}
+
+// number returns the number of planID, numbering it when new. Numbers
+// start at 1.
+func (p *planNumbers) number(planID string) uint32 {
+	if ids := p.ids.Load(); ids != nil {
+		if n, ok := (*ids)[planID]; ok {
+			return n
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var old map[string]uint32
+	if ids := p.ids.Load(); ids != nil {
+		old = *ids
+	}
+	if n, ok := old[planID]; ok {
+		return n
+	}
+	ids := make(map[string]uint32, len(old)+1)
+	maps.Copy(ids, old)
+	n := uint32(len(old) + 1)
+	ids[planID] = n
+	p.ids.Store(&ids)
+	return n
+}
 
 // quotaEntry is the quota state of one (plan, key); its shard's mutex
 // guards it. The window is cached as Unix ns so that a request inside the
-// current period costs no calendar arithmetic.
+// current period costs no calendar arithmetic. It holds no pointer (see
+// idTable) and takes 48 bytes.
 type quotaEntry struct {
-	period     string // quota shape the window was computed for
-	offset     int
+	plan   uint32     // planNumbers' number of the entry's plan
+	offset int16      // quota shape the window was computed for: q.Offset,
+	period periodCode // and q.Period
+
+	hasAdj     bool
 	start, end int64 // current period [start, end), Unix ns; end == 0: none yet
 	used       int64 // requests counted in the current period
 
-	hasAdj   bool
 	adjStart int64 // period the adjustment belongs to, Unix ns
 	adj      int64
 }
@@ -29,7 +93,8 @@ type quotaEntry struct {
 // over when that is a later period than e's.
 func (e *quotaEntry) window(q apigw.Quota, now time.Time) {
 	ns := now.UnixNano()
-	same := e.end != 0 && e.period == q.Period && e.offset == q.Offset
+	period := periodOf(q.Period)
+	same := e.end != 0 && e.period == period && period != periodOther && int(e.offset) == q.Offset
 	if same && ns < e.end {
 		// Inside the period, or a request stamped just before a rollover
 		// another request already made: count it in the current period.
@@ -43,7 +108,7 @@ func (e *quotaEntry) window(q apigw.Quota, now time.Time) {
 	if same || e.start < start || e.start >= end {
 		e.used = 0
 	}
-	e.period, e.offset, e.start, e.end = q.Period, q.Offset, start, end
+	e.period, e.offset, e.start, e.end = period, int16(q.Offset), start, end
 }
 
 // remaining is limit + adjustment − used for e's current period.
@@ -66,12 +131,20 @@ func (e *quotaEntry) result(q apigw.Quota, allowed bool) QuotaResult {
 
 // entry returns the entry of (planID, keyID) with its shard locked; the
 // caller unlocks.
-func (l *Local) entry(planID, keyID string) (*shard[quotaKey, quotaEntry], *quotaEntry) {
-	h := hashStrings(l.seed, 0, planID, keyID, "")
-	s := l.quotas.shard(h)
+func (l *Local) entry(planID, keyID string) (*idShard[quotaEntry], *quotaEntry) {
+	id := l.quotaID(planID, keyID)
+	s := l.quotas.shard(id)
 	s.mu.Lock()
-	e, _ := s.get(h, quotaKey{planID, keyID})
+	e, created := s.get(id)
+	if created {
+		e.plan = l.plans.number(planID)
+	}
 	return s, e
+}
+
+// quotaID is the entryID of the quota entry of (planID, keyID).
+func (l *Local) quotaID(planID, keyID string) entryID {
+	return l.id(0, planID, keyID, "")
 }
 
 // Take implements Quotas.
@@ -169,29 +242,66 @@ func (l *Local) loadPlan(ctx context.Context, st store.Store, planID string, q a
 		used[k] += n
 	}
 
+	// The entries hold no key id: match the loaded keys to them by
+	// entryID, in one pass over the table, so that no entry of a loaded
+	// key is ever seen reset to 0 meanwhile.
+	type loaded struct {
+		used     int64
+		adj      int64
+		hasAdj   bool
+		assigned bool // the entry existed and was set
+		keyID    string
+	}
+	byID := make(map[entryID]*loaded, max(len(used), len(adjs)))
+	of := func(keyID string) *loaded {
+		id := l.quotaID(planID, keyID)
+		v := byID[id]
+		if v == nil {
+			v = &loaded{keyID: keyID}
+			byID[id] = v
+		}
+		return v
+	}
+	for keyID, n := range used {
+		of(keyID).used = n
+	}
+	for keyID, d := range adjs {
+		v := of(keyID)
+		v.hasAdj, v.adj = true, d
+	}
+
 	startNs, endNs := start.UnixNano(), end.UnixNano()
-	set := func(e *quotaEntry, keyID string) {
-		e.period, e.offset, e.start, e.end, e.used = q.Period, q.Offset, startNs, endNs, used[keyID]
-		e.hasAdj, e.adjStart, e.adj = false, 0, 0
-		if d, ok := adjs[keyID]; ok {
-			e.hasAdj, e.adjStart, e.adj = true, startNs, d
+	period, offset := periodOf(q.Period), int16(q.Offset)
+	set := func(e *quotaEntry, v *loaded) {
+		e.period, e.offset, e.start, e.end = period, offset, startNs, endNs
+		e.used, e.hasAdj, e.adjStart, e.adj = 0, false, 0, 0
+		if v == nil {
+			return
+		}
+		e.used = v.used
+		if v.hasAdj {
+			e.hasAdj, e.adjStart, e.adj = true, startNs, v.adj
 		}
 	}
-	// Reset the plan's existing entries, then create the missing ones.
-	l.quotas.each(func(k quotaKey, e *quotaEntry) bool {
-		if k.planID == planID {
-			set(e, k.keyID)
+	// Set the plan's existing entries (those of keys with neither usage
+	// nor an adjustment start over at 0), then create the missing ones.
+	plan := l.plans.number(planID)
+	l.quotas.each(func(id entryID, e *quotaEntry) bool {
+		if e.plan == plan {
+			v := byID[id]
+			set(e, v)
+			if v != nil {
+				v.assigned = true
+			}
 		}
 		return false
 	})
-	for keyID := range used {
-		s, e := l.entry(planID, keyID)
-		set(e, keyID)
-		s.mu.Unlock()
-	}
-	for keyID := range adjs {
-		s, e := l.entry(planID, keyID)
-		set(e, keyID)
+	for _, v := range byID {
+		if v.assigned {
+			continue
+		}
+		s, e := l.entry(planID, v.keyID)
+		set(e, v)
 		s.mu.Unlock()
 	}
 	return nil

@@ -3,23 +3,24 @@ package counters
 import (
 	"hash/maphash"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 )
 
-// Keys whose hashes collide share a map slot, chained; they must still be
-// counted apart, and sweeping must keep the right ones.
-func TestAllowWithHashCollisions(t *testing.T) {
+// Buckets whose entryIDs share a word, and so a shard or an index tag and
+// home slot, must still be counted apart, and sweeping must keep the right
+// ones.
+func TestAllowWithSharedHashWord(t *testing.T) {
 	l := NewLocal()
 	th := apigw.Throttle{BurstLimit: 2, RateLimit: 1}
-	keys := []BucketKey{PlanKeyBucket("p", "a"), PlanKeyBucket("p", "b"), PlanKeyBucket("p", "c")}
-	const h = 42
+	ids := []entryID{{42, 7}, {42, 7 + shardCount}, {43, 7}}
 	ns := t0.UnixNano()
-	take := func(k BucketKey, now int64) bool { ok, _ := l.allow(h, k, th, now); return ok }
+	take := func(id entryID, now int64) bool { ok, _ := l.allow(id, th, now); return ok }
 	// a: 2 taken, b: 1 taken, c: none.
-	got := []bool{take(keys[0], ns), take(keys[0], ns), take(keys[0], ns), take(keys[1], ns)}
+	got := []bool{take(ids[0], ns), take(ids[0], ns), take(ids[0], ns), take(ids[1], ns)}
 	if diff := cmp.Diff([]bool{true, true, false, true}, got); diff != "" {
 		t.Fatalf("decisions (-want +got):\n%s", diff)
 	}
@@ -28,10 +29,10 @@ func TestAllowWithHashCollisions(t *testing.T) {
 	}
 	// One second later b is full again and is swept; a is not.
 	later := ns + 1e9
-	if n := l.buckets.each(func(_ BucketKey, b *bucket) bool { return b.full(later) }); n != 1 {
+	if n := l.Sweep(time.Unix(0, later)); n != 1 {
 		t.Errorf("swept %d, want 1", n)
 	}
-	got = []bool{take(keys[0], later), take(keys[0], later), take(keys[1], later), take(keys[1], later), take(keys[1], later)}
+	got = []bool{take(ids[0], later), take(ids[0], later), take(ids[1], later), take(ids[1], later), take(ids[1], later)}
 	if diff := cmp.Diff([]bool{true, false, true, true, false}, got); diff != "" {
 		t.Errorf("decisions after sweep (-want +got):\n%s", diff)
 	}

@@ -67,13 +67,129 @@ func unlimited(t apigw.Throttle) bool {
 	return t.BurstLimit < 0 || t.RateLimit < 0 || math.IsInf(t.RateLimit, 1)
 }
 
-// bucket is one token bucket; its shard's mutex guards it.
-type bucket struct {
-	lim apigw.Throttle // the limit the parameters were derived from
+// limitKey identifies a Throttle by the bits of its fields, so that every
+// rate, NaN included, equals itself: a limit is "changed" only when its
+// bits are.
+type limitKey struct {
+	burst int
+	rate  uint64
+}
+
+func keyOf(t apigw.Throttle) limitKey {
+	return limitKey{burst: t.BurstLimit, rate: math.Float64bits(t.RateLimit)}
+}
+
+// limitSet holds the distinct limits of one bucket shard's buckets, each
+// once: a deployment has few limits and many buckets, so a bucket keeps
+// only the index of its limit here, and limit's derived parameters are
+// computed once per limit rather than per bucket. A limit no bucket uses
+// any more is dropped. The shard's mutex guards it.
+type limitSet struct {
+	byKey map[limitKey]uint32
+	list  []limitRef // the free slots have refs == 0
+	free  []uint32
+}
+
+type limitRef struct {
+	key  limitKey
+	refs int64 // buckets using the limit
 	limit
-	tat   int64 // theoretical arrival time, Unix ns (r > 0)
-	frac  int64 // tat's fraction of a ns, in units of 1/r ns, in [0, r)
-	spent int64 // tokens taken (r == 0 only)
+}
+
+// acquire returns the index of t's limit, adding it when absent, and
+// counts one more bucket using it. It may move list.
+func (ls *limitSet) acquire(t apigw.Throttle) uint32 {
+	k := keyOf(t)
+	if i, ok := ls.byKey[k]; ok {
+		ls.list[i].refs++
+		return i
+	}
+	if ls.byKey == nil {
+		ls.byKey = make(map[limitKey]uint32)
+	}
+	r := limitRef{key: k, refs: 1, limit: newLimit(t)}
+	var i uint32
+	if n := len(ls.free); n > 0 {
+		i = ls.free[n-1]
+		ls.free = ls.free[:n-1]
+		ls.list[i] = r
+	} else {
+		i = uint32(len(ls.list))
+		ls.list = append(ls.list, r)
+	}
+	ls.byKey[k] = i
+	return i
+}
+
+// release counts one bucket fewer using limit i.
+func (ls *limitSet) release(i uint32) {
+	r := &ls.list[i]
+	if r.refs--; r.refs > 0 {
+		return
+	}
+	delete(ls.byKey, r.key)
+	*r = limitRef{}
+	ls.free = append(ls.free, i)
+}
+
+// bucketTable holds the token buckets: an idTable whose shards also keep
+// their buckets' limits.
+type bucketTable struct {
+	shards [shardCount]bucketShard
+}
+
+type bucketShard struct {
+	idShard[bucket]
+	lims limitSet
+}
+
+// shard returns the shard of id, unlocked.
+func (t *bucketTable) shard(id entryID) *bucketShard {
+	return &t.shards[id.hi&(shardCount-1)]
+}
+
+// each calls fn for every bucket with its limit, each shard locked in
+// turn, and removes the buckets for which fn returns true. It returns the
+// number removed.
+func (t *bucketTable) each(fn func(b *bucket, lim *limit) (remove bool)) int {
+	removed := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		removed += s.removeIf(func(_ entryID, b *bucket) bool {
+			if !fn(b, &s.lims.list[b.lim].limit) {
+				return false
+			}
+			s.lims.release(b.lim)
+			return true
+		})
+		s.mu.Unlock()
+	}
+	return removed
+}
+
+// size returns the number of buckets and the number of slab slots held.
+func (t *bucketTable) size() (entries, slots int) {
+	for i := range t.shards {
+		e, s := t.shards[i].size()
+		entries += e
+		slots += s
+	}
+	return entries, slots
+}
+
+// bucket is one token bucket; its shard's mutex guards it. With its id it
+// takes 48 bytes.
+type bucket struct {
+	lim   uint32 // index of the bucket's limit in its shard's limitSet
+	tat   int64  // theoretical arrival time, Unix ns (r > 0)
+	frac  int64  // tat's fraction of a ns, in units of 1/r ns, in [0, r)
+	spent int64  // tokens taken (r == 0 only)
+}
+
+// bucketID is the entryID of k.
+func (l *Local) bucketID(k BucketKey) entryID {
+	return l.id(uint8(k.Scope), k.PlanID, k.KeyID, k.Method)
 }
 
 // Allow implements Throttler.
@@ -84,7 +200,7 @@ func (l *Local) Allow(_ context.Context, k BucketKey, t apigw.Throttle, now time
 	if t.BurstLimit == 0 {
 		return false, Never, nil
 	}
-	ok, retry := l.allow(hashStrings(l.seed, uint8(k.Scope), k.PlanID, k.KeyID, k.Method), k, t, now.UnixNano())
+	ok, retry := l.allow(l.bucketID(k), t, now.UnixNano())
 	return ok, retry, nil
 }
 
@@ -93,60 +209,62 @@ func (l *Local) Refund(_ context.Context, k BucketKey, t apigw.Throttle, now tim
 	if unlimited(t) || t.BurstLimit == 0 {
 		return nil
 	}
-	h := hashStrings(l.seed, uint8(k.Scope), k.PlanID, k.KeyID, k.Method)
-	s := l.buckets.shard(h)
+	id := l.bucketID(k)
+	s := l.buckets.shard(id)
 	s.mu.Lock()
-	if b, created := s.get(h, k); !created && b.lim == t {
-		b.refund(now.UnixNano())
+	// No bucket: it is full (or was swept as full), and stays so.
+	if b := s.find(id); b != nil {
+		if lr := &s.lims.list[b.lim]; lr.key == keyOf(t) {
+			b.refund(&lr.limit, now.UnixNano())
+		}
 	}
-	// A bucket created here is full (tat = 0 < now), as a new one would be.
 	s.mu.Unlock()
 	return nil
 }
 
-// allow is Allow for a key whose hash is h.
-func (l *Local) allow(h uint64, k BucketKey, t apigw.Throttle, now int64) (bool, time.Duration) {
-	s := l.buckets.shard(h)
+// allow is Allow for the bucket id.
+func (l *Local) allow(id entryID, t apigw.Throttle, now int64) (bool, time.Duration) {
+	s := l.buckets.shard(id)
 	s.mu.Lock()
-	b, created := s.get(h, k)
+	b, created := s.get(id)
 	switch {
 	case created:
-		b.lim, b.limit, b.tat = t, newLimit(t), now
-	case b.lim != t:
-		b.relimit(t, now)
+		b.lim, b.tat = s.lims.acquire(t), now
+	case s.lims.list[b.lim].key != keyOf(t):
+		s.relimit(b, t, now)
 	}
-	ok, retry := b.take(now)
+	ok, retry := b.take(&s.lims.list[b.lim].limit, now)
 	s.mu.Unlock()
 	return ok, retry
 }
 
 // take takes one token at now if there is one, or says how long until
-// there is.
-func (b *bucket) take(now int64) (bool, time.Duration) {
-	if b.r == 0 {
-		if b.spent < b.burst {
+// there is. lim is b's limit.
+func (b *bucket) take(lim *limit, now int64) (bool, time.Duration) {
+	if lim.r == 0 {
+		if b.spent < lim.burst {
 			b.spent++
 			return true, 0
 		}
 		return false, Never
 	}
-	if b.full(now) {
+	if b.full(lim, now) {
 		b.tat, b.frac = now, 0
 	}
 	dns, dfrac := b.tat-now, b.frac
-	if dns < b.lq || (dns == b.lq && dfrac <= b.lr) {
-		b.tat += b.tq
-		b.frac += b.tr
-		if b.frac >= b.r {
-			b.frac -= b.r
+	if dns < lim.lq || (dns == lim.lq && dfrac <= lim.lr) {
+		b.tat += lim.tq
+		b.frac += lim.tr
+		if b.frac >= lim.r {
+			b.frac -= lim.r
 			b.tat++
 		}
 		return true, 0
 	}
 	// Wait until tat−now has fallen to the tolerance, rounded up to a ns.
-	wait, f := dns-b.lq, dfrac-b.lr
+	wait, f := dns-lim.lq, dfrac-lim.lr
 	if f < 0 {
-		f += b.r
+		f += lim.r
 		wait--
 	}
 	if f > 0 {
@@ -155,50 +273,55 @@ func (b *bucket) take(now int64) (bool, time.Duration) {
 	return false, time.Duration(wait)
 }
 
-// refund gives one token back, up to full.
-func (b *bucket) refund(now int64) {
-	if b.r == 0 {
+// refund gives one token back, up to full. lim is b's limit.
+func (b *bucket) refund(lim *limit, now int64) {
+	if lim.r == 0 {
 		b.spent = max(0, b.spent-1)
 		return
 	}
-	b.tat -= b.tq
-	b.frac -= b.tr
+	b.tat -= lim.tq
+	b.frac -= lim.tr
 	if b.frac < 0 {
-		b.frac += b.r
+		b.frac += lim.r
 		b.tat--
 	}
-	if b.full(now) {
+	if b.full(lim, now) {
 		b.tat, b.frac = now, 0
 	}
 }
 
 // full reports whether the bucket holds burst tokens at now; a full bucket
-// behaves exactly like a new one.
-func (b *bucket) full(now int64) bool {
-	if b.r == 0 {
+// behaves exactly like a new one. lim is b's limit.
+func (b *bucket) full(lim *limit, now int64) bool {
+	if lim.r == 0 {
 		return b.spent == 0
 	}
 	return b.tat < now || (b.tat == now && b.frac == 0)
 }
 
-// debt is the number of tokens missing from a full bucket at now.
-func (b *bucket) debt(now int64) float64 {
+// debt is the number of tokens missing from a full bucket at now. lim is
+// b's limit.
+func (b *bucket) debt(lim *limit, now int64) float64 {
 	switch {
-	case b.r == 0:
+	case lim.r == 0:
 		return float64(b.spent)
-	case b.full(now):
+	case b.full(lim, now):
 		return 0
 	}
-	return (float64(b.tat-now) + float64(b.frac)/float64(b.r)) * float64(b.r) / nanosPerToken
+	return (float64(b.tat-now) + float64(b.frac)/float64(lim.r)) * float64(lim.r) / nanosPerToken
 }
 
-// relimit moves the bucket to limit t, keeping its level (tokens held)
+// relimit moves bucket b of s to limit t, keeping its level (tokens held)
 // capped at the new burst. The level is carried in floating point, so it
-// is kept to within a nanosecond of refill; limit changes are rare.
-func (b *bucket) relimit(t apigw.Throttle, now int64) {
-	nl := newLimit(t)
-	debt := max(0, b.debt(now)+float64(nl.burst-b.burst))
-	b.lim, b.limit = t, nl
+// is kept to within a nanosecond of refill; limit changes are rare. s.mu
+// must be held.
+func (s *bucketShard) relimit(b *bucket, t apigw.Throttle, now int64) {
+	old := s.lims.list[b.lim].limit
+	ni := s.lims.acquire(t) // may move the list: old is a copy
+	s.lims.release(b.lim)
+	nl := &s.lims.list[ni].limit
+	debt := max(0, b.debt(&old, now)+float64(nl.burst-old.burst))
+	b.lim = ni
 	b.tat, b.frac, b.spent = now, 0, 0
 	if nl.r == 0 {
 		b.spent = int64(math.Ceil(debt))

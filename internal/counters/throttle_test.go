@@ -171,7 +171,8 @@ func TestAllowSpecialLimits(t *testing.T) {
 }
 
 func (l *Local) bucketCount() int {
-	return count(&l.buckets)
+	n, _ := l.buckets.size()
+	return n
 }
 
 func count[K comparable, V any](t *table[K, V]) int {
