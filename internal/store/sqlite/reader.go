@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -322,32 +325,70 @@ func (r reader) column(ctx context.Context, query string, args ...any) ([]string
 	return out, rows.Err()
 }
 
-// ListUsage implements store.Reader. Records come ordered by key id, then day.
+// ListUsage implements store.Reader. Records come ordered by key id, then
+// day. They add the usage table's counts and the journal's (journal.go).
 func (r reader) ListUsage(ctx context.Context, planID, keyID string, from, to time.Time) ([]store.UsageRecord, error) {
-	rows, err := r.q.QueryContext(ctx,
-		`SELECT key_id, day, count FROM usage
-		WHERE plan_id = ? AND (? = '' OR key_id = ?) AND day >= ? AND day <= ? AND count != 0
-		ORDER BY key_id, day`,
-		planID, keyID, keyID, from.UTC().Format(dayFormat), to.UTC().Format(dayFormat))
+	out, err := r.listUsage(ctx, planID, keyID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list usage of plan %s: %w", planID, err)
 	}
+	return out, nil
+}
+
+func (r reader) listUsage(ctx context.Context, planID, keyID string, from, to time.Time) ([]store.UsageRecord, error) {
+	type kd struct {
+		key string
+		day int64
+	}
+	sum := map[kd]int64{}
+	fromDay, toDay := dayNumber(from), dayNumber(to)
+	rows, err := r.q.QueryContext(ctx,
+		`SELECT key_id, day, count FROM usage
+		WHERE plan_id = ? AND (? = '' OR key_id = ?) AND day >= ? AND day <= ? AND count != 0`,
+		planID, keyID, keyID, from.UTC().Format(dayFormat), to.UTC().Format(dayFormat))
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	var out []store.UsageRecord
 	for rows.Next() {
-		u := store.UsageRecord{PlanID: planID}
-		var day string
-		if err := rows.Scan(&u.KeyID, &day, &u.Count); err != nil {
-			return nil, fmt.Errorf("sqlite: list usage of plan %s: %w", planID, err)
+		var key, day string
+		var n int64
+		if err := rows.Scan(&key, &day, &n); err != nil {
+			return nil, err
 		}
-		if u.Day, err = time.Parse(dayFormat, day); err != nil {
-			return nil, fmt.Errorf("sqlite: list usage of plan %s: stored day %q: %w", planID, day, err)
+		d, err := time.Parse(dayFormat, day)
+		if err != nil {
+			return nil, fmt.Errorf("stored day %q: %w", day, err)
 		}
-		out = append(out, u)
+		sum[kd{key, dayNumber(d)}] += n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list usage of plan %s: %w", planID, err)
+		return nil, err
 	}
+	rows.Close()
+	// A deleted plan's journal records are dropped when the journal folds.
+	if live, err := exists(ctx, r.q, "SELECT 1 FROM usage_plans WHERE id = ?", planID); err != nil || !live {
+		return nil, err
+	}
+	err = r.eachJournal(ctx, func(_ int64, data []byte) error {
+		return decodeUsage(data, planID, keyID, func(u store.UsageRecord) {
+			if d := dayNumber(u.Day); d >= fromDay && d <= toDay {
+				sum[kd{u.KeyID, d}] += u.Count
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []store.UsageRecord
+	for k, n := range sum {
+		if n != 0 {
+			out = append(out, store.UsageRecord{PlanID: planID, KeyID: k.key, Day: time.Unix(k.day*86400, 0).UTC(), Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.UsageRecord) int {
+		return cmp.Or(strings.Compare(a.KeyID, b.KeyID), a.Day.Compare(b.Day))
+	})
 	return out, nil
 }
 

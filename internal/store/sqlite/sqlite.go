@@ -48,6 +48,12 @@ type DB struct {
 	commitMu sync.Mutex
 
 	logSize int // rows the changes table keeps
+
+	// The usage journal is folded into the usage table when it holds
+	// foldRecords records or its oldest batch is foldAge old (journal.go).
+	foldRecords int64
+	foldAge     time.Duration
+	now         func() time.Time
 }
 
 // Interface guard.
@@ -102,7 +108,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{w: w, r: r, ws: newStmtCache(w), rs: newStmtCache(r), logSize: changeLogSize}, nil
+	return &DB{w: w, r: r, ws: newStmtCache(w), rs: newStmtCache(r), logSize: changeLogSize,
+		foldRecords: defaultFoldRecords, foldAge: defaultFoldAge, now: time.Now}, nil
 }
 
 // migrate applies the embedded migrations that db has not seen yet.
@@ -121,10 +128,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Close closes both connection pools and their prepared statements.
+// Close folds the usage journal (so that the next start reads a short
+// one), then closes both connection pools and their prepared statements.
 // Subscriptions stay open until their cancel functions are called.
 func (db *DB) Close() error {
-	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
+	fold := db.Update(context.Background(), func(t store.Tx) error { return t.(*tx).foldUsage(context.Background()) })
+	return errors.Join(fold, db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
 }
 
 // View implements store.Store.
@@ -147,7 +156,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	defer t.Rollback()
 	q := newSQLTx(t, db.ws)
-	wt := &tx{reader: reader{q}}
+	wt := &tx{reader: reader{q}, db: db}
 	if err := fn(wt); err != nil {
 		return err
 	}
@@ -162,7 +171,7 @@ func (db *DB) Reset(ctx context.Context) error {
 	}
 	defer t.Rollback()
 	for _, table := range []string{
-		"usage_plan_keys", "usage", "quota_adjustments", "usage_plans", "api_keys",
+		"usage_plan_keys", "usage", "usage_journal", "quota_adjustments", "usage_plans", "api_keys",
 		"stages", "deployments", "apis", "changes",
 	} {
 		if _, err := t.ExecContext(ctx, "DELETE FROM "+table); err != nil {

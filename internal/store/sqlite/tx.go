@@ -14,6 +14,7 @@ import (
 // tx implements store.Tx and records the configuration changes it makes.
 type tx struct {
 	reader
+	db      *DB
 	changes []store.Change
 }
 
@@ -410,6 +411,12 @@ func (t *tx) DeleteUsagePlan(ctx context.Context, id string) error {
 }
 
 func (t *tx) deleteUsagePlan(ctx context.Context, id string) error {
+	// The plan's usage still in the journal goes into the table first, so
+	// that deleting the table's rows removes all of it (a plan re-created
+	// with the same id starts from nothing).
+	if err := t.foldUsage(ctx); err != nil {
+		return err
+	}
 	keys, err := t.column(ctx, "SELECT key_id FROM usage_plan_keys WHERE plan_id = ? ORDER BY seq", id)
 	if err != nil {
 		return err
@@ -467,22 +474,14 @@ func (t *tx) RemoveUsagePlanKey(ctx context.Context, planID, keyID string) error
 	return nil
 }
 
-// AddUsage implements store.Tx. Days are taken in UTC. Records with a zero
-// count, and records of a usage plan that no longer exists (a flush racing
+// AddUsage implements store.Tx: it appends the records to the usage
+// journal, folding the journal into the usage table when it has grown
+// (journal.go). Days are taken in UTC. Records with a zero count, and
+// records of a usage plan that no longer exists (a flush racing
 // DeleteUsagePlan), are dropped.
 func (t *tx) AddUsage(ctx context.Context, records []store.UsageRecord) error {
-	for _, u := range records {
-		if u.Count == 0 {
-			continue
-		}
-		_, err := t.q.ExecContext(ctx,
-			`INSERT INTO usage (plan_id, key_id, day, count)
-			SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM usage_plans WHERE id = ?)
-			ON CONFLICT (plan_id, key_id, day) DO UPDATE SET count = count + excluded.count`,
-			u.PlanID, u.KeyID, u.Day.UTC().Format(dayFormat), u.Count, u.PlanID)
-		if err != nil {
-			return fmt.Errorf("sqlite: add usage of key %s in plan %s: %w", u.KeyID, u.PlanID, err)
-		}
+	if err := t.addUsage(ctx, records); err != nil {
+		return fmt.Errorf("sqlite: add usage: %w", err)
 	}
 	return nil
 }
