@@ -22,7 +22,7 @@ func (g *Gateway) logAccess(rq *request) {
 		reason, detail = rq.decision.Reason, rq.decision.Detail
 	}
 	if g.metrics != nil {
-		g.metrics.observe(rq, reason, latency)
+		g.metrics.observe(g, rq, reason, latency)
 	}
 	if g.access == nil {
 		return
@@ -60,9 +60,9 @@ func (g *Gateway) logAccess(rq *request) {
 	b = append(b, `,"reason":"`...)
 	b = append(b, reason...)
 	b = append(b, `","latencyMs":`...)
-	b = strconv.AppendFloat(b, float64(latency.Microseconds())/1000, 'f', -1, 64)
+	b = appendMillis(b, latency.Microseconds())
 	b = append(b, `,"integrationLatencyMs":`...)
-	b = strconv.AppendFloat(b, float64(rq.integrationLatency.Microseconds())/1000, 'f', -1, 64)
+	b = appendMillis(b, rq.integrationLatency.Microseconds())
 	if detail != "" {
 		b = append(b, `,"step":`...)
 		b = appendJSONString(b, rq.step)
@@ -73,6 +73,26 @@ func (g *Gateway) logAccess(rq *request) {
 	g.access.Write(b)
 	*bp = b
 	linePool.Put(bp)
+}
+
+// appendMillis appends us microseconds as milliseconds, as
+// strconv.AppendFloat(float64(us)/1000, 'f', -1, 64) does ("12", "1.5",
+// "0.042"), without floating point.
+func appendMillis(b []byte, us int64) []byte {
+	if us < 0 {
+		return strconv.AppendFloat(b, float64(us)/1000, 'f', -1, 64)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	if frac == 0 {
+		return b
+	}
+	d := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 4
+	for d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
 }
 
 // appendTime appends t in UTC as time.RFC3339Nano formats it (trailing

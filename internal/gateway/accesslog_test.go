@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -52,6 +53,19 @@ func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
 	for _, tm := range times {
 		if got, want := string(appendTime(nil, tm)), tm.UTC().Format(time.RFC3339Nano); got != want {
 			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+func TestAppendMillisMatchesAppendFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cases := []int64{0, 1, 10, 100, 999, 1000, 1001, 1500, 42, 123456789, -1, -1500}
+	for range 10000 {
+		cases = append(cases, rng.Int64N(1e9))
+	}
+	for _, us := range cases {
+		if got, want := string(appendMillis(nil, us)), string(strconv.AppendFloat(nil, float64(us)/1000, 'f', -1, 64)); got != want {
+			t.Fatalf("appendMillis(%d) = %s, want %s", us, got, want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -146,4 +147,20 @@ func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
 		}
 	}
 	return nil
+}
+
+// stageCache is what the gateway keeps per stage (in state.Stage.Cache):
+// metric handles and fixed MOCK answers. A changed stage is a new Stage, so
+// nothing here outlives the configuration it was worked out from.
+type stageCache struct {
+	metrics atomic.Pointer[stageMetrics]
+	mocks   sync.Map // *apigw.Integration -> *mockAnswer (nil: not fixed)
+}
+
+func (g *Gateway) stageCache(st *state.Stage) *stageCache {
+	if c, ok := st.Cache.Load().(*stageCache); ok {
+		return c
+	}
+	st.Cache.CompareAndSwap(nil, new(stageCache))
+	return st.Cache.Load().(*stageCache)
 }

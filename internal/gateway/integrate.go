@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 )
 
 // integrate calls the method's integration and answers the caller.
@@ -35,6 +39,18 @@ func (g *Gateway) integrate(ctx context.Context, rq *request) {
 // mock answers a MOCK integration: the request template selects the
 // status code, the matching integration response supplies body and headers.
 func (g *Gateway) mock(rq *request, in *apigw.Integration) {
+	if mp := g.cachedMock(rq.stage, in); mp != nil {
+		stampHeaders(rq)
+		h := rq.w.Header()
+		setContentType(h, mp.ctype)
+		for _, p := range mp.headers {
+			h[p.name] = p.value
+		}
+		rq.status = mp.status
+		rq.w.WriteHeader(mp.status)
+		io.WriteString(rq.w, mp.body)
+		return
+	}
 	status := 200
 	if len(in.RequestTemplates) > 0 {
 		_, tmpl := pickTemplate(in.RequestTemplates, rq.r.Header.Get("Content-Type"))
@@ -71,6 +87,75 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 	rq.status = out
 	rq.w.WriteHeader(out)
 	io.WriteString(rq.w, body)
+}
+
+// mockAnswer is a MOCK integration's answer worked out once: for an
+// integration whose answer cannot depend on the request (at most one
+// request template and one response template, no $ in the body, only
+// literal header values).
+type mockAnswer struct {
+	status  int
+	ctype   string
+	body    string
+	headers []mockHeader
+}
+
+type mockHeader struct {
+	name  string   // canonical
+	value []string // shared: never modified
+}
+
+// cachedMock returns the fixed answer of a MOCK integration on a stage, or
+// nil when the integration's answer depends on the request or refuses
+// (the general path then answers). Answers are kept in the stage's cache,
+// which a change to the stage replaces.
+func (g *Gateway) cachedMock(st *state.Stage, in *apigw.Integration) *mockAnswer {
+	c := g.stageCache(st)
+	if v, ok := c.mocks.Load(in); ok {
+		return v.(*mockAnswer)
+	}
+	mp := fixedMock(in)
+	c.mocks.Store(in, mp)
+	return mp
+}
+
+func fixedMock(in *apigw.Integration) *mockAnswer {
+	if len(in.RequestTemplates) > 1 {
+		return nil
+	}
+	status := 200
+	for _, tmpl := range in.RequestTemplates {
+		n, ok := mockStatus(tmpl)
+		if !ok {
+			return nil
+		}
+		status = n
+	}
+	ir := selectResponse(in.IntegrationResponses, statusText[status])
+	if ir == nil || len(ir.ResponseTemplates) > 1 {
+		return nil
+	}
+	out, err := strconv.Atoi(ir.StatusCode)
+	if err != nil || out < 100 || out > 599 {
+		return nil
+	}
+	ctype, body := pickTemplate(ir.ResponseTemplates, "")
+	if strings.Contains(body, "$") {
+		return nil
+	}
+	mp := &mockAnswer{status: out, ctype: ctype, body: body}
+	for _, name := range slices.Sorted(maps.Keys(ir.ResponseParameters)) {
+		hn, ok := strings.CutPrefix(name, "method.response.header.")
+		if !ok {
+			continue
+		}
+		expr := ir.ResponseParameters[name]
+		if len(expr) < 2 || expr[0] != '\'' || expr[len(expr)-1] != '\'' {
+			return nil // taken from the request
+		}
+		mp.headers = append(mp.headers, mockHeader{http.CanonicalHeaderKey(hn), []string{expr[1 : len(expr)-1]}})
+	}
+	return mp
 }
 
 // mockStatus reads "statusCode": N from a MOCK request template.

@@ -72,8 +72,8 @@ type stageMetrics struct {
 	integration prometheus.Observer
 }
 
-func (m *Metrics) forStage(st *state.Stage) *stageMetrics {
-	if sm, ok := st.Cache.Load().(*stageMetrics); ok {
+func (m *Metrics) forStage(c *stageCache, st *state.Stage) *stageMetrics {
+	if sm := c.metrics.Load(); sm != nil {
 		return sm
 	}
 	sm := &stageMetrics{
@@ -81,13 +81,13 @@ func (m *Metrics) forStage(st *state.Stage) *stageMetrics {
 		duration:    m.duration.WithLabelValues(st.APIID, st.Name),
 		integration: m.integration.WithLabelValues(st.APIID, st.Name),
 	}
-	st.Cache.CompareAndSwap(nil, sm)
+	c.metrics.CompareAndSwap(nil, sm)
 	return sm
 }
 
-func (m *Metrics) observe(rq *request, reason Reason, latency time.Duration) {
+func (m *Metrics) observe(g *Gateway, rq *request, reason Reason, latency time.Duration) {
 	if rq.stage != nil && rq.api != nil {
-		sm := m.forStage(rq.stage)
+		sm := m.forStage(g.stageCache(rq.stage), rq.stage)
 		if rq.status == 200 && reason == ReasonOK {
 			sm.ok.Inc()
 		} else {
