@@ -10,6 +10,12 @@
 // Gatehouse's ratios to the bare targets and PASS/FAIL against the targets.
 // See bench/README.md for how to run and read it.
 //
+// With --throttle it measures throttle accuracy instead: one key under a
+// usage plan limit (100 requests/s, burst 50 by default) driven by a Go
+// load generator over 64 keep-alive connections for --duration, comparing
+// the admitted count with rate×t + burst (target ±0.5 %) and with
+// Gatehouse's own /metrics.
+//
 // The same binary re-executes itself with a hidden first argument
 // (upstream, bareproxy, bareserver) to run each reference server as its own
 // process. It is a development tool, not part of the gatehouse binary:

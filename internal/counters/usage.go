@@ -27,8 +27,7 @@ type usageKey struct {
 }
 
 type usageCount struct {
-	n    int64 // requests not yet flushed
-	idle bool  // n was 0 at the last Flush: the next one drops the entry
+	n int64 // requests not yet flushed
 }
 
 func (l *Local) usageHash(k usageKey) uint64 {
@@ -63,46 +62,56 @@ func (l *Local) pending(planID string, fromDay int64) map[string]int64 {
 
 // Flush writes the usage recorded since the last successful Flush to st,
 // in one transaction (store.Tx.AddUsage), and forgets it only once that
-// has committed: when Flush fails, the counts stay to be written by the
+// has committed: when Flush fails, the counts go back to be written by the
 // next Flush, and nothing is lost. Counts recorded while Flush runs are
 // kept for the next one. Flushes are serialised.
+//
+// Each shard's map is swapped for an empty one under its lock and read
+// afterwards, so a flush neither holds a shard while it walks it nor
+// deletes entries one by one: with a million keys most entries are of
+// keys called once, and walking and pruning them in place cost a flush
+// tens of milliseconds.
 func (l *Local) Flush(ctx context.Context, st store.Store) error {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
-	var (
-		keys []usageKey
-		recs []store.UsageRecord
-	)
-	l.usage.each(func(k usageKey, c *usageCount) bool {
-		switch {
-		case c.n != 0:
-			c.idle = false
-			keys = append(keys, k)
-			recs = append(recs, store.UsageRecord{
-				PlanID: k.planID, KeyID: k.keyID, Count: c.n,
-				Day: time.Unix(k.day*(nsPerDay/1e9), 0).UTC(),
-			})
-		case c.idle:
-			return true // idle for a whole interval
-		default:
-			c.idle = true
+	var taken [shardCount]map[uint64]*node[usageKey, usageCount]
+	for i := range l.usage.shards {
+		s := &l.usage.shards[i]
+		s.mu.Lock()
+		if len(s.m) > 0 {
+			taken[i] = s.m
+			s.m = make(map[uint64]*node[usageKey, usageCount], len(taken[i]))
 		}
-		return false
-	})
+		s.mu.Unlock()
+	}
+	var recs []store.UsageRecord
+	for _, m := range taken {
+		for _, head := range m {
+			for n := head; n != nil; n = n.next {
+				if n.val.n != 0 {
+					recs = append(recs, store.UsageRecord{
+						PlanID: n.key.planID, KeyID: n.key.keyID, Count: n.val.n,
+						Day: time.Unix(n.key.day*(nsPerDay/1e9), 0).UTC(),
+					})
+				}
+			}
+		}
+	}
 	if len(recs) == 0 {
 		return nil
 	}
 	err := st.Update(ctx, func(tx store.Tx) error { return tx.AddUsage(ctx, recs) })
 	if err != nil {
+		for _, u := range recs {
+			k := usageKey{u.PlanID, u.KeyID, dayOf(u.Day.UnixNano())}
+			h := l.usageHash(k)
+			s := l.usage.shard(h)
+			s.mu.Lock()
+			c, _ := s.get(h, k)
+			c.n += u.Count
+			s.mu.Unlock()
+		}
 		return fmt.Errorf("counters: flush usage (%d records): %w", len(recs), err)
-	}
-	for i, k := range keys {
-		h := l.usageHash(k)
-		s := l.usage.shard(h)
-		s.mu.Lock()
-		c, _ := s.get(h, k)
-		c.n -= recs[i].Count
-		s.mu.Unlock()
 	}
 	return nil
 }

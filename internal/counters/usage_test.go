@@ -101,6 +101,13 @@ func TestFlushWritesExactCounts(t *testing.T) {
 	if n := l.pendingCount(); n != 0 {
 		t.Errorf("%d usage counts still pending after flushing", n)
 	}
+	// A successful flush leaves no entries behind, counted or not: the
+	// table holds only keys called since.
+	entries := 0
+	l.usage.each(func(usageKey, *usageCount) bool { entries++; return false })
+	if entries != 0 {
+		t.Errorf("%d usage entries kept after a flush, want 0", entries)
+	}
 }
 
 // pendingCount is the number of usage counts not yet flushed.
