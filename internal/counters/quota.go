@@ -100,7 +100,7 @@ func (e *quotaEntry) window(q apigw.Quota, now time.Time) {
 		// another request already made: count it in the current period.
 		return
 	}
-	start, end := q.PeriodStart(now).UnixNano(), q.PeriodEnd(now).UnixNano()
+	start, end := periodBounds(q, now)
 	// When the quota's shape changed and everything counted so far falls
 	// in the new period, the count carries over. Otherwise the new period
 	// starts at 0: it is a later period, or one whose count is unknown here
@@ -109,6 +109,33 @@ func (e *quotaEntry) window(q apigw.Quota, now time.Time) {
 		e.used = 0
 	}
 	e.period, e.offset, e.start, e.end = period, int16(q.Offset), start, end
+}
+
+// periodWindow is one quota period of one quota shape, in Unix ns.
+type periodWindow struct {
+	period     string
+	offset     int
+	start, end int64
+}
+
+// periodCache remembers recent quota periods: with many keys, most
+// requests start a key's window (its first request of the period), and
+// the calendar arithmetic of PeriodStart and PeriodEnd would run for each.
+// Periods tile time, so a cached window that holds now for the same
+// period and offset is the answer.
+var periodCache [8]atomic.Pointer[periodWindow]
+
+// periodBounds returns the period of q that contains now, as Unix ns.
+func periodBounds(q apigw.Quota, now time.Time) (start, end int64) {
+	ns := now.UnixNano()
+	slot := &periodCache[(len(q.Period)*7+q.Offset)&(len(periodCache)-1)]
+	if w := slot.Load(); w != nil && w.period == q.Period && w.offset == q.Offset && w.start <= ns && ns < w.end {
+		return w.start, w.end
+	}
+	ps := q.PeriodStart(now)
+	w := &periodWindow{period: q.Period, offset: q.Offset, start: ps.UnixNano(), end: q.PeriodEnd(now).UnixNano()}
+	slot.Store(w)
+	return w.start, w.end
 }
 
 // remaining is limit + adjustment − used for e's current period.

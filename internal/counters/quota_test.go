@@ -2,6 +2,7 @@ package counters
 
 import (
 	"context"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -373,5 +374,31 @@ func TestQuotaExactAcrossRestart(t *testing.T) {
 	}
 	if n != 5 {
 		t.Errorf("admitted %d after the restart, want 5", n)
+	}
+}
+
+// TestPeriodBoundsMatchesCalendar: the cached period bounds agree with
+// PeriodStart/PeriodEnd for random instants and quota shapes, however the
+// calls interleave.
+func TestPeriodBoundsMatchesCalendar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	shapes := []apigw.Quota{
+		{Period: apigw.PeriodDay}, {Period: apigw.PeriodWeek}, {Period: apigw.PeriodWeek, Offset: 3},
+		{Period: apigw.PeriodMonth}, {Period: apigw.PeriodMonth, Offset: 27}, {Period: apigw.PeriodDay, Offset: 0},
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := base
+	for range 20000 {
+		// Mostly small steps (cache hits), sometimes jumps across periods.
+		if rng.IntN(10) == 0 {
+			now = base.Add(time.Duration(rng.Int64N(int64(800 * 24 * time.Hour))))
+		} else {
+			now = now.Add(time.Duration(rng.Int64N(int64(6 * time.Hour))))
+		}
+		q := shapes[rng.IntN(len(shapes))]
+		start, end := periodBounds(q, now)
+		if ws, we := q.PeriodStart(now).UnixNano(), q.PeriodEnd(now).UnixNano(); start != ws || end != we {
+			t.Fatalf("periodBounds(%+v, %v) = [%v, %v), want [%v, %v)", q, now, time.Unix(0, start).UTC(), time.Unix(0, end).UTC(), time.Unix(0, ws).UTC(), time.Unix(0, we).UTC())
+		}
 	}
 }
