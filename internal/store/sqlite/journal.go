@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,11 +19,19 @@ import (
 // Usage is flushed every second. With many active keys (a million keys
 // called round-robin touch tens of thousands a second) upserting each count
 // into the usage table costs a random B-tree update per key, which rewrites
-// most of the table's pages each second. So AddUsage appends the batch as
-// one row of usage_journal (a compact blob), which costs a sequential write
-// the size of the batch, and the journal is folded into the usage table in
-// one sorted pass once it is large or old. Readers add the journal's
-// records to the table's, so the split is invisible above this package.
+// most of the table's pages each second. So AddUsage appends the batch to
+// usage_journal as compact blobs, which costs a sequential write the size
+// of the batch, and the journal is folded into the usage table in sorted
+// passes. Readers add the journal's records to the table's, so the split is
+// invisible above this package.
+//
+// The journal is partitioned by the first byte of the key ids (about 62
+// partitions for Gatehouse's ids), and a fold takes one partition at a
+// time: its rows lie together in the usage table's key order, so the pass
+// writes a dense run of pages, and a step is short enough (a fraction of a
+// second with a million keys) that the next flush never waits long behind
+// it, which keeps "kill -9 loses at most a second" true under load. A
+// lookup of one key reads only its partition.
 
 // journalFormat is the first byte of an encoded batch.
 const journalFormat = 1
@@ -207,10 +216,12 @@ func (d *journalDecoder) bytes(what string) []byte {
 
 func (d *journalDecoder) str(what string) string { return string(d.bytes(what)) }
 
-// Fold thresholds (DB.foldRecords, DB.foldAge). At 25,000 keys flushed a
-// second the journal grows by about 400 KB/s and folds every 80 s, in one
-// sorted pass over at most a couple of million rows; a quiet node folds
-// what it has every two minutes, and at Close.
+// Fold thresholds (DB.foldRecords, DB.foldAge). Once the journal holds
+// foldRecords records, each flush folds its largest partition: at 25,000
+// keys flushed a second the journal levels off around that size, each
+// partition folding about once a minute. A batch foldAge old gets its
+// partition folded at the next flush, so a quiet node's journal empties
+// within minutes; Close folds everything.
 const (
 	defaultFoldRecords = 2_000_000
 	defaultFoldAge     = 2 * time.Minute
@@ -240,18 +251,59 @@ func (t *tx) addUsage(ctx context.Context, records []store.UsageRecord) error {
 		return nil
 	}
 	now := t.db.now()
-	if _, err := t.q.ExecContext(ctx, "INSERT INTO usage_journal (created, records, data) VALUES (?, ?, ?)",
-		now.Unix(), len(keep), encodeUsage(keep)); err != nil {
+	// One fold step before appending: the step's pass and this batch
+	// commit together, and a flush never waits behind more than one step.
+	if err := t.foldStep(ctx, now); err != nil {
 		return err
 	}
-	var n, oldest int64
-	if err := t.q.QueryRowContext(ctx, "SELECT COALESCE(SUM(records), 0), COALESCE(MIN(created), 0) FROM usage_journal").Scan(&n, &oldest); err != nil {
-		return err
-	}
-	if n >= t.db.foldRecords || now.Sub(time.Unix(oldest, 0)) >= t.db.foldAge {
-		return t.foldUsage(ctx)
+	slices.SortStableFunc(keep, func(a, b store.UsageRecord) int { return cmp.Compare(partOf(a.KeyID), partOf(b.KeyID)) })
+	for i := 0; i < len(keep); {
+		j := i + 1
+		for j < len(keep) && partOf(keep[j].KeyID) == partOf(keep[i].KeyID) {
+			j++
+		}
+		if _, err := t.q.ExecContext(ctx, "INSERT INTO usage_journal (part, created, records, data) VALUES (?, ?, ?, ?)",
+			partOf(keep[i].KeyID), now.Unix(), j-i, encodeUsage(keep[i:j])); err != nil {
+			return err
+		}
+		i = j
 	}
 	return nil
+}
+
+// partOf is the journal partition of a key id: its first byte.
+func partOf(keyID string) int {
+	if keyID == "" {
+		return 0
+	}
+	return int(keyID[0])
+}
+
+// foldStep folds one partition when the journal is due: the partition of
+// the oldest batch when that is foldAge old, else the largest partition
+// when the journal holds foldRecords records.
+func (t *tx) foldStep(ctx context.Context, now time.Time) error {
+	var part, created int64
+	err := t.q.QueryRowContext(ctx, "SELECT part, created FROM usage_journal ORDER BY seq LIMIT 1").Scan(&part, &created)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case now.Sub(time.Unix(created, 0)) >= t.db.foldAge:
+		return t.foldUsage(ctx, &part)
+	}
+	var n int64
+	if err := t.q.QueryRowContext(ctx, "SELECT COALESCE(SUM(records), 0) FROM usage_journal").Scan(&n); err != nil {
+		return err
+	}
+	if n < t.db.foldRecords {
+		return nil
+	}
+	if err := t.q.QueryRowContext(ctx, "SELECT part FROM usage_journal GROUP BY part ORDER BY SUM(records) DESC LIMIT 1").Scan(&part); err != nil {
+		return err
+	}
+	return t.foldUsage(ctx, &part)
 }
 
 // usageRow names one row of the usage table.
@@ -260,13 +312,14 @@ type usageRow struct {
 	day       int64 // dayNumber
 }
 
-// foldUsage adds the journal's records into the usage table, in key order
-// (so that the table's index is written front to back), and empties the
-// journal. Records of plans deleted meanwhile are dropped.
-func (t *tx) foldUsage(ctx context.Context) error {
+// foldUsage adds the journal's records of one partition (all when part is
+// nil) into the usage table, in key order (so that the table's index is
+// written front to back), and removes them from the journal. Records of
+// plans deleted meanwhile are dropped.
+func (t *tx) foldUsage(ctx context.Context, part *int64) error {
 	sum := map[usageRow]int64{}
 	var last int64
-	err := t.eachJournal(ctx, func(seq int64, data []byte) error {
+	err := t.eachJournal(ctx, part, func(seq int64, data []byte) error {
 		last = seq
 		return decodeUsage(data, "", "", func(u store.UsageRecord) {
 			sum[usageRow{u.PlanID, u.KeyID, dayNumber(u.Day)}] += u.Count
@@ -319,7 +372,11 @@ func (t *tx) foldUsage(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err = t.q.ExecContext(ctx, "DELETE FROM usage_journal WHERE seq <= ?", last)
+	if part != nil {
+		_, err = t.q.ExecContext(ctx, "DELETE FROM usage_journal WHERE part = ? AND seq <= ?", *part, last)
+	} else {
+		_, err = t.q.ExecContext(ctx, "DELETE FROM usage_journal WHERE seq <= ?", last)
+	}
 	return err
 }
 
@@ -331,9 +388,16 @@ func upsertUsage(n int) string {
 		" ON CONFLICT (plan_id, key_id, day) DO UPDATE SET count = count + excluded.count"
 }
 
-// eachJournal calls fn with each journal batch in order.
-func (r reader) eachJournal(ctx context.Context, fn func(seq int64, data []byte) error) error {
-	rows, err := r.q.QueryContext(ctx, "SELECT seq, data FROM usage_journal ORDER BY seq")
+// eachJournal calls fn with each journal batch of a partition (of all when
+// part is nil) in order.
+func (r reader) eachJournal(ctx context.Context, part *int64, fn func(seq int64, data []byte) error) error {
+	var rows *sql.Rows
+	var err error
+	if part != nil {
+		rows, err = r.q.QueryContext(ctx, "SELECT seq, data FROM usage_journal WHERE part = ? ORDER BY seq", *part)
+	} else {
+		rows, err = r.q.QueryContext(ctx, "SELECT seq, data FROM usage_journal ORDER BY seq")
+	}
 	if err != nil {
 		return err
 	}

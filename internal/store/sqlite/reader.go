@@ -370,7 +370,12 @@ func (r reader) listUsage(ctx context.Context, planID, keyID string, from, to ti
 	if live, err := exists(ctx, r.q, "SELECT 1 FROM usage_plans WHERE id = ?", planID); err != nil || !live {
 		return nil, err
 	}
-	err = r.eachJournal(ctx, func(_ int64, data []byte) error {
+	var part *int64
+	if keyID != "" {
+		p := int64(partOf(keyID))
+		part = &p
+	}
+	err = r.eachJournal(ctx, part, func(_ int64, data []byte) error {
 		return decodeUsage(data, planID, keyID, func(u store.UsageRecord) {
 			if d := dayNumber(u.Day); d >= fromDay && d <= toDay {
 				sum[kd{u.KeyID, d}] += u.Count

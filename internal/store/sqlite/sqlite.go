@@ -132,7 +132,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // one), then closes both connection pools and their prepared statements.
 // Subscriptions stay open until their cancel functions are called.
 func (db *DB) Close() error {
-	fold := db.Update(context.Background(), func(t store.Tx) error { return t.(*tx).foldUsage(context.Background()) })
+	fold := db.Update(context.Background(), func(t store.Tx) error { return t.(*tx).foldUsage(context.Background(), nil) })
 	return errors.Join(fold, db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
 }
 

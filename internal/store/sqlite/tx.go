@@ -414,7 +414,7 @@ func (t *tx) deleteUsagePlan(ctx context.Context, id string) error {
 	// The plan's usage still in the journal goes into the table first, so
 	// that deleting the table's rows removes all of it (a plan re-created
 	// with the same id starts from nothing).
-	if err := t.foldUsage(ctx); err != nil {
+	if err := t.foldUsage(ctx, nil); err != nil {
 		return err
 	}
 	keys, err := t.column(ctx, "SELECT key_id FROM usage_plan_keys WHERE plan_id = ? ORDER BY seq", id)
