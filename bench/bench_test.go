@@ -154,8 +154,8 @@ func TestChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []check{
-		{Name: "gatehouse-proxy/bare-proxy req/s", Value: 0.95, Op: ">=", Limit: 0.9, Measured: true, Pass: true},
-		{Name: "gatehouse-proxy/bare-proxy p99", Value: 1.2, Op: "<=", Limit: 1.1, Measured: true, Pass: false},
+		{Name: "gatehouse-proxy/bare-proxy req/s", Value: 0.95, Op: ">=", Limit: 0.9, Measured: true, Pass: true, PerRound: []float64{0.95}},
+		{Name: "gatehouse-proxy/bare-proxy p99", Value: 1.2, Op: "<=", Limit: 1.1, Measured: true, Pass: false, PerRound: []float64{1.2}},
 		{Name: "gatehouse-mock/bare-server req/s", Op: ">=", Limit: 0.8},
 	}
 	if diff := cmp.Diff(want, r.Checks); diff != "" {
@@ -163,6 +163,39 @@ func TestChecks(t *testing.T) {
 	}
 	if r.allPass() {
 		t.Error("allPass() = true with a failed and an unmeasured check")
+	}
+}
+
+// TestPairedRatios: each round's ratio is taken within the round, over
+// the rounds both targets ran, skipping a zero denominator.
+func TestPairedRatios(t *testing.T) {
+	runs := func(rps ...float64) []wrkRun {
+		out := make([]wrkRun, len(rps))
+		for i, v := range rps {
+			out[i] = wrkRun{RPS: v}
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		num, den []wrkRun
+		want     []float64
+	}{
+		{"three rounds", runs(80, 90, 70), runs(100, 100, 100), []float64{0.8, 0.9, 0.7}},
+		{"the numerator missed a round", runs(80, 90), runs(100, 100, 100), []float64{0.8, 0.9}},
+		{"a zero denominator is left out", runs(80, 90, 70), runs(100, 0, 100), []float64{0.8, 0.7}},
+		{"none", nil, runs(100), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, pairedRatios(tt.num, tt.den, runRPS)); diff != "" {
+				t.Errorf("pairedRatios (-want +got):\n%s", diff)
+			}
+		})
+	}
+	c := check{Name: "x", Value: 0.8, Op: ">=", Limit: 0.8, Measured: true, Pass: true, PerRound: []float64{0.8, 0.9, 0.7}}
+	if got := c.line(); !strings.HasSuffix(got, "per round: 0.800 0.900 0.700") {
+		t.Errorf("line() = %q, want the per-round ratios at the end", got)
 	}
 }
 

@@ -73,6 +73,10 @@ type check struct {
 	Measured bool    `json:"measured"`
 	Pass     bool    `json:"pass"`
 	Unit     string  `json:"unit,omitempty"`
+	// PerRound is the same ratio within each round (num's run over den's
+	// run of that round): not what is judged, but its spread shows how
+	// much a verdict near the limit can be trusted.
+	PerRound []float64 `json:"per_round,omitempty"`
 }
 
 func newReport(o *options) *report {
@@ -127,9 +131,9 @@ func (r *report) finish(o *options) error {
 		r.problem(fmt.Sprintf("INVALID: %d round(s); the requirement asks for at least %d", o.Rounds, minRounds))
 	}
 	r.Checks = []check{
-		r.ratio("gatehouse-proxy/bare-proxy req/s", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.RPS }, ">=", minProxyRPSRatio),
-		r.ratio("gatehouse-proxy/bare-proxy p99", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.P99us }, "<=", maxProxyP99Ratio),
-		r.ratio("gatehouse-mock/bare-server req/s", tGatehouseMock, tBareServer, func(t *targetResult) float64 { return t.RPS }, ">=", minMockRPSRatio),
+		r.ratio("gatehouse-proxy/bare-proxy req/s", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minProxyRPSRatio),
+		r.ratio("gatehouse-proxy/bare-proxy p99", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.P99us }, runP99, "<=", maxProxyP99Ratio),
+		r.ratio("gatehouse-mock/bare-server req/s", tGatehouseMock, tBareServer, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minMockRPSRatio),
 	}
 	if o.Keys >= heapCheckKeys {
 		c := check{Name: fmt.Sprintf("gatehouse heap in use, %d keys", o.Keys), Op: "<=", Limit: maxHeapBytes, Unit: "bytes"}
@@ -145,13 +149,18 @@ func (r *report) finish(o *options) error {
 	return nil
 }
 
-// ratio is the check num/den of the figure f against limit.
-func (r *report) ratio(name, num, den string, f func(*targetResult) float64, op string, limit float64) check {
+func runRPS(w wrkRun) float64 { return w.RPS }
+func runP99(w wrkRun) float64 { return w.P99us }
+
+// ratio is the check num/den of the median figure f against limit, with
+// the per-round ratios of the run figure run.
+func (r *report) ratio(name, num, den string, f func(*targetResult) float64, run func(wrkRun) float64, op string, limit float64) check {
 	c := check{Name: name, Op: op, Limit: limit}
 	n, d := r.lookup(num), r.lookup(den)
 	if n == nil || d == nil || f(d) == 0 {
 		return c
 	}
+	c.PerRound = pairedRatios(n.Runs, d.Runs, run)
 	c.Value, c.Measured = f(n)/f(d), true
 	c.Pass = (op == ">=" && c.Value >= limit) || (op == "<=" && c.Value <= limit)
 	return c
@@ -275,7 +284,28 @@ func (c check) line() string {
 	if !c.Measured {
 		return fmt.Sprintf("%-36s %8s   (target %s %.2f)  n/a", c.Name, "-", c.Op, c.Limit)
 	}
-	return fmt.Sprintf("%-36s %8.3f   (target %s %.2f)  %s", c.Name, c.Value, c.Op, c.Limit, passFail(c))
+	line := fmt.Sprintf("%-36s %8.3f   (target %s %.2f)  %s", c.Name, c.Value, c.Op, c.Limit, passFail(c))
+	if len(c.PerRound) > 1 {
+		per := make([]string, len(c.PerRound))
+		for i, v := range c.PerRound {
+			per[i] = fmt.Sprintf("%.3f", v)
+		}
+		line += "   per round: " + strings.Join(per, " ")
+	}
+	return line
+}
+
+// pairedRatios divides num's run of each round by den's run of the same
+// round, for the rounds both have (a round whose den figure is 0 is left
+// out).
+func pairedRatios(num, den []wrkRun, f func(wrkRun) float64) []float64 {
+	var out []float64
+	for i := range min(len(num), len(den)) {
+		if d := f(den[i]); d != 0 {
+			out = append(out, f(num[i])/d)
+		}
+	}
+	return out
 }
 
 func passFail(c check) string {
