@@ -261,14 +261,20 @@ func (r *report) print(w io.Writer) {
 			fmt.Fprintf(w, "%-70s %+6.1f%%  (limit ±%.0f%%)  %s\n", c.Name, c.Value*100, c.Limit*100, passFail(c))
 		}
 	}
-	if len(r.Problems) > 0 {
+	printVerdict(w, r.Problems, r.Valid)
+}
+
+// printVerdict ends a printed report: its problems, then whether its
+// figures may be quoted.
+func printVerdict(w io.Writer, problems []string, valid bool) {
+	if len(problems) > 0 {
 		fmt.Fprintln(w, "\nproblems:")
-		for _, p := range r.Problems {
+		for _, p := range problems {
 			fmt.Fprintln(w, "  "+strings.ReplaceAll(p, "\n", "\n    "))
 		}
 	}
 	verdict := "VALID"
-	if !r.Valid {
+	if !valid {
 		verdict = "INVALID — do not quote these figures"
 	}
 	fmt.Fprintf(w, "\nresult: %s\n", verdict)

@@ -651,17 +651,7 @@ func (r *throttleReport) print(w io.Writer) {
 		fmt.Fprintf(w, "\n%-34s %+.3f %%   (target ±%.1f %%)  %s\n", "error = (admitted − expected)/expected",
 			r.ErrorPct, r.TargetPct, map[bool]string{true: "PASS", false: "FAIL"}[r.Pass])
 	}
-	if len(r.Problems) > 0 {
-		fmt.Fprintln(w, "\nproblems:")
-		for _, p := range r.Problems {
-			fmt.Fprintln(w, "  "+strings.ReplaceAll(p, "\n", "\n    "))
-		}
-	}
-	verdict := "VALID"
-	if !r.Valid {
-		verdict = "INVALID — do not quote these figures"
-	}
-	fmt.Fprintf(w, "\nresult: %s\n", verdict)
+	printVerdict(w, r.Problems, r.Valid)
 }
 
 // labelList formats counts by label value as (a 1, b 2), sorted.
