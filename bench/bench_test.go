@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestParseWrk(t *testing.T) {
@@ -141,28 +142,75 @@ func TestMedian(t *testing.T) {
 	}
 }
 
+// TestChecks: a ratio is judged on the median of its per-round ratios,
+// with the ratio of the medians beside it; the two differ when the rounds
+// ran under different conditions, as here (round 2 ran on a slow machine,
+// round 3 on a fast one).
 func TestChecks(t *testing.T) {
 	r := newReport(&options{Rounds: 3, Keys: 1000})
-	add := func(name string, rps, p99 float64) {
-		r.target(name).Runs = []wrkRun{{RPS: rps, P99us: p99}}
+	add := func(name string, rps, p99 []float64) {
+		for i := range rps {
+			r.target(name).Runs = append(r.target(name).Runs, wrkRun{RPS: rps[i], P99us: p99[i]})
+		}
 	}
-	add(tBareProxy, 10000, 1000)
-	add(tGatehouseProxy, 9500, 1200)
-	add(tBareServer, 20000, 500)
+	add(tBareProxy, []float64{10000, 6000, 14000}, []float64{1000, 2000, 800})
+	add(tGatehouseProxy, []float64{9500, 5800, 12000}, []float64{1200, 2100, 900})
+	add(tBareServer, []float64{20000, 20000, 20000}, []float64{500, 500, 500})
 	// gatehouse-mock not measured.
 	if err := r.finish(r.Options); err != nil {
 		t.Fatal(err)
 	}
+	near := cmpopts.EquateApprox(0, 1e-9)
 	want := []check{
-		{Name: "gatehouse-proxy/bare-proxy req/s", Value: 0.95, Op: ">=", Limit: 0.9, Measured: true, Pass: true, PerRound: []float64{0.95}},
-		{Name: "gatehouse-proxy/bare-proxy p99", Value: 1.2, Op: "<=", Limit: 1.1, Measured: true, Pass: false, PerRound: []float64{1.2}},
+		{Name: "gatehouse-proxy/bare-proxy req/s", Value: 0.95, Op: ">=", Limit: 0.9, Measured: true, Pass: true,
+			PerRound: []float64{0.95, 5800.0 / 6000, 12000.0 / 14000}, OfMedians: 9500.0 / 10000},
+		{Name: "gatehouse-proxy/bare-proxy p99", Value: 1.125, Op: "<=", Limit: 1.1, Measured: true, Pass: false,
+			PerRound: []float64{1.2, 1.05, 1.125}, OfMedians: 1200.0 / 1000},
 		{Name: "gatehouse-mock/bare-server req/s", Op: ">=", Limit: 0.8},
 	}
-	if diff := cmp.Diff(want, r.Checks); diff != "" {
+	if diff := cmp.Diff(want, r.Checks, near); diff != "" {
 		t.Errorf("checks (-want +got):\n%s", diff)
 	}
 	if r.allPass() {
 		t.Error("allPass() = true with a failed and an unmeasured check")
+	}
+	// The medians of the targets' own figures.
+	if got := r.lookup(tBareProxy).RPS; got != 10000 {
+		t.Errorf("bare-proxy median req/s = %v, want 10000", got)
+	}
+}
+
+// TestParseCPUTime reads utime + stime from /proc/<pid>/stat text, counting
+// fields after the command name, which may hold spaces and parentheses.
+func TestParseCPUTime(t *testing.T) {
+	tests := []struct {
+		name, stat string
+		want       time.Duration
+	}{
+		{"plain", "4242 (gatehouse) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 130 0 0 20 0 9 0 100 0 0", 3800 * time.Millisecond},
+		{"odd command name", "7 (a b) (c)) R 1 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 0", 30 * time.Millisecond},
+		{"truncated", "7 (x) R 1 7 7 0", -1},
+		{"no command", "garbage", -1},
+		{"not a number", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 x 2 0 0", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseCPUTime(tt.stat); got != tt.want {
+				t.Errorf("parseCPUTime = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// This process's own figure grows as it burns CPU.
+	before := cpuTime(os.Getpid())
+	if before < 0 {
+		t.Skip("no /proc/self/stat on this system")
+	}
+	x := 0
+	for deadline := time.Now().Add(200 * time.Millisecond); time.Now().Before(deadline); {
+		x++
+	}
+	if after := cpuTime(os.Getpid()); after <= before {
+		t.Errorf("cpuTime did not grow after 200 ms of work (%v → %v, %d loops)", before, after, x)
 	}
 }
 
@@ -194,8 +242,9 @@ func TestPairedRatios(t *testing.T) {
 		})
 	}
 	c := check{Name: "x", Value: 0.8, Op: ">=", Limit: 0.8, Measured: true, Pass: true, PerRound: []float64{0.8, 0.9, 0.7}}
-	if got := c.line(); !strings.HasSuffix(got, "per round: 0.800 0.900 0.700") {
-		t.Errorf("line() = %q, want the per-round ratios at the end", got)
+	c.OfMedians = 0.75
+	if got := c.line(); !strings.HasSuffix(got, "median of rounds: 0.800 0.900 0.700; ratio of medians 0.750") {
+		t.Errorf("line() = %q, want the per-round ratios and the ratio of medians at the end", got)
 	}
 }
 

@@ -28,6 +28,14 @@ const (
 
 var allTargets = []string{tUpstream, tBareProxy, tGatehouseProxy, tBareServer, tGatehouseMock}
 
+// Default run lengths: the load run's rounds are short so that many of them
+// fit (their median resists a disturbed round); the throttle run lasts the
+// 10 s the requirement names.
+const (
+	loadDuration     = 5 * time.Second
+	throttleDuration = 10 * time.Second
+)
+
 // options are bench's flags.
 type options struct {
 	Duration     time.Duration `json:"duration"`
@@ -65,9 +73,9 @@ func parseFlags(args []string) (*options, error) {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./bench [flags]\n\nLoad benchmark of Gatehouse against a bare reverse proxy and a bare server (see bench/README.md).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each measured wrk run (whole seconds)")
+	fs.DurationVar(&o.Duration, "duration", loadDuration, "length of each measured wrk run (whole seconds); with --throttle, of the throttle run (default there 10s)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up run per target before the first round (0: none)")
-	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; each runs every target once, in order (medians need ≥ 3)")
+	fs.IntVar(&o.Rounds, "rounds", 6, "rounds; each runs every target once, alternately in order and in reverse (medians need ≥ 3)")
 	fs.IntVar(&o.Keys, "keys", 1000, "distinct API keys loaded into gatehouse and round-robined by wrk")
 	fs.IntVar(&o.ImportChunk, "import-chunk", 10000, "rows per ImportApiKeys call")
 	fs.IntVar(&o.Connections, "connections", 64, "wrk connections (-c)")
@@ -94,6 +102,9 @@ func parseFlags(args []string) (*options, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.Throttle {
+		if !set["duration"] {
+			o.Duration = throttleDuration
+		}
 		for _, name := range loadOnlyFlags {
 			if set[name] {
 				return nil, fmt.Errorf("--%s does not apply to --throttle", name)
@@ -253,6 +264,7 @@ type target struct {
 	method    string
 	body      string
 	gatehouse bool
+	pid       int // the process answering wrk, whose CPU time is measured per run
 }
 
 // run sets everything up, verifies gatehouse, measures and reports.
@@ -272,22 +284,24 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	if err := os.WriteFile(keysFile, []byte(strings.Join(b.keys, "\n")+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	addrs, err := b.startReferences(ctx)
+	refs, err := b.startReferences(ctx)
 	if err != nil {
 		return nil, err
 	}
+	addrs := func(name string) string { return refs[name].addr }
 	targets := map[string]target{
-		tUpstream:   {name: tUpstream, url: "http://" + addrs[tUpstream] + "/" + proxyPath, method: "GET"},
-		tBareProxy:  {name: tBareProxy, url: "http://" + addrs[tBareProxy] + "/" + proxyPath, method: "GET"},
-		tBareServer: {name: tBareServer, url: "http://" + addrs[tBareServer] + "/" + mockPath, method: "POST", body: "{}"},
+		tUpstream:   {name: tUpstream, url: "http://" + addrs(tUpstream) + "/" + proxyPath, method: "GET", pid: refs[tUpstream].pid},
+		tBareProxy:  {name: tBareProxy, url: "http://" + addrs(tBareProxy) + "/" + proxyPath, method: "GET", pid: refs[tBareProxy].pid},
+		tBareServer: {name: tBareServer, url: "http://" + addrs(tBareServer) + "/" + mockPath, method: "POST", body: "{}", pid: refs[tBareServer].pid},
 	}
 	var gh *gatehouseNode
 	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) {
-		if gh, err = b.startGatehouse(ctx, rep, "http://"+addrs[tUpstream]); err != nil {
+		if gh, err = b.startGatehouse(ctx, rep, "http://"+addrs(tUpstream)); err != nil {
 			return nil, err
 		}
-		targets[tGatehouseProxy] = target{name: tGatehouseProxy, url: gh.invokeURL + proxyPath, method: "GET", gatehouse: true}
-		targets[tGatehouseMock] = target{name: tGatehouseMock, url: gh.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true}
+		pid := gh.proc.cmd.Process.Pid
+		targets[tGatehouseProxy] = target{name: tGatehouseProxy, url: gh.invokeURL + proxyPath, method: "GET", gatehouse: true, pid: pid}
+		targets[tGatehouseMock] = target{name: tGatehouseMock, url: gh.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true, pid: pid}
 		b.verifyGatehouse(ctx, rep, gh)
 		if ctx.Err() != nil {
 			return nil, errInterrupted
@@ -322,14 +336,20 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	return rep, nil
 }
 
+// reference is a running reference server.
+type reference struct {
+	addr string
+	pid  int
+}
+
 // startReferences starts the upstream, the bare server and the bare proxy,
-// each as a re-execution of bench, and returns their addresses by target.
-func (b *bench) startReferences(ctx context.Context) (map[string]string, error) {
+// each as a re-execution of bench, and returns them by target.
+func (b *bench) startReferences(ctx context.Context) (map[string]reference, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	addrs := map[string]string{}
+	refs := map[string]reference{}
 	for _, s := range []struct{ name, cmd string }{{tUpstream, cmdUpstream}, {tBareServer, cmdBareServer}, {tBareProxy, cmdBareProxy}} {
 		addr, err := freeAddr()
 		if err != nil {
@@ -337,7 +357,7 @@ func (b *bench) startReferences(ctx context.Context) (map[string]string, error) 
 		}
 		argv := []string{self, s.cmd, "-addr", addr}
 		if s.cmd == cmdBareProxy {
-			argv = append(argv, "-upstream", "http://"+addrs[tUpstream])
+			argv = append(argv, "-upstream", "http://"+refs[tUpstream].addr)
 		}
 		p, err := b.procs.start(s.name, filepath.Join(b.dir, s.name+".log"), b.opts.ServerCPUs, argv...)
 		if err != nil {
@@ -346,9 +366,9 @@ func (b *bench) startReferences(ctx context.Context) (map[string]string, error) 
 		if err := waitHTTP(ctx, p, "http://"+addr+"/", 0, b.opts.ReadyTimeout); err != nil {
 			return nil, err
 		}
-		addrs[s.name] = addr
+		refs[s.name] = reference{addr: addr, pid: p.cmd.Process.Pid}
 	}
-	return addrs, nil
+	return refs, nil
 }
 
 // gatehouseNode is the running, configured gatehouse.
@@ -472,7 +492,9 @@ func (b *bench) verifyGatehouse(ctx context.Context, rep *report, gh *gatehouseN
 }
 
 // measure warms every target up, then runs the rounds, each target once
-// per round in order.
+// per round: odd rounds in order, even rounds in reverse, so that a
+// machine that slowly speeds up or slows down favours neither side of a
+// pair (bare-proxy, gatehouse-proxy) over the whole run.
 func (b *bench) measure(ctx context.Context, w wrkConfig, order []target, rep *report) error {
 	o := b.opts
 	if o.Warmup > 0 {
@@ -484,12 +506,20 @@ func (b *bench) measure(ctx context.Context, w wrkConfig, order []target, rep *r
 		}
 	}
 	for round := 1; round <= o.Rounds; round++ {
-		for _, t := range order {
+		ts := slices.Clone(order)
+		if round%2 == 0 {
+			slices.Reverse(ts)
+		}
+		for _, t := range ts {
+			before := cpuTime(t.pid)
 			r, err := w.run(ctx, t.url, t.method, t.body, o.Duration)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("[round %d/%d] %-16s %10.0f req/s  p50 %7s  p99 %7s\n", round, o.Rounds, t.name, r.RPS, ms(r.P50us), ms(r.P99us))
+			if used := cpuTime(t.pid) - before; before >= 0 && used >= 0 && r.Requests > 0 {
+				r.CPUus = float64(used.Microseconds()) / float64(r.Requests)
+			}
+			fmt.Printf("[round %d/%d] %-16s %10.0f req/s  p50 %7s  p99 %7s  cpu %5.1fµs/req\n", round, o.Rounds, t.name, r.RPS, ms(r.P50us), ms(r.P99us), r.CPUus)
 			if !r.clean() {
 				msg := fmt.Sprintf("%s round %d: %d error responses (status ≥ 400), %d socket errors %s", t.name, round, r.StatusErrs, r.SocketErrs, r.SocketError)
 				if t.gatehouse {

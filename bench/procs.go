@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -214,3 +216,41 @@ func freeAddr() (string, error) {
 
 // errInterrupted is returned when bench was asked to stop.
 var errInterrupted = errors.New("interrupted")
+
+// userHZ is the unit of the CPU times in /proc/<pid>/stat: USER_HZ, which
+// Linux fixes at 100 for every architecture's user-space ABI.
+const userHZ = 100
+
+// cpuTime is the CPU time (user + system) the process pid has used so far,
+// or -1 when it cannot be read (not Linux, or the process is gone).
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return -1
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	return parseCPUTime(string(b))
+}
+
+// parseCPUTime reads utime and stime (fields 14 and 15) from the text of a
+// /proc/<pid>/stat file; -1 when they are not there. The command name
+// (field 2) is in parentheses and may itself hold spaces and parentheses,
+// so fields are counted from the last ')'.
+func parseCPUTime(stat string) time.Duration {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || utime < 0 || stime < 0 {
+		return -1
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ
+}

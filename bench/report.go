@@ -61,10 +61,18 @@ type targetResult struct {
 	RPS   float64  `json:"rps_median"`
 	P50us float64  `json:"p50_us_median"`
 	P99us float64  `json:"p99_us_median"`
+	CPUus float64  `json:"server_cpu_us_per_request_median,omitempty"`
 }
 
 // check is one figure against its target. Measured is false when a figure
 // it needs was not measured.
+//
+// A ratio's Value is the median of its per-round ratios: each round runs
+// the two targets of a ratio back to back, so each per-round ratio compares
+// them under the same machine conditions, and the median drops the rounds
+// that a neighbour on a shared machine disturbed. OfMedians (the median of
+// one target over the median of the other, whose rounds may have run under
+// different conditions) is printed beside it for reference.
 type check struct {
 	Name     string  `json:"name"`
 	Value    float64 `json:"value"`
@@ -73,10 +81,11 @@ type check struct {
 	Measured bool    `json:"measured"`
 	Pass     bool    `json:"pass"`
 	Unit     string  `json:"unit,omitempty"`
-	// PerRound is the same ratio within each round (num's run over den's
-	// run of that round): not what is judged, but its spread shows how
-	// much a verdict near the limit can be trusted.
-	PerRound []float64 `json:"per_round,omitempty"`
+	// PerRound is the ratio within each round (num's run over den's run of
+	// that round); Value is their median, and their spread shows how much
+	// a verdict near the limit can be trusted.
+	PerRound  []float64 `json:"per_round,omitempty"`
+	OfMedians float64   `json:"ratio_of_medians,omitempty"`
 }
 
 func newReport(o *options) *report {
@@ -121,11 +130,17 @@ func (r *report) lookup(name string) *targetResult {
 // finish computes the medians, the checks and the baseline comparison.
 func (r *report) finish(o *options) error {
 	for _, t := range r.Targets {
-		var rps, p50, p99 []float64
+		var rps, p50, p99, cpu []float64
 		for _, run := range t.Runs {
 			rps, p50, p99 = append(rps, run.RPS), append(p50, run.P50us), append(p99, run.P99us)
+			if run.CPUus > 0 {
+				cpu = append(cpu, run.CPUus)
+			}
 		}
 		t.RPS, t.P50us, t.P99us = median(rps), median(p50), median(p99)
+		if len(cpu) > 0 {
+			t.CPUus = median(cpu)
+		}
 	}
 	if o.Rounds < minRounds {
 		r.problem(fmt.Sprintf("INVALID: %d round(s); the requirement asks for at least %d", o.Rounds, minRounds))
@@ -152,8 +167,8 @@ func (r *report) finish(o *options) error {
 func runRPS(w wrkRun) float64 { return w.RPS }
 func runP99(w wrkRun) float64 { return w.P99us }
 
-// ratio is the check num/den of the median figure f against limit, with
-// the per-round ratios of the run figure run.
+// ratio is the check num/den against limit: the median of the per-round
+// ratios of the run figure run, with the ratio of the median figures f.
 func (r *report) ratio(name, num, den string, f func(*targetResult) float64, run func(wrkRun) float64, op string, limit float64) check {
 	c := check{Name: name, Op: op, Limit: limit}
 	n, d := r.lookup(num), r.lookup(den)
@@ -161,7 +176,11 @@ func (r *report) ratio(name, num, den string, f func(*targetResult) float64, run
 		return c
 	}
 	c.PerRound = pairedRatios(n.Runs, d.Runs, run)
-	c.Value, c.Measured = f(n)/f(d), true
+	if len(c.PerRound) == 0 {
+		return c
+	}
+	c.Value, c.Measured = median(c.PerRound), true
+	c.OfMedians = f(n) / f(d)
 	c.Pass = (op == ">=" && c.Value >= limit) || (op == "<=" && c.Value <= limit)
 	return c
 }
@@ -230,24 +249,29 @@ func (r *report) print(w io.Writer) {
 	if o.ServerCPUs != "" || o.WrkCPUs != "" {
 		pin = fmt.Sprintf("servers on CPUs %q, wrk on CPUs %q", o.ServerCPUs, o.WrkCPUs)
 	}
-	fmt.Fprintf(w, "load:     wrk -t%d -c%d, %v per run, %d rounds interleaved (medians), %v warm-up per target, %s\n", o.Threads, o.Connections, o.Duration, o.Rounds, o.Warmup, pin)
+	fmt.Fprintf(w, "load:     wrk -t%d -c%d, %v per run, %d rounds interleaved (odd rounds in order, even in reverse), %v warm-up per target, %s\n", o.Threads, o.Connections, o.Duration, o.Rounds, o.Warmup, pin)
 	if r.Gatehouse != "" {
 		fmt.Fprintf(w, "node:     %s\n", r.Gatehouse)
 	}
 	fmt.Fprintf(w, "gateway:  %d API keys round-robin (imported in %.1fs), usage plan throttle %g/s burst %d, quota %d/DAY\n\n", o.Keys, r.KeyLoadSeconds, throttleRate, throttleBurs, quotaLimit)
 
-	fmt.Fprintf(w, "%-16s %12s %10s %10s   %s\n", "target", "req/s", "p50", "p99", "req/s per round")
+	fmt.Fprintf(w, "%-16s %12s %10s %10s %12s   %s\n", "target", "req/s", "p50", "p99", "cpu/req", "req/s per round")
 	for _, t := range r.Targets {
 		if len(t.Runs) == 0 {
-			fmt.Fprintf(w, "%-16s %12s %10s %10s\n", t.Name, "-", "-", "-")
+			fmt.Fprintf(w, "%-16s %12s %10s %10s %12s\n", t.Name, "-", "-", "-", "-")
 			continue
 		}
 		var per []string
 		for _, run := range t.Runs {
 			per = append(per, fmt.Sprintf("%.0f", run.RPS))
 		}
-		fmt.Fprintf(w, "%-16s %12.0f %10s %10s   %s\n", t.Name, t.RPS, ms(t.P50us), ms(t.P99us), strings.Join(per, " "))
+		cpu := "-"
+		if t.CPUus > 0 {
+			cpu = fmt.Sprintf("%.1fµs", t.CPUus)
+		}
+		fmt.Fprintf(w, "%-16s %12.0f %10s %10s %12s   %s\n", t.Name, t.RPS, ms(t.P50us), ms(t.P99us), cpu, strings.Join(per, " "))
 	}
+	fmt.Fprintln(w, "(medians over the rounds; cpu/req: user + system CPU of the answering process per request)")
 	fmt.Fprintln(w)
 	for _, c := range r.Checks {
 		fmt.Fprintln(w, c.line())
@@ -296,7 +320,7 @@ func (c check) line() string {
 		for i, v := range c.PerRound {
 			per[i] = fmt.Sprintf("%.3f", v)
 		}
-		line += "   per round: " + strings.Join(per, " ")
+		line += fmt.Sprintf("   median of rounds: %s; ratio of medians %.3f", strings.Join(per, " "), c.OfMedians)
 	}
 	return line
 }

@@ -287,7 +287,7 @@ func TestParseFlagsThrottle(t *testing.T) {
 		{name: "defaults", args: []string{"--throttle"}, want: &options{Throttle: true, ThrottleRate: 100, ThrottleBurst: 50, Connections: 64, Duration: 10 * time.Second}},
 		{name: "changed", args: []string{"--throttle", "--throttle-rate", "2.5", "--throttle-burst", "7", "--connections", "8", "--duration", "3s"},
 			want: &options{Throttle: true, ThrottleRate: 2.5, ThrottleBurst: 7, Connections: 8, Duration: 3 * time.Second}},
-		{name: "the load run carries no throttle settings", args: nil, want: &options{Connections: 64, Duration: 10 * time.Second}},
+		{name: "the load run carries no throttle settings", args: nil, want: &options{Connections: 64, Duration: 5 * time.Second}},
 		{name: "a load-run flag is refused", args: []string{"--throttle", "--rounds", "5"}, wantErr: "--rounds does not apply"},
 		{name: "rate without --throttle", args: []string{"--throttle-rate", "5"}, wantErr: "need --throttle"},
 		{name: "zero rate", args: []string{"--throttle", "--throttle-rate", "0"}, wantErr: "--throttle-rate 0"},

@@ -108,6 +108,11 @@ type wrkRun struct {
 	StatusErrs  int64   `json:"status_errors"` // responses with status ≥ 400, as wrk counts them
 	SocketErrs  int64   `json:"socket_errors"` // connect + read + write + timeout
 	SocketError string  `json:"socket_error_detail,omitempty"`
+	// CPUus is the CPU time (user + system) the target's server process
+	// used during the run, per request, in microseconds: 0 when unknown.
+	// It is steadier than req/s on a shared machine, and it shows where a
+	// throughput gap comes from.
+	CPUus float64 `json:"server_cpu_us_per_request,omitempty"`
 }
 
 // clean reports whether the run had no error response and no socket error.
