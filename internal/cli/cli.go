@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-dev/gatehouse/internal/logsink"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/spf13/cobra"
@@ -71,10 +72,11 @@ func newVersion(stdout io.Writer) *cobra.Command {
 }
 
 type serveFlags struct {
-	cfg       server.Config
-	demo      bool
-	logLevel  string
-	accessLog string
+	cfg        server.Config
+	demo       bool
+	logLevel   string
+	accessLog  string
+	gcFloorMiB uint64
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -103,6 +105,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
 	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
+	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
 }
 
@@ -123,6 +126,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		}
 	}()
 	f.cfg.AccessLog = access
+	defer startGCFloor(f.gcFloorMiB, os.Getenv, log).Stop()
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -161,6 +165,27 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	}
 	log.Info("gatehouse stopped")
 	return nil
+}
+
+// defaultGCFloorMiB is --gc-heap-floor-mib's default: the memory a node
+// may hold beyond its live data so that it collects a few times a second
+// under load instead of dozens (see package gcfloor).
+const defaultGCFloorMiB = 64
+
+// startGCFloor starts the garbage collector's heap floor, unless the
+// operator chose a policy with GOGC or GOMEMLIMIT (getenv reads the
+// environment).
+func startGCFloor(mib uint64, getenv func(string) string, log *slog.Logger) *gcfloor.Floor {
+	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+		if v := getenv(name); v != "" && mib > 0 {
+			log.Info("garbage collector heap floor off: the environment sets "+name, name, v)
+			return gcfloor.Start(0)
+		}
+	}
+	if mib > 1<<20 {
+		mib = 1 << 20 // 1 TiB: beyond any sensible floor, and far from overflow
+	}
+	return gcfloor.Start(mib << 20)
 }
 
 // hostForURL turns a listener address into host:port usable in a URL,
