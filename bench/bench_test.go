@@ -370,3 +370,50 @@ func TestCappedLog(t *testing.T) {
 		})
 	}
 }
+
+// TestActiveKeys: --active-keys picks keys spread over all the loaded ones.
+func TestActiveKeys(t *testing.T) {
+	keys := []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}
+	tests := []struct {
+		n    int
+		want []string
+	}{
+		{0, keys},
+		{10, keys},
+		{11, keys},
+		{5, []string{"k0", "k2", "k4", "k6", "k8"}},
+		{3, []string{"k0", "k3", "k6"}},
+		{1, []string{"k0"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, activeKeys(keys, tt.n)); diff != "" {
+			t.Errorf("activeKeys(10 keys, %d) (-want +got):\n%s", tt.n, diff)
+		}
+	}
+	for _, tt := range []struct {
+		args    []string
+		wantErr string
+		label   string
+	}{
+		{args: []string{"--keys", "1000000", "--active-keys", "1000"}, label: "1000000 API keys loaded, 1000 of them round-robin"},
+		{args: []string{"--keys", "1000"}, label: "1000 API keys round-robin"},
+		{args: []string{"--keys", "1000", "--active-keys", "1000"}, label: "1000 API keys round-robin"},
+		{args: []string{"--keys", "10", "--active-keys", "11"}, wantErr: "--active-keys 11"},
+		{args: []string{"--active-keys", "-1"}, wantErr: "--active-keys -1"},
+		{args: []string{"--throttle", "--active-keys", "5"}, wantErr: "--active-keys does not apply"},
+	} {
+		o, err := parseFlags(tt.args)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseFlags(%q) err = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("parseFlags(%q): %v", tt.args, err)
+		}
+		if got := keysLabel(o); got != tt.label {
+			t.Errorf("parseFlags(%q): label %q, want %q", tt.args, got, tt.label)
+		}
+	}
+}

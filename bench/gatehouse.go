@@ -232,6 +232,19 @@ func newKeys(n int) []string {
 	return keys
 }
 
+// activeKeys returns n of keys spread evenly over them (every len/n-th,
+// from the first), or all of them when n is 0 or covers them all.
+func activeKeys(keys []string, n int) []string {
+	if n <= 0 || n >= len(keys) {
+		return keys
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = keys[i*len(keys)/n]
+	}
+	return out
+}
+
 // importKeys imports keys into the plan with ImportApiKeys, chunk rows per
 // call (failing on any warning), reports progress to progress, and returns
 // how long the first and the last call took.

@@ -42,6 +42,7 @@ type options struct {
 	Warmup       time.Duration `json:"warmup"`
 	Rounds       int           `json:"rounds"`
 	Keys         int           `json:"keys"`
+	ActiveKeys   int           `json:"active_keys,omitempty"` // keys wrk sends; 0: all of Keys
 	ImportChunk  int           `json:"import_chunk"`
 	Connections  int           `json:"connections"`
 	Threads      int           `json:"threads"`
@@ -64,7 +65,7 @@ type options struct {
 
 // loadOnlyFlags are the flags of the load run that mean nothing to the
 // throttle run; setting one with --throttle is refused rather than ignored.
-var loadOnlyFlags = []string{"warmup", "rounds", "keys", "import-chunk", "threads", "targets", "wrk-cpus", "baseline"}
+var loadOnlyFlags = []string{"warmup", "rounds", "keys", "active-keys", "import-chunk", "threads", "targets", "wrk-cpus", "baseline"}
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
@@ -77,6 +78,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up run per target before the first round (0: none)")
 	fs.IntVar(&o.Rounds, "rounds", 6, "rounds; each runs every target once, alternately in order and in reverse (medians need ≥ 3)")
 	fs.IntVar(&o.Keys, "keys", 1000, "distinct API keys loaded into gatehouse and round-robined by wrk")
+	fs.IntVar(&o.ActiveKeys, "active-keys", 0, "round-robin only this many of the loaded keys, spread evenly over them (0: all of --keys)")
 	fs.IntVar(&o.ImportChunk, "import-chunk", 10000, "rows per ImportApiKeys call")
 	fs.IntVar(&o.Connections, "connections", 64, "wrk connections (-c)")
 	fs.IntVar(&o.Threads, "threads", 2, "wrk threads (-t)")
@@ -154,6 +156,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--rounds %d: must be 1–100", o.Rounds)
 	case o.Keys < 1 || o.Keys > 10_000_000:
 		return nil, fmt.Errorf("--keys %d: must be 1–10,000,000", o.Keys)
+	case o.ActiveKeys < 0 || o.ActiveKeys > o.Keys:
+		return nil, fmt.Errorf("--active-keys %d: must be 0 (all) to --keys (%d)", o.ActiveKeys, o.Keys)
 	case o.ImportChunk < 1:
 		return nil, fmt.Errorf("--import-chunk %d: must be positive", o.ImportChunk)
 	case o.Threads < 1 || o.Connections < o.Threads:
@@ -281,7 +285,7 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	}
 	b.keys = newKeys(o.Keys)
 	keysFile := filepath.Join(b.dir, "keys.txt")
-	if err := os.WriteFile(keysFile, []byte(strings.Join(b.keys, "\n")+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(keysFile, []byte(strings.Join(activeKeys(b.keys, o.ActiveKeys), "\n")+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	refs, err := b.startReferences(ctx)

@@ -164,6 +164,14 @@ func (r *report) finish(o *options) error {
 	return nil
 }
 
+// keysLabel says how many keys were loaded and how many wrk sent.
+func keysLabel(o *options) string {
+	if o.ActiveKeys > 0 && o.ActiveKeys < o.Keys {
+		return fmt.Sprintf("%d API keys loaded, %d of them round-robin", o.Keys, o.ActiveKeys)
+	}
+	return fmt.Sprintf("%d API keys round-robin", o.Keys)
+}
+
 func runRPS(w wrkRun) float64 { return w.RPS }
 func runP99(w wrkRun) float64 { return w.P99us }
 
@@ -209,7 +217,7 @@ func (r *report) compare(path string) error {
 		}
 		move := (c.Value - base.Checks[i].Value) / base.Checks[i].Value
 		r.Baseline = append(r.Baseline, check{
-			Name:     fmt.Sprintf("%s: %.3f (%d keys) → %.3f (%d keys)", c.Name, base.Checks[i].Value, base.Options.Keys, c.Value, r.Options.Keys),
+			Name:     fmt.Sprintf("%s: %.3f (%s) → %.3f (%s)", c.Name, base.Checks[i].Value, keysLabel(base.Options), c.Value, keysLabel(r.Options)),
 			Value:    move,
 			Op:       "|move| <=",
 			Limit:    maxBaselineMove,
@@ -253,7 +261,7 @@ func (r *report) print(w io.Writer) {
 	if r.Gatehouse != "" {
 		fmt.Fprintf(w, "node:     %s\n", r.Gatehouse)
 	}
-	fmt.Fprintf(w, "gateway:  %d API keys round-robin (imported in %.1fs), usage plan throttle %g/s burst %d, quota %d/DAY\n\n", o.Keys, r.KeyLoadSeconds, throttleRate, throttleBurs, quotaLimit)
+	fmt.Fprintf(w, "gateway:  %s (imported in %.1fs), usage plan throttle %g/s burst %d, quota %d/DAY\n\n", keysLabel(o), r.KeyLoadSeconds, throttleRate, throttleBurs, quotaLimit)
 
 	fmt.Fprintf(w, "%-16s %12s %10s %10s %12s   %s\n", "target", "req/s", "p50", "p99", "cpu/req", "req/s per round")
 	for _, t := range r.Targets {

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +17,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // benchEnv is a gateway over real state (SQLite store, state index,
@@ -153,28 +151,4 @@ func TestPipelineDecisionAllocations(t *testing.T) {
 	if allocs > 2 {
 		t.Fatalf("the pipeline decision allocates %v times per request; the budget is 2", allocs)
 	}
-}
-
-// BenchmarkServeHTTPMock measures a whole MOCK request through ServeHTTP
-// (pipeline, response, access log line, metrics), without the network.
-func BenchmarkServeHTTPMock(b *testing.B) {
-	env := newBenchEnv(b, 1000)
-	env.g.access = io.Discard
-	env.g.metrics = NewMetrics(prometheus.NewRegistry())
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(next.Add(97))
-		for pb.Next() {
-			i++
-			r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
-			r.Header.Set("x-api-key", env.values[i%len(env.values)])
-			w := httptest.NewRecorder()
-			env.g.ServeHTTP(w, r)
-			if w.Code != 200 {
-				b.Fatalf("status %d %s", w.Code, w.Body)
-			}
-		}
-	})
 }
