@@ -417,3 +417,42 @@ func TestActiveKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestMoves: with --compare-keys, each Gatehouse figure is compared with
+// its twin's in the same rounds (the median of the per-round ratios), so a
+// round where the whole machine was slow moves neither.
+func TestMoves(t *testing.T) {
+	o := &options{Rounds: 3, Keys: 1_000_000, CompareKeys: 1000}
+	r := newReport(o)
+	add := func(name string, rps, p99 []float64) {
+		for i := range rps {
+			r.target(name).Runs = append(r.target(name).Runs, wrkRun{RPS: rps[i], P99us: p99[i]})
+		}
+	}
+	// Round 2 ran on a machine twice as slow: both twins halved.
+	add(tGatehouseProxy, []float64{9600, 4800, 9700}, []float64{1000, 2000, 1100})
+	add(compareName(tGatehouseProxy, 1000), []float64{10000, 5000, 10000}, []float64{1000, 2000, 1000})
+	add(tGatehouseMock, []float64{8000, 4000, 8100}, []float64{1, 1, 1})
+	add(compareName(tGatehouseMock, 1000), []float64{10000, 5000, 10000}, []float64{1, 1, 1})
+	if err := r.finish(o); err != nil {
+		t.Fatal(err)
+	}
+	near := cmpopts.EquateApprox(0, 1e-9)
+	want := []check{
+		{Name: "gatehouse-proxy req/s: 1000000 API keys round-robin against 1000 keys", Op: "|move| <=", Limit: 0.05, Measured: true, Pass: true,
+			Value: -0.04, PerRound: []float64{0.96, 0.96, 0.97}},
+		{Name: "gatehouse-proxy p99: 1000000 API keys round-robin against 1000 keys", Op: "|move| <=", Limit: 0.05, Measured: true, Pass: true,
+			Value: 0, PerRound: []float64{1, 1, 1.1}},
+		{Name: "gatehouse-mock req/s: 1000000 API keys round-robin against 1000 keys", Op: "|move| <=", Limit: 0.05, Measured: true, Pass: false,
+			Value: -0.2, PerRound: []float64{0.8, 0.8, 0.81}},
+	}
+	if diff := cmp.Diff(want, r.Compared, near); diff != "" {
+		t.Errorf("compared (-want +got):\n%s", diff)
+	}
+	if r.allPass() {
+		t.Error("allPass() = true with a failed comparison")
+	}
+	if _, err := parseFlags([]string{"--keys", "1000", "--compare-keys", "1000"}); err == nil || !strings.Contains(err.Error(), "--compare-keys 1000") {
+		t.Errorf("--compare-keys equal to --keys: err = %v, want it refused", err)
+	}
+}

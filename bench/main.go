@@ -42,7 +42,8 @@ type options struct {
 	Warmup       time.Duration `json:"warmup"`
 	Rounds       int           `json:"rounds"`
 	Keys         int           `json:"keys"`
-	ActiveKeys   int           `json:"active_keys,omitempty"` // keys wrk sends; 0: all of Keys
+	ActiveKeys   int           `json:"active_keys,omitempty"`  // keys wrk sends; 0: all of Keys
+	CompareKeys  int           `json:"compare_keys,omitempty"` // keys of a second node measured in the same rounds; 0: none
 	ImportChunk  int           `json:"import_chunk"`
 	Connections  int           `json:"connections"`
 	Threads      int           `json:"threads"`
@@ -65,7 +66,7 @@ type options struct {
 
 // loadOnlyFlags are the flags of the load run that mean nothing to the
 // throttle run; setting one with --throttle is refused rather than ignored.
-var loadOnlyFlags = []string{"warmup", "rounds", "keys", "active-keys", "import-chunk", "threads", "targets", "wrk-cpus", "baseline"}
+var loadOnlyFlags = []string{"warmup", "rounds", "keys", "active-keys", "compare-keys", "import-chunk", "threads", "targets", "wrk-cpus", "baseline"}
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
@@ -79,6 +80,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.Rounds, "rounds", 6, "rounds; each runs every target once, alternately in order and in reverse (medians need ≥ 3)")
 	fs.IntVar(&o.Keys, "keys", 1000, "distinct API keys loaded into gatehouse and round-robined by wrk")
 	fs.IntVar(&o.ActiveKeys, "active-keys", 0, "round-robin only this many of the loaded keys, spread evenly over them (0: all of --keys)")
+	fs.IntVar(&o.CompareKeys, "compare-keys", 0, "also run a second gatehouse node with this many keys (all round-robin) in the same rounds, and report how far the --keys node's figures are from it (limit 5 %); 0: none")
 	fs.IntVar(&o.ImportChunk, "import-chunk", 10000, "rows per ImportApiKeys call")
 	fs.IntVar(&o.Connections, "connections", 64, "wrk connections (-c)")
 	fs.IntVar(&o.Threads, "threads", 2, "wrk threads (-t)")
@@ -158,6 +160,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--keys %d: must be 1–10,000,000", o.Keys)
 	case o.ActiveKeys < 0 || o.ActiveKeys > o.Keys:
 		return nil, fmt.Errorf("--active-keys %d: must be 0 (all) to --keys (%d)", o.ActiveKeys, o.Keys)
+	case o.CompareKeys < 0 || o.CompareKeys > 0 && o.CompareKeys >= o.Keys:
+		return nil, fmt.Errorf("--compare-keys %d: must be 0 (none) or fewer than --keys (%d)", o.CompareKeys, o.Keys)
 	case o.ImportChunk < 1:
 		return nil, fmt.Errorf("--import-chunk %d: must be positive", o.ImportChunk)
 	case o.Threads < 1 || o.Connections < o.Threads:
@@ -259,6 +263,7 @@ type bench struct {
 	procs *procs
 	dir   string
 	keys  []string
+	bin   string // the gatehouse binary, once built or chosen
 }
 
 // target is one endpoint wrk drives.
@@ -268,7 +273,22 @@ type target struct {
 	method    string
 	body      string
 	gatehouse bool
-	pid       int // the process answering wrk, whose CPU time is measured per run
+	pid       int    // the process answering wrk, whose CPU time is measured per run
+	keysFile  string // the keys wrk sends; "" for the run's keys file
+}
+
+// wrk is w with the target's keys file.
+func (t target) wrk(w wrkConfig) wrkConfig {
+	if t.keysFile != "" {
+		w.KeysFile = t.keysFile
+	}
+	return w
+}
+
+// compareName names the target of the --compare-keys node that mirrors
+// target base.
+func compareName(base string, keys int) string {
+	return fmt.Sprintf("%s@%dkeys", base, keys)
 }
 
 // run sets everything up, verifies gatehouse, measures and reports.
@@ -300,15 +320,33 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	}
 	var gh *gatehouseNode
 	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) {
-		if gh, err = b.startGatehouse(ctx, rep, "http://"+addrs(tUpstream)); err != nil {
+		if gh, err = b.startGatehouse(ctx, rep, "gatehouse", "http://"+addrs(tUpstream), b.keys); err != nil {
 			return nil, err
 		}
 		pid := gh.proc.cmd.Process.Pid
 		targets[tGatehouseProxy] = target{name: tGatehouseProxy, url: gh.invokeURL + proxyPath, method: "GET", gatehouse: true, pid: pid}
 		targets[tGatehouseMock] = target{name: tGatehouseMock, url: gh.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true, pid: pid}
-		b.verifyGatehouse(ctx, rep, gh)
+		b.verifyGatehouse(ctx, rep, gh, b.keys)
 		if ctx.Err() != nil {
 			return nil, errInterrupted
+		}
+		if o.CompareKeys > 0 && !rep.GatehouseSkipped {
+			keys := newKeys(o.CompareKeys)
+			file := filepath.Join(b.dir, "compare-keys.txt")
+			if err := os.WriteFile(file, []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+			small, err := b.startGatehouse(ctx, nil, "gatehouse-compare", "http://"+addrs(tUpstream), keys)
+			if err != nil {
+				return nil, err
+			}
+			pid := small.proc.cmd.Process.Pid
+			targets[compareName(tGatehouseProxy, o.CompareKeys)] = target{name: compareName(tGatehouseProxy, o.CompareKeys), url: small.invokeURL + proxyPath, method: "GET", gatehouse: true, pid: pid, keysFile: file}
+			targets[compareName(tGatehouseMock, o.CompareKeys)] = target{name: compareName(tGatehouseMock, o.CompareKeys), url: small.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true, pid: pid, keysFile: file}
+			b.verifyGatehouse(ctx, rep, small, keys)
+			if ctx.Err() != nil {
+				return nil, errInterrupted
+			}
 		}
 	}
 
@@ -319,12 +357,19 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	w := wrkConfig{Threads: o.Threads, Connections: o.Connections, Script: script, KeysFile: keysFile, CPUs: o.WrkCPUs}
 	var order []target
 	for _, name := range o.Targets {
-		t := targets[name]
-		if t.gatehouse && rep.GatehouseSkipped {
-			continue
+		names := []string{name}
+		if o.CompareKeys > 0 && (name == tGatehouseProxy || name == tGatehouseMock) {
+			// Right after its counterpart, so each pair runs back to back.
+			names = append(names, compareName(name, o.CompareKeys))
 		}
-		order = append(order, t)
-		rep.target(name).URL = t.url
+		for _, name := range names {
+			t, ok := targets[name]
+			if !ok || t.gatehouse && rep.GatehouseSkipped {
+				continue
+			}
+			order = append(order, t)
+			rep.target(name).URL = t.url
+		}
 	}
 	if err := b.measure(ctx, w, order, rep); err != nil {
 		return nil, err
@@ -396,21 +441,25 @@ func (gh *gatehouseNode) configure(ctx context.Context, spec apiSpec) error {
 }
 
 // launchGatehouse builds (unless --gatehouse-bin) and starts gatehouse
-// with the account-level limit raised, and waits for both listeners. It
-// returns the node, not configured yet, and its command line.
-func (b *bench) launchGatehouse(ctx context.Context) (*gatehouseNode, string, error) {
+// with the account-level limit raised, and waits for both listeners. Its
+// data directory and log are named after name. It returns the node, not
+// configured yet, and its command line.
+func (b *bench) launchGatehouse(ctx context.Context, name string) (*gatehouseNode, string, error) {
 	o := b.opts
-	bin := o.GatehouseBin
-	if bin == "" {
+	if b.bin == "" {
+		b.bin = o.GatehouseBin
+	}
+	if b.bin == "" {
 		repo, err := moduleRoot(o.Repo)
 		if err != nil {
 			return nil, "", err
 		}
 		fmt.Println("building ./cmd/gatehouse …")
-		if bin, err = buildGatehouse(ctx, repo, b.dir); err != nil {
+		if b.bin, err = buildGatehouse(ctx, repo, b.dir); err != nil {
 			return nil, "", err
 		}
 	}
+	bin := b.bin
 	dataAddr, err := freeAddr()
 	if err != nil {
 		return nil, "", err
@@ -419,14 +468,14 @@ func (b *bench) launchGatehouse(ctx context.Context) (*gatehouseNode, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	dataDir := filepath.Join(b.dir, "gatehouse-data")
+	dataDir := filepath.Join(b.dir, name+"-data")
 	argv := []string{bin, "serve", "--data-dir", dataDir, "--listen", dataAddr, "--admin-listen", adminAddr,
 		// AWS's account-level default (10,000 requests/s, burst 5,000) would
 		// refuse the benchmark's load: raise it, but keep it enforced.
 		"--account-rate", strconv.Itoa(accountRate), "--account-burst", strconv.Itoa(accountRate)}
 	argv = append(argv, strings.Fields(o.GatehouseArg)...)
 	cmdline := "gatehouse " + strings.Join(argv[1:], " ")
-	p, err := b.procs.start("gatehouse", filepath.Join(b.dir, "gatehouse.log"), o.ServerCPUs, argv...)
+	p, err := b.procs.start(name, filepath.Join(b.dir, name+".log"), o.ServerCPUs, argv...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -444,35 +493,39 @@ func (b *bench) launchGatehouse(ctx context.Context) (*gatehouseNode, string, er
 	return &gatehouseNode{proc: p, admin: newAdmin(adminURL, id, secret), dataURL: dataURL}, cmdline, nil
 }
 
-// startGatehouse starts gatehouse, configures the benchmark's API and
-// imports the keys, timing the import.
-func (b *bench) startGatehouse(ctx context.Context, rep *report, upstream string) (*gatehouseNode, error) {
+// startGatehouse starts a gatehouse node called name, configures the
+// benchmark's API and imports keys, timing the import into rep (nil: not
+// recorded).
+func (b *bench) startGatehouse(ctx context.Context, rep *report, name, upstream string, keys []string) (*gatehouseNode, error) {
 	o := b.opts
-	gh, cmdline, err := b.launchGatehouse(ctx)
+	gh, cmdline, err := b.launchGatehouse(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	rep.Gatehouse = cmdline
 	if err := gh.configure(ctx, loadSpec(upstream)); err != nil {
 		return nil, err
 	}
-	fmt.Printf("importing %d keys into usage plan %s (%d per ImportApiKeys call) …\n", o.Keys, gh.api.PlanID, o.ImportChunk)
+	fmt.Printf("%s: importing %d keys into usage plan %s (%d per ImportApiKeys call) …\n", name, len(keys), gh.api.PlanID, o.ImportChunk)
 	t0 := time.Now()
-	first, last, err := gh.admin.importKeys(ctx, gh.api.PlanID, b.keys, o.ImportChunk, os.Stdout)
+	first, last, err := gh.admin.importKeys(ctx, gh.api.PlanID, keys, o.ImportChunk, os.Stdout)
 	if err != nil {
 		return nil, fmt.Errorf("import keys: %w (log: %s)", err, gh.proc.log)
 	}
-	rep.KeyLoadSeconds = time.Since(t0).Seconds()
-	rep.KeyLoadFirstCall, rep.KeyLoadLastCall = first.Seconds(), last.Seconds()
-	fmt.Printf("imported %d keys in %.1fs (%.0f keys/s; first call %.2fs, last %.2fs)\n",
-		o.Keys, rep.KeyLoadSeconds, float64(o.Keys)/rep.KeyLoadSeconds, first.Seconds(), last.Seconds())
+	took := time.Since(t0).Seconds()
+	if rep != nil {
+		rep.Gatehouse = cmdline
+		rep.KeyLoadSeconds = took
+		rep.KeyLoadFirstCall, rep.KeyLoadLastCall = first.Seconds(), last.Seconds()
+	}
+	fmt.Printf("%s: imported %d keys in %.1fs (%.0f keys/s; first call %.2fs, last %.2fs)\n",
+		name, len(keys), took, float64(len(keys))/took, first.Seconds(), last.Seconds())
 	return gh, nil
 }
 
 // verifyGatehouse checks gatehouse end to end before anything is measured;
 // when it fails, the gatehouse targets are skipped and the result invalid.
-func (b *bench) verifyGatehouse(ctx context.Context, rep *report, gh *gatehouseNode) {
-	first, last := b.keys[0], b.keys[len(b.keys)-1]
+func (b *bench) verifyGatehouse(ctx context.Context, rep *report, gh *gatehouseNode, keys []string) {
+	first, last := keys[0], keys[len(keys)-1]
 	proxy, mock := gh.invokeURL+proxyPath, gh.invokeURL+mockPath
 	probes := []probe{
 		{name: "proxy, first key", method: "GET", url: proxy, key: first, wantStatus: 200, wantBody: upstreamBody},
@@ -503,8 +556,8 @@ func (b *bench) measure(ctx context.Context, w wrkConfig, order []target, rep *r
 	o := b.opts
 	if o.Warmup > 0 {
 		for _, t := range order {
-			fmt.Printf("warm-up %-16s %v\n", t.name, o.Warmup)
-			if _, err := w.run(ctx, t.url, t.method, t.body, o.Warmup); err != nil {
+			fmt.Printf("warm-up %-24s %v\n", t.name, o.Warmup)
+			if _, err := t.wrk(w).run(ctx, t.url, t.method, t.body, o.Warmup); err != nil {
 				return err
 			}
 		}
@@ -516,14 +569,14 @@ func (b *bench) measure(ctx context.Context, w wrkConfig, order []target, rep *r
 		}
 		for _, t := range ts {
 			before := cpuTime(t.pid)
-			r, err := w.run(ctx, t.url, t.method, t.body, o.Duration)
+			r, err := t.wrk(w).run(ctx, t.url, t.method, t.body, o.Duration)
 			if err != nil {
 				return err
 			}
 			if used := cpuTime(t.pid) - before; before >= 0 && used >= 0 && r.Requests > 0 {
 				r.CPUus = float64(used.Microseconds()) / float64(r.Requests)
 			}
-			fmt.Printf("[round %d/%d] %-16s %10.0f req/s  p50 %7s  p99 %7s  cpu %5.1fµs/req\n", round, o.Rounds, t.name, r.RPS, ms(r.P50us), ms(r.P99us), r.CPUus)
+			fmt.Printf("[round %d/%d] %-24s %10.0f req/s  p50 %7s  p99 %7s  cpu %5.1fµs/req\n", round, o.Rounds, t.name, r.RPS, ms(r.P50us), ms(r.P99us), r.CPUus)
 			if !r.clean() {
 				msg := fmt.Sprintf("%s round %d: %d error responses (status ≥ 400), %d socket errors %s", t.name, round, r.StatusErrs, r.SocketErrs, r.SocketError)
 				if t.gatehouse {

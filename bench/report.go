@@ -39,8 +39,12 @@ type report struct {
 	Checks           []check         `json:"checks"`
 	Heap             *heap           `json:"heap,omitempty"`
 	Baseline         []check         `json:"baseline,omitempty"`
-	Valid            bool            `json:"valid"`
-	Problems         []string        `json:"problems,omitempty"`
+	// Compared holds, with --compare-keys, how far each Gatehouse figure
+	// of the --keys node is from the same figure of the compare node, both
+	// measured in the same rounds.
+	Compared []check  `json:"compared,omitempty"`
+	Valid    bool     `json:"valid"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 // machine describes where the numbers were taken.
@@ -158,11 +162,45 @@ func (r *report) finish(o *options) error {
 		}
 		r.Checks = append(r.Checks, c)
 	}
+	if o.CompareKeys > 0 {
+		r.Compared = r.moves(o)
+	}
 	if o.Baseline != "" {
 		return r.compare(o.Baseline)
 	}
 	return nil
 }
+
+// moves compares each Gatehouse target with its --compare-keys twin: the
+// median over the rounds of the per-round ratio of their figures, minus 1,
+// against maxBaselineMove. The twins run back to back in every round, so
+// a machine whose speed drifts between invocations (which a --baseline
+// comparison cannot tell from a real change) does not enter.
+func (r *report) moves(o *options) []check {
+	var out []check
+	for _, m := range []struct {
+		target, figure string
+		run            func(wrkRun) float64
+	}{
+		{tGatehouseProxy, "req/s", runRPS},
+		{tGatehouseProxy, "p99", runP99},
+		{tGatehouseMock, "req/s", runRPS},
+	} {
+		c := check{Name: fmt.Sprintf("%s %s: %s against %s", m.target, m.figure, keysLabel(o), compareLabel(o.CompareKeys)),
+			Op: "|move| <=", Limit: maxBaselineMove}
+		big, small := r.lookup(m.target), r.lookup(compareName(m.target, o.CompareKeys))
+		if big != nil && small != nil {
+			if c.PerRound = pairedRatios(big.Runs, small.Runs, m.run); len(c.PerRound) > 0 {
+				c.Value, c.Measured = median(c.PerRound)-1, true
+				c.Pass = math.Abs(c.Value) <= c.Limit
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func compareLabel(keys int) string { return fmt.Sprintf("%d keys", keys) }
 
 // keysLabel says how many keys were loaded and how many wrk sent.
 func keysLabel(o *options) string {
@@ -230,7 +268,7 @@ func (r *report) compare(path string) error {
 
 // allPass reports whether every check was measured and met.
 func (r *report) allPass() bool {
-	for _, c := range append(slices.Clone(r.Checks), r.Baseline...) {
+	for _, c := range slices.Concat(r.Checks, r.Baseline, r.Compared) {
 		if !c.Measured || !c.Pass {
 			return false
 		}
@@ -263,10 +301,10 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "gateway:  %s (imported in %.1fs), usage plan throttle %g/s burst %d, quota %d/DAY\n\n", keysLabel(o), r.KeyLoadSeconds, throttleRate, throttleBurs, quotaLimit)
 
-	fmt.Fprintf(w, "%-16s %12s %10s %10s %12s   %s\n", "target", "req/s", "p50", "p99", "cpu/req", "req/s per round")
+	fmt.Fprintf(w, "%-24s %12s %10s %10s %12s   %s\n", "target", "req/s", "p50", "p99", "cpu/req", "req/s per round")
 	for _, t := range r.Targets {
 		if len(t.Runs) == 0 {
-			fmt.Fprintf(w, "%-16s %12s %10s %10s %12s\n", t.Name, "-", "-", "-", "-")
+			fmt.Fprintf(w, "%-24s %12s %10s %10s %12s\n", t.Name, "-", "-", "-", "-")
 			continue
 		}
 		var per []string
@@ -277,7 +315,7 @@ func (r *report) print(w io.Writer) {
 		if t.CPUus > 0 {
 			cpu = fmt.Sprintf("%.1fµs", t.CPUus)
 		}
-		fmt.Fprintf(w, "%-16s %12.0f %10s %10s %12s   %s\n", t.Name, t.RPS, ms(t.P50us), ms(t.P99us), cpu, strings.Join(per, " "))
+		fmt.Fprintf(w, "%-24s %12.0f %10s %10s %12s   %s\n", t.Name, t.RPS, ms(t.P50us), ms(t.P99us), cpu, strings.Join(per, " "))
 	}
 	fmt.Fprintln(w, "(medians over the rounds; cpu/req: user + system CPU of the answering process per request)")
 	fmt.Fprintln(w)
@@ -286,6 +324,20 @@ func (r *report) print(w io.Writer) {
 	}
 	if r.Heap != nil {
 		fmt.Fprintln(w, r.Heap.line())
+	}
+	if len(r.Compared) > 0 {
+		fmt.Fprintf(w, "\nagainst a node with %d keys in the same rounds (median of the per-round ratios):\n", o.CompareKeys)
+		for _, c := range r.Compared {
+			if !c.Measured {
+				fmt.Fprintf(w, "%-90s %7s  (limit ±%.0f%%)  n/a\n", c.Name, "-", c.Limit*100)
+				continue
+			}
+			per := make([]string, len(c.PerRound))
+			for i, v := range c.PerRound {
+				per[i] = fmt.Sprintf("%.3f", v)
+			}
+			fmt.Fprintf(w, "%-90s %+6.1f%%  (limit ±%.0f%%)  %s   per round: %s\n", c.Name, c.Value*100, c.Limit*100, passFail(c), strings.Join(per, " "))
+		}
 	}
 	if len(r.Baseline) > 0 {
 		fmt.Fprintf(w, "\nagainst --baseline %s:\n", o.Baseline)

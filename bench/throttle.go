@@ -364,7 +364,7 @@ func (b *bench) runThrottle(ctx context.Context) (*throttleReport, error) {
 	if b.dir, err = os.MkdirTemp("", "gatehouse-bench-"); err != nil {
 		return nil, err
 	}
-	gh, cmdline, err := b.launchGatehouse(ctx)
+	gh, cmdline, err := b.launchGatehouse(ctx, "gatehouse")
 	if err != nil {
 		return nil, err
 	}
