@@ -97,6 +97,18 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	return env
 }
 
+// requests returns a POST /doit request for each key, for one goroutine
+// of a parallel benchmark to reuse.
+func (env *benchEnv) requests() []*http.Request {
+	reqs := make([]*http.Request, len(env.values))
+	for i, v := range env.values {
+		r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
+		r.Header.Set("x-api-key", v)
+		reqs[i] = r
+	}
+	return reqs
+}
+
 // BenchmarkPipelineDecision measures the pipeline's decision alone (route,
 // key, plan, throttle, quota, usage record), in parallel, over 1,000 keys
 // round-robin: the figure DESIGN's performance target names (≤ 1 µs,
@@ -109,12 +121,7 @@ func BenchmarkPipelineDecision(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		start := int(next.Add(97))
-		reqs := make([]*http.Request, len(env.values))
-		for i, v := range env.values {
-			r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
-			r.Header.Set("x-api-key", v)
-			reqs[i] = r
-		}
+		reqs := env.requests()
 		rq := new(request)
 		ctx := context.Background()
 		i := start

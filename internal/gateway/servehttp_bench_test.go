@@ -3,7 +3,6 @@ package gateway
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
@@ -40,12 +39,7 @@ func BenchmarkServeHTTPMock(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(next.Add(97))
-		reqs := make([]*http.Request, len(env.values))
-		for j, v := range env.values {
-			r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
-			r.Header.Set("x-api-key", v)
-			reqs[j] = r
-		}
+		reqs := env.requests()
 		w := &nullWriter{h: http.Header{}}
 		for pb.Next() {
 			i++
