@@ -7,8 +7,11 @@
 // gatehouse node configured through the management API (API key required,
 // usage plan with throttle and quota, --keys keys round-robin). It then
 // drives each with wrk, interleaved round by round, and prints the medians,
-// Gatehouse's ratios to the bare targets and PASS/FAIL against the targets.
-// See bench/README.md for how to run and read it.
+// Gatehouse's ratios to the bare targets (each the median of its per-round
+// ratios) and PASS/FAIL against the targets. With --compare-keys it also
+// runs a second gatehouse node with fewer keys in the same rounds and
+// reports how far the first node's figures are from it. See
+// bench/README.md for how to run and read it.
 //
 // With --throttle it measures throttle accuracy instead: one key under a
 // usage plan limit (100 requests/s, burst 50 by default) driven by a Go
