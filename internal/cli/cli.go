@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-dev/gatehouse/internal/logsink"
+	"github.com/gatehouse-dev/gatehouse/internal/memlock"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/spf13/cobra"
 )
@@ -77,6 +78,7 @@ type serveFlags struct {
 	logLevel   string
 	accessLog  string
 	gcFloorMiB uint64
+	lockMemory string
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -105,6 +107,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
 	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
+	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
 }
@@ -114,7 +117,16 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: %w", f.logLevel, err)
 	}
+	lockMode, err := memlock.ParseMode(f.lockMemory)
+	if err != nil {
+		return fmt.Errorf("--lock-memory: %w", err)
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if locked, reason, err := memlock.Lock(lockMode); err != nil {
+		return fmt.Errorf("--lock-memory=on: %w", err)
+	} else if !locked && reason != "" {
+		log.Warn("memory not locked: key material may reach swap and the kernel may reclaim the node's cold pages", "reason", reason)
+	}
 	f.cfg.Logger = log
 	access, closeAccess, err := openAccessLog(f.accessLog, stdout, stderr)
 	if err != nil {

@@ -35,6 +35,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"serve", "--data-dir", t.TempDir(), "--log-level", "loud"}, "--log-level"},
 		{[]string{"serve", "--nope"}, "unknown flag"},
 		{[]string{"serve", "--data-dir", t.TempDir(), "--access-log", "/nonexistent-dir/x/access.log"}, "--access-log"},
+		{[]string{"serve", "--data-dir", t.TempDir(), "--lock-memory", "always"}, `--lock-memory: "always" is not a memory lock mode`},
 	}
 	for _, tt := range tests {
 		var errOut bytes.Buffer
