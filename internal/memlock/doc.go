@@ -1,5 +1,5 @@
 // Package memlock keeps a node's memory resident: it locks the process's
-// pages in RAM (mlockall, each page as it is first touched) so that
+// pages in RAM (mlockall, current and future mappings) so that
 //
 //   - the server secret, the key lookup hashes and the key values being
 //     served never reach swap, where they would outlive the process; and

@@ -6,11 +6,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockAll locks every page of the process as it is first touched
-// (MCL_ONFAULT): nothing is populated ahead of use, so the runtime's
-// address-space reservations cost no memory. Tests replace it.
+// lockAll locks every page the process maps, now and later, and makes
+// them resident (the runtime's PROT_NONE reservations stay unpopulated).
+// Locking pages only as they are first touched (MCL_ONFAULT) costs less
+// memory but shielded the node less from reclaim daemons (bench: p99 +6
+// to +8 % against +1 % at 1M keys). A race-detector build maps terabytes
+// of shadow memory, which must not be populated: there pages are locked
+// as they are touched. Tests replace lockAll.
 var lockAll = func() error {
-	return unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE | unix.MCL_ONFAULT)
+	flags := unix.MCL_CURRENT | unix.MCL_FUTURE
+	if raceEnabled {
+		flags |= unix.MCL_ONFAULT
+	}
+	return unix.Mlockall(flags)
 }
 
 var unlockAll = unix.Munlockall

@@ -77,7 +77,7 @@ func TestLockForReal(t *testing.T) {
 	}()
 	buf := make([]byte, 8<<20)
 	for i := range buf {
-		buf[i] = byte(i) // touch: MCL_ONFAULT locks pages as they fault in
+		buf[i] = byte(i) // under -race pages are locked as they fault in
 	}
 	if kb := vmLocked(t); kb < 8<<10 {
 		t.Errorf("VmLck = %d kB after touching 8 MiB with memory locked, want at least 8192", kb)
