@@ -45,14 +45,8 @@ func TestParseWrk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseWrk(tt.out)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
-				}
+			if checkErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("parseWrk (-want +got):\n%s", diff)
@@ -402,19 +396,15 @@ func TestActiveKeys(t *testing.T) {
 		{args: []string{"--active-keys", "-1"}, wantErr: "--active-keys -1"},
 		{args: []string{"--throttle", "--active-keys", "5"}, wantErr: "--active-keys does not apply"},
 	} {
-		o, err := parseFlags(tt.args)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parseFlags(%q) err = %v, want %q", tt.args, err, tt.wantErr)
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			o, err := parseFlags(tt.args)
+			if checkErr(t, err, tt.wantErr) {
+				return
 			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("parseFlags(%q): %v", tt.args, err)
-		}
-		if got := keysLabel(o); got != tt.label {
-			t.Errorf("parseFlags(%q): label %q, want %q", tt.args, got, tt.label)
-		}
+			if got := keysLabel(o); got != tt.label {
+				t.Errorf("label %q, want %q", got, tt.label)
+			}
+		})
 	}
 }
 
@@ -455,4 +445,20 @@ func TestMoves(t *testing.T) {
 	if _, err := parseFlags([]string{"--keys", "1000", "--compare-keys", "1000"}); err == nil || !strings.Contains(err.Error(), "--compare-keys 1000") {
 		t.Errorf("--compare-keys equal to --keys: err = %v, want it refused", err)
 	}
+}
+
+// checkErr checks a table case's error: with wantErr set, err must contain
+// it and the case is done (true); without, err must be nil.
+func checkErr(t *testing.T, err error, wantErr string) (done bool) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want it to contain %q", err, wantErr)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
 }
