@@ -117,13 +117,8 @@ func BenchmarkRequestParallel(b *testing.B) {
 	q := apigw.Quota{Limit: 1 << 40, Period: apigw.PeriodDay}
 	method := StageMethodBucket(MethodID("api0000001", "prod", "/pets/GET"))
 	const n = 100000
-	ids := benchIDs(n)
-	keys := make([]BucketKey, n)
-	l := NewLocal()
-	for i, id := range ids {
-		keys[i] = PlanKeyBucket("plan0001", id)
-		l.Allow(ctx, keys[i], th, t0)
-		l.Take(ctx, "plan0001", id, q, t0)
+	l, ids, keys := loadedLocal(n, th, q)
+	for _, id := range ids {
 		l.Record(ctx, "plan0001", id, t0)
 	}
 	start := parallelIndex(n)
@@ -143,4 +138,19 @@ func BenchmarkRequestParallel(b *testing.B) {
 			l.Record(ctx, "plan0001", ids[i], t0)
 		}
 	})
+}
+
+// loadedLocal returns a Local holding a plan bucket and a quota entry for
+// each of n keys of plan0001, with the keys' ids and bucket keys.
+func loadedLocal(n int, th apigw.Throttle, q apigw.Quota) (*Local, []string, []BucketKey) {
+	ctx := context.Background()
+	ids := benchIDs(n)
+	keys := make([]BucketKey, n)
+	l := NewLocal()
+	for i, id := range ids {
+		keys[i] = PlanKeyBucket("plan0001", id)
+		l.Allow(ctx, keys[i], th, t0)
+		l.Take(ctx, "plan0001", id, q, t0)
+	}
+	return l, ids, keys
 }

@@ -111,14 +111,7 @@ func BenchmarkRandomKeysParallel(b *testing.B) {
 	th := apigw.Throttle{BurstLimit: 1 << 30, RateLimit: 1e6}
 	q := apigw.Quota{Limit: 1 << 40, Period: apigw.PeriodDay}
 	for _, n := range []int{1000, 100000, memoryBenchKeys} {
-		ids := benchIDs(n)
-		keys := make([]BucketKey, n)
-		l := NewLocal()
-		for i, id := range ids {
-			keys[i] = PlanKeyBucket("plan0001", id)
-			l.Allow(ctx, keys[i], th, t0)
-			l.Take(ctx, "plan0001", id, q, t0)
-		}
+		l, ids, keys := loadedLocal(n, th, q)
 		order := rand.New(rand.NewPCG(1, 2)).Perm(n)
 		for _, garbage := range []int{0, 1024} {
 			b.Run(fmt.Sprintf("keys=%d/garbage=%dB", n, garbage), func(b *testing.B) {
