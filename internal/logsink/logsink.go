@@ -3,35 +3,50 @@ package logsink
 import (
 	"errors"
 	"io"
-	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 )
 
-const (
-	shards = 16
-	// shardLimit is the size at which a shard is written out at once.
-	shardLimit = 64 << 10
-)
+// shardLimit is the size at which a shard is written out at once.
+const shardLimit = 64 << 10
 
+// minShards is the fewest shards a Sink may make; it may make up to
+// 2×GOMAXPROCS when that is more.
+const minShards = 16
+
+// shard is one buffer of lines. Its 64 bytes fill one cache line of its
+// own (the allocator aligns 64-byte objects to 64 bytes).
 type shard struct {
 	mu  sync.Mutex
 	buf []byte
-	_   [40]byte // keep shards on separate cache lines
+	_   [32]byte
 }
 
 // Sink is an io.Writer whose every Write is one whole line (as slog
 // handlers write). It is safe for concurrent use.
 type Sink struct {
-	out    io.Writer
-	outMu  sync.Mutex // serialises writes to out
-	shards [shards]shard
-	full   chan []byte // filled shard buffers for the background writer
-	bufs   sync.Pool   // of *[]byte, emptied buffers for reuse
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-	err    error // the last write error, reported by Flush and Close
+	out   io.Writer
+	outMu sync.Mutex // serialises writes to out
+
+	// local hands each P (each core running Go code) a shard of its own,
+	// so that a line is copied into memory that core already holds and the
+	// shard's mutex is not taken over from another core. The pool may drop
+	// a shard at any garbage collection; all keeps every shard ever handed
+	// out, so Flush still finds the lines it holds, and a dropped shard is
+	// handed out again instead of a new one once there are maxShards.
+	local     sync.Pool // of *shard
+	allMu     sync.Mutex
+	all       []*shard
+	next      int // the shard of all handed out next once it is full
+	maxShards int
+
+	full chan []byte // filled shard buffers for the background writer
+	bufs sync.Pool   // of *[]byte, emptied buffers for reuse
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+	err  error // the last write error, reported by Flush and Close
 }
 
 // New returns a Sink writing to out, flushing every interval (0: 200 ms).
@@ -39,9 +54,35 @@ func New(out io.Writer, interval time.Duration) *Sink {
 	if interval <= 0 {
 		interval = 200 * time.Millisecond
 	}
-	s := &Sink{out: out, full: make(chan []byte, 2*shards), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sink{out: out, maxShards: max(minShards, 2*runtime.GOMAXPROCS(0)),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	s.full = make(chan []byte, 2*s.maxShards)
+	s.local.New = func() any { return s.shard() }
 	go s.loop(interval)
 	return s
+}
+
+// shard returns a new shard, or, once the Sink has maxShards, the next of
+// its shards in turn (which some P may also hold: the mutex keeps that
+// correct, and it is rare).
+func (s *Sink) shard() *shard {
+	s.allMu.Lock()
+	defer s.allMu.Unlock()
+	if len(s.all) < s.maxShards {
+		sh := new(shard)
+		s.all = append(s.all, sh)
+		return sh
+	}
+	sh := s.all[s.next]
+	s.next = (s.next + 1) % len(s.all)
+	return sh
+}
+
+// shards returns every shard handed out so far.
+func (s *Sink) shards() []*shard {
+	s.allMu.Lock()
+	defer s.allMu.Unlock()
+	return s.all[:len(s.all):len(s.all)]
 }
 
 // loop writes filled buffers as they come and flushes every interval.
@@ -87,9 +128,9 @@ func (s *Sink) recycle(b []byte) {
 	s.bufs.Put(&b)
 }
 
-// Write copies p (one whole line) into a shard buffer.
+// Write copies p (one whole line) into the calling P's shard buffer.
 func (s *Sink) Write(p []byte) (int, error) {
-	sh := &s.shards[rand.Uint32()%shards]
+	sh := s.local.Get().(*shard)
 	sh.mu.Lock()
 	sh.buf = append(sh.buf, p...)
 	full := len(sh.buf) >= shardLimit
@@ -98,6 +139,7 @@ func (s *Sink) Write(p []byte) (int, error) {
 		out, sh.buf = sh.buf, s.newBuf()
 	}
 	sh.mu.Unlock()
+	s.local.Put(sh)
 	if full {
 		select {
 		case s.full <- out: // the background writer takes it
@@ -112,8 +154,7 @@ func (s *Sink) Write(p []byte) (int, error) {
 // Flush writes every buffered line out.
 func (s *Sink) Flush() error {
 	s.drainFull()
-	for i := range s.shards {
-		sh := &s.shards[i]
+	for _, sh := range s.shards() {
 		sh.mu.Lock()
 		if len(sh.buf) == 0 {
 			sh.mu.Unlock()
@@ -129,7 +170,6 @@ func (s *Sink) Flush() error {
 	defer s.outMu.Unlock()
 	return s.err
 }
-
 func (s *Sink) write(b []byte) {
 	s.outMu.Lock()
 	defer s.outMu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -66,6 +67,37 @@ func TestEveryLineWholeAndOnce(t *testing.T) {
 	}
 	if err := s.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second Close = %v", err)
+	}
+}
+
+// TestLinesSurvivePoolDrops: the pool that gives each P its shard drops
+// shards at garbage collections (two in a row empty it). Lines in a dropped
+// shard are still written, exactly once, and the Sink reuses its shards
+// instead of making more than maxShards.
+func TestLinesSurvivePoolDrops(t *testing.T) {
+	var out lockedBuffer
+	s := New(&out, time.Hour)
+	const lines = 200
+	for i := range lines {
+		fmt.Fprintf(s, "line %03d\n", i)
+		runtime.GC()
+		runtime.GC()
+	}
+	if n := len(s.shards()); n < 2 || n > s.maxShards {
+		t.Fatalf("%d shards after %d pool drops; want between 2 (the pool dropped some) and %d", n, lines, s.maxShards)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	sort.Strings(got)
+	if len(got) != lines {
+		t.Fatalf("%d lines out, want %d", len(got), lines)
+	}
+	for i, l := range got {
+		if want := fmt.Sprintf("line %03d", i); l != want {
+			t.Fatalf("line %d is %q, want %q", i, l, want)
+		}
 	}
 }
 
