@@ -3,15 +3,16 @@
 //
 //   - the server secret, the key lookup hashes and the key values being
 //     served never reach swap, where they would outlive the process; and
-//   - the kernel's reclaim leaves the node's pages alone. A node with a
-//     million keys holds hundreds of megabytes that traffic for a few keys
-//     leaves cold; reclaim daemons (kswapd under pressure, DAMON's pageout
-//     schemes on some VMs) keep sampling and trying to reclaim them, and
-//     the node pays in TLB flushes and tail latency.
+//   - reclaim under memory pressure leaves the node's pages alone. A node
+//     with a million keys holds hundreds of megabytes that traffic for a
+//     few keys leaves cold, the first pages reclaim would take.
 //
 // Locking needs CAP_IPC_LOCK or a large enough RLIMIT_MEMLOCK (systemd:
 // LimitMEMLOCK=infinity). Mode Auto locks when allowed and otherwise says
-// why and goes on; Required fails instead; Off does nothing.
+// why and goes on; Required fails instead; Off does nothing. With memory
+// locked the Go runtime cannot hand freed pages back with madvise (the
+// kernel refuses it on locked pages); it maps such ranges afresh instead,
+// and they stay resident.
 //
 // Package memlock imports only the standard library and golang.org/x/sys,
 // and must never import another Gatehouse package.

@@ -9,10 +9,11 @@ import (
 // lockAll locks every page the process maps, now and later, and makes
 // them resident (the runtime's PROT_NONE reservations stay unpopulated).
 // Locking pages only as they are first touched (MCL_ONFAULT) costs less
-// memory but shielded the node less from reclaim daemons (bench: p99 +6
-// to +8 % against +1 % at 1M keys). A race-detector build maps terabytes
-// of shadow memory, which must not be populated: there pages are locked
-// as they are touched. Tests replace lockAll.
+// memory; in the 1M-key bench its p99 moved +6 and +8 % against a 1k-key
+// node, locking up front −2 to +8 %: no clear difference on a noisy VM.
+// A race-detector build maps terabytes of shadow memory, which must not
+// be populated: there pages are locked as they are touched. Tests replace
+// lockAll.
 var lockAll = func() error {
 	flags := unix.MCL_CURRENT | unix.MCL_FUTURE
 	if raceEnabled {
