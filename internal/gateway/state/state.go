@@ -18,7 +18,8 @@ import (
 // errNoDeployment: a stage points at a deployment the store does not have.
 var errNoDeployment = errors.New("deployment not found")
 
-// DefaultResyncInterval is Run's full-reload interval when none is given.
+// DefaultResyncInterval is how often Run checks, when no interval is given,
+// that the store has committed nothing the state has not applied.
 const DefaultResyncInterval = 5 * time.Minute
 
 // State is the data plane's view of the configuration. Reads never lock and
@@ -46,6 +47,10 @@ type State struct {
 	tables    map[depKey]*compiled // compiled deployments in use
 	planLists planLists
 	recording []store.Change // non-nil while a Load reads the store
+
+	// onResync, when set (tests), is called after each of Run's periodic
+	// checks with whether it reloaded and the reload's error.
+	onResync func(loaded bool, err error)
 }
 
 // depKey names one deployment.
@@ -565,15 +570,27 @@ func (s *State) readChanged(ctx context.Context, r store.Reader, a *applied) err
 	return nil
 }
 
-// Run keeps the state current from the store's change feed until ctx ends,
-// and does a full Load every interval (0: DefaultResyncInterval) as a
-// backstop. When the store is ahead of the state once subscribed (no Load
-// yet, or writes since the last one), it loads first. It returns nil when
-// ctx ends.
+// Run keeps the state current from the store's change feed until ctx ends.
+// Every interval (0: DefaultResyncInterval), as a backstop, it reads the
+// store's revision and does a full Load when the store has committed one
+// the state has not applied (a commit the feed did not bring: another
+// process writing to the store). When the store is ahead of the state once
+// subscribed (no Load yet, or writes since the last one), it loads first.
+// It returns nil when ctx ends.
+//
+// The check costs one query; a full Load of a million keys costs seconds
+// of CPU, so a node no longer pays that every interval for nothing.
 func (s *State) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultResyncInterval
 	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	return s.run(ctx, tick.C)
+}
+
+// run is Run with its backstop checks on ticks.
+func (s *State) run(ctx context.Context, ticks <-chan time.Time) error {
 	ch, cancel := s.st.Subscribe()
 	defer cancel()
 	if rev, err := s.st.Revision(ctx); err != nil || rev != s.Revision() {
@@ -581,8 +598,6 @@ func (s *State) Run(ctx context.Context, interval time.Duration) error {
 			s.log.Error("state: initial load failed", "err", err)
 		}
 	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -607,10 +622,33 @@ func (s *State) Run(ctx context.Context, interval time.Duration) error {
 				}
 			}
 			_ = s.Apply(ctx, batch) // logged by Apply
-		case <-tick.C:
-			if err := s.Load(ctx); err != nil {
-				s.log.Error("state: periodic reload failed; serving the previous state", "err", err)
+		case <-ticks:
+			loaded, err := s.resync(ctx)
+			if s.onResync != nil {
+				s.onResync(loaded, err)
 			}
 		}
 	}
+}
+
+// resync does a full Load when the store's revision is not the state's,
+// and reports whether it loaded.
+func (s *State) resync(ctx context.Context) (loaded bool, err error) {
+	rev, err := s.st.Revision(ctx)
+	if err == nil && rev == s.Revision() {
+		return false, nil
+	}
+	if err != nil {
+		s.log.Warn("state: reading the store's revision failed; reloading everything", "err", err)
+	} else {
+		// Usually a commit the feed did not bring; rarely one whose event
+		// is still on its way.
+		s.log.Info("state: the store is ahead of the state at the periodic check; reloading everything",
+			"store_revision", rev, "state_revision", s.Revision())
+	}
+	if err := s.Load(ctx); err != nil {
+		s.log.Error("state: periodic reload failed; serving the previous state", "err", err)
+		return true, err
+	}
+	return true, nil
 }

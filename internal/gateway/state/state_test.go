@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-dev/gatehouse/internal/store/storetest"
 )
 
@@ -636,6 +638,81 @@ func TestRun(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run returned %v after cancel, want nil", err)
+	}
+}
+
+// TestRunResyncsOnlyWhenBehind: Run's periodic backstop reloads nothing
+// while the state has applied every commit, and reloads when the store has
+// a commit the feed did not bring (written through another handle on the
+// same database, whose feed this state does not hear).
+func TestRunResyncsOnlyWhenBehind(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gatehouse.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	seed(t, db)
+	s := New(db, testLogger(t))
+	type resync struct {
+		loaded bool
+		err    error
+	}
+	resyncs := make(chan resync)
+	s.onResync = func(loaded bool, err error) { resyncs <- resync{loaded, err} }
+	ticks := make(chan time.Time)
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx, ticks) }()
+	check := func(what string, wantLoaded bool) {
+		t.Helper()
+		select {
+		case ticks <- time.Now():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Run took no tick", what)
+		}
+		select {
+		case r := <-resyncs:
+			if r.err != nil || r.loaded != wantLoaded {
+				t.Fatalf("%s: check reloaded %v (%v), want %v", what, r.loaded, r.err, wantLoaded)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the check did not finish", what)
+		}
+	}
+
+	check("after the initial load", false)
+	update(t, db, func(ctx context.Context, tx store.Tx) error { return tx.CreateAPIKey(ctx, key("k3", true)) })
+	rev, err := db.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := s.WaitRevision(wctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	check("after a commit the feed brought", false)
+
+	other, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	update(t, other, func(ctx context.Context, tx store.Tx) error { return tx.CreateAPIKey(ctx, key("k4", true)) })
+	if s.Key(hashOf("k4")) != nil {
+		t.Fatal("the state heard of k4 without the backstop; the test needs a commit it misses")
+	}
+	check("after a commit the feed missed", true)
+	if s.Key(hashOf("k4")) == nil {
+		t.Error("the reload did not bring k4")
+	}
+	check("once caught up", false)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run returned %v after cancel, want nil", err)
 	}
 }
 
