@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -53,6 +54,22 @@ func listening(t *testing.T, db *sqlite.DB) *State {
 		}
 	})
 	return s
+}
+
+// waitCaughtUp waits (up to 10 s) until s has applied every commit db
+// holds now.
+func waitCaughtUp(t *testing.T, s *State, db store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	rev, err := db.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.WaitRevision(wctx, rev); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // update runs fn in a store transaction and fails the test on error.

@@ -612,18 +612,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, time.Hour) }()
 
-	waitFor := func() {
-		t.Helper()
-		rev, err := db.Revision(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-		defer wcancel()
-		if err := s.WaitRevision(wctx, rev); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitFor := func() { t.Helper(); waitCaughtUp(t, s, db) }
 	waitFor()
 	if s.Key(hashOf("k1")) == nil || stageOf(s, "a1", "prod") == nil {
 		t.Fatal("Run did not load the seeded configuration")
@@ -685,15 +674,7 @@ func TestRunResyncsOnlyWhenBehind(t *testing.T) {
 
 	check("after the initial load", false)
 	update(t, db, func(ctx context.Context, tx store.Tx) error { return tx.CreateAPIKey(ctx, key("k3", true)) })
-	rev, err := db.Revision(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := s.WaitRevision(wctx, rev); err != nil {
-		t.Fatal(err)
-	}
+	waitCaughtUp(t, s, db)
 	check("after a commit the feed brought", false)
 
 	other, err := sqlite.Open(ctx, path)
