@@ -32,15 +32,15 @@ func syntheticKeys(n int) []*Key {
 	keys := make([]*Key, n)
 	for i := range keys {
 		h := syntheticHash(i)
-		k, ok := newKey(&apigw.APIKey{
+		k, err := newKey(&apigw.APIKey{
 			ID:         fmt.Sprintf("k%09d", i),
 			Name:       fmt.Sprintf("customer-%07d", i),
 			Enabled:    true,
 			LookupHash: h[:],
 			Last4:      fmt.Sprintf("%04d", i%10000),
 		}, lists.get([]string{fmt.Sprintf("plan0%d", i%3+1)}, plans))
-		if !ok {
-			panic("bad synthetic hash")
+		if err != nil {
+			panic(err)
 		}
 		keys[i] = k
 	}

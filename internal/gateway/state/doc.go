@@ -28,8 +28,10 @@
 //
 // Keys live in 1024 shards by lookup hash (and 1024 by id), each an
 // immutable open-addressing table behind an atomic pointer; a key change
-// rebuilds the one or two shards it touches. The tables hold no pointers
-// (fixed-size records and one byte arena per shard for the ids), so a
+// rebuilds the one or two shards it touches. A hash table's slot is one
+// cache line holding the whole key (hash, id, last four, enabled, the
+// number of its shared plan set), so a lookup reads one line and its
+// probe run, never a second array. The tables hold no pointers, so a
 // million keys are a few thousand objects for the garbage collector and
 // about 120 bytes each; LookupKey copies a key out without allocating.
 //

@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/binary"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -22,9 +23,9 @@ const (
 // table behind an atomic pointer: readers load it without locking; the single
 // writer (State.mu) replaces a shard with a rebuilt one.
 //
-// The tables hold no pointers (records, slots and a byte arena for the
+// The tables hold no pointers (slots, and a byte arena for the rare long
 // strings), so that a million keys cost the garbage collector nothing to
-// mark and about 100 bytes each. A key's plan ids and stage keys, which
+// mark and about 120 bytes each. A key's plan ids and stage keys, which
 // most keys share, are interned once in members.
 type keyIndex struct {
 	byHash [keyShards]atomic.Pointer[hashTable]
@@ -46,32 +47,48 @@ type member struct {
 }
 
 // hashTable is one shard of keys by lookup hash: an open-addressing table
-// (linear probing, at most 3/4 full so that a probe always meets an empty
-// slot) of indexes into recs, whose strings live in arena.
+// (linear probing, at most 2/3 full so that a probe always meets an empty
+// slot) whose slots hold the keys themselves.
+//
+// A slot is one cache line and holds everything a request needs of its
+// key, so a lookup reads one line (and, on average, the next one or two of
+// its probe run, on the same page) instead of following an index into a
+// record array and an arena: with a million keys each of those was a cache
+// miss, and a TLB miss, of its own.
 type hashTable struct {
-	slots []hashSlot
-	recs  []keyRec
+	slots []keySlot
+	// arena holds the id and last four characters of the keys too long to
+	// fit in their slot (slotLong): none that Gatehouse makes.
 	arena []byte
+	n     int // keys
 }
 
-// hashSlot is one slot of a hashTable: rec is an index into recs plus one
-// (0: empty); tag is slotTag of the record's hash, which lets a probe
-// skip most non-matching records without reading them.
-type hashSlot struct {
-	tag uint32
-	rec uint32
+// idInline is the longest key id a slot holds itself. Gatehouse's ids
+// have 10 characters.
+const idInline = 20
+
+// keySlot is one slot of a hashTable. When slotLong is set, id holds the
+// arena offset (4 bytes) and the lengths of the id and last four (2 bytes
+// each) instead of the id, little endian.
+type keySlot struct {
+	hash   [32]byte
+	id     [idInline]byte
+	last4  [4]byte
+	member uint32
+	idLen  uint8
+	l4Len  uint8
+	flags  uint8
+	_      uint8
 }
 
-// keyRec is one key. Its id and last four characters are at
-// arena[off:off+idLen] and right after.
-type keyRec struct {
-	hash    [32]byte
-	off     uint32
-	idLen   uint16
-	l4Len   uint16
-	member  uint32
-	enabled bool
-}
+// A keySlot must be exactly one cache line (the build fails otherwise).
+var _ = [1]struct{}{}[unsafe.Sizeof(keySlot{})-64]
+
+const (
+	slotUsed    uint8 = 1 << iota // the slot holds a key
+	slotEnabled                   // the key is enabled
+	slotLong                      // the key's strings are in the arena
+)
 
 // idTable is one shard of keys by id: open addressing on the id's tag,
 // each slot giving the first 8 bytes of the key's lookup hash, which name
@@ -88,7 +105,7 @@ type idSlot struct {
 
 // h8Of returns the first 8 bytes of a lookup hash as a little-endian
 // integer. Its low 10 bits pick the shard (hashShard); the bits above are
-// uniform (the hash is an HMAC) and give the probe start and the slot tag.
+// uniform (the hash is an HMAC) and give the probe start.
 func h8Of(h *[32]byte) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
 // hashShard returns the shard of a lookup hash: its first keyShardBits bits.
@@ -96,7 +113,6 @@ func hashShard(h *[32]byte) int {
 	return (int(h[0])<<8 | int(h[1])) >> (16 - keyShardBits)
 }
 
-func slotTag(h8 uint64) uint32 { return uint32(h8 >> 16) }
 func hashHome(h8 uint64, n int) int {
 	return home(h8>>32, n)
 }
@@ -125,22 +141,22 @@ func idShard(tag uint64) int { return int(tag >> (64 - keyShardBits)) }
 // power of two).
 func home(x uint64, n int) int { return int(uint64(uint32(x)) * uint64(n) >> 32) }
 
-// tableSize is the slot count for n entries: at most 3/4 full.
-func tableSize(n int) int { return n*4/3 + 1 }
+// idTableSize is the id table slot count for n entries: at most 3/4 full.
+func idTableSize(n int) int { return n*4/3 + 1 }
 
-// find returns the record of hash h in t, or nil.
-func (t *hashTable) find(h *[32]byte) *keyRec {
-	h8 := h8Of(h)
-	tag := slotTag(h8)
-	for i := hashHome(h8, len(t.slots)); ; {
-		s := t.slots[i]
-		if s.rec == 0 {
+// hashTableSize is the hash table slot count for n keys: at most 2/3 full,
+// where a successful probe reads two slots on average.
+func hashTableSize(n int) int { return n*3/2 + 1 }
+
+// find returns the slot of hash h in t, or nil.
+func (t *hashTable) find(h *[32]byte) *keySlot {
+	for i := hashHome(h8Of(h), len(t.slots)); ; {
+		s := &t.slots[i]
+		if s.flags&slotUsed == 0 {
 			return nil
 		}
-		if s.tag == tag {
-			if r := &t.recs[s.rec-1]; r.hash == *h {
-				return r
-			}
+		if s.hash == *h {
+			return s
 		}
 		if i++; i == len(t.slots) {
 			i = 0
@@ -148,18 +164,15 @@ func (t *hashTable) find(h *[32]byte) *keyRec {
 	}
 }
 
-// findID returns the record of key id in t, whose hashes start with h8, or nil.
-func (t *hashTable) findID(h8 uint64, id string) *keyRec {
-	tag := slotTag(h8)
+// findID returns the slot of key id in t, whose hashes start with h8, or nil.
+func (t *hashTable) findID(h8 uint64, id string) *keySlot {
 	for i := hashHome(h8, len(t.slots)); ; {
-		s := t.slots[i]
-		if s.rec == 0 {
+		s := &t.slots[i]
+		if s.flags&slotUsed == 0 {
 			return nil
 		}
-		if s.tag == tag {
-			if r := &t.recs[s.rec-1]; h8Of(&r.hash) == h8 && t.id(r) == id {
-				return r
-			}
+		if h8Of(&s.hash) == h8 && t.id(s) == id {
+			return s
 		}
 		if i++; i == len(t.slots) {
 			i = 0
@@ -167,56 +180,84 @@ func (t *hashTable) findID(h8 uint64, id string) *keyRec {
 	}
 }
 
-// str returns arena[off:off+n] as a string without copying: the arena is
-// never written once its table is published.
-func (t *hashTable) str(off uint32, n uint16) string {
-	if n == 0 {
+// id and last4 return the key's strings without copying: a table is never
+// written once published.
+func (t *hashTable) id(s *keySlot) string {
+	if s.flags&slotLong != 0 {
+		off, n, _ := s.longStrings()
+		return unsafe.String(&t.arena[off], n)
+	}
+	if s.idLen == 0 {
 		return ""
 	}
-	return unsafe.String(&t.arena[off], int(n))
+	return unsafe.String(&s.id[0], int(s.idLen))
 }
 
-func (t *hashTable) id(r *keyRec) string    { return t.str(r.off, r.idLen) }
-func (t *hashTable) last4(r *keyRec) string { return t.str(r.off+uint32(r.idLen), r.l4Len) }
-
-// fill writes the key of r into dst.
-func (t *hashTable) fill(r *keyRec, members []member, dst *Key) {
-	m := &members[r.member]
-	*dst = Key{ID: t.id(r), Last4: t.last4(r), Enabled: r.enabled, PlanIDs: m.planIDs, StageKeys: m.stageKeys, hash: r.hash}
-}
-
-// tableBuilder accumulates the records of one new hashTable.
-type tableBuilder struct {
-	recs  []keyRec
-	arena []byte
-}
-
-func (b *tableBuilder) add(hash [32]byte, id, last4 string, enabled bool, member uint32) {
-	b.recs = append(b.recs, keyRec{
-		hash: hash, off: uint32(len(b.arena)), idLen: uint16(len(id)), l4Len: uint16(len(last4)),
-		member: member, enabled: enabled,
-	})
-	b.arena = append(b.arena, id...)
-	b.arena = append(b.arena, last4...)
-}
-
-// table returns the built table, nil when it has no records.
-func (b *tableBuilder) table() *hashTable {
-	if len(b.recs) == 0 {
-		return nil
-	}
-	t := &hashTable{slots: make([]hashSlot, tableSize(len(b.recs))), recs: b.recs, arena: b.arena}
-	for i := range t.recs {
-		h8 := h8Of(&t.recs[i].hash)
-		j := hashHome(h8, len(t.slots))
-		for t.slots[j].rec != 0 {
-			if j++; j == len(t.slots) {
-				j = 0
-			}
+func (t *hashTable) last4(s *keySlot) string {
+	if s.flags&slotLong != 0 {
+		off, n, l4 := s.longStrings()
+		if l4 == 0 {
+			return ""
 		}
-		t.slots[j] = hashSlot{tag: slotTag(h8), rec: uint32(i + 1)}
+		return unsafe.String(&t.arena[off+n], l4)
 	}
-	return t
+	if s.l4Len == 0 {
+		return ""
+	}
+	return unsafe.String(&s.last4[0], int(s.l4Len))
+}
+
+// longStrings returns where a slotLong slot's strings are in the arena:
+// the id at off, n bytes long, then the last four, l4 bytes.
+func (s *keySlot) longStrings() (off, n, l4 int) {
+	return int(binary.LittleEndian.Uint32(s.id[0:4])), int(binary.LittleEndian.Uint16(s.id[4:6])),
+		int(binary.LittleEndian.Uint16(s.id[6:8]))
+}
+
+// fill writes the key of s into dst.
+func (t *hashTable) fill(s *keySlot, members []member, dst *Key) {
+	m := &members[s.member]
+	*dst = Key{ID: t.id(s), Last4: t.last4(s), Enabled: s.flags&slotEnabled != 0, PlanIDs: m.planIDs, StageKeys: m.stageKeys, hash: s.hash}
+}
+
+// newHashTable returns an empty table for n keys, its slots in slab when
+// slab is long enough (the rest of slab is returned), else freshly made.
+func newHashTable(n int, slab []keySlot) (*hashTable, []keySlot) {
+	size := hashTableSize(n)
+	t := &hashTable{}
+	if len(slab) >= size {
+		t.slots, slab = slab[:size:size], slab[size:]
+	} else {
+		t.slots = make([]keySlot, size)
+	}
+	return t, slab
+}
+
+// insert adds a key to t, which must not hold its hash nor be published
+// yet, and must have room (newHashTable sized it).
+func (t *hashTable) insert(hash *[32]byte, id, last4 string, enabled bool, member uint32) {
+	i := hashHome(h8Of(hash), len(t.slots))
+	for t.slots[i].flags&slotUsed != 0 {
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+	s := &t.slots[i]
+	s.hash, s.member, s.flags = *hash, member, slotUsed
+	if enabled {
+		s.flags |= slotEnabled
+	}
+	if len(id) <= len(s.id) && len(last4) <= len(s.last4) {
+		s.idLen, s.l4Len = uint8(copy(s.id[:], id)), uint8(copy(s.last4[:], last4))
+	} else {
+		s.flags |= slotLong
+		binary.LittleEndian.PutUint32(s.id[0:4], uint32(len(t.arena)))
+		binary.LittleEndian.PutUint16(s.id[4:6], uint16(len(id)))
+		binary.LittleEndian.PutUint16(s.id[6:8], uint16(len(last4)))
+		t.arena = append(t.arena, id...)
+		t.arena = append(t.arena, last4...)
+	}
+	t.n++
 }
 
 // newIDTable builds an id table from occupied slots (nil when none).
@@ -224,7 +265,7 @@ func newIDTable(slots []idSlot) *idTable {
 	if len(slots) == 0 {
 		return nil
 	}
-	t := &idTable{slots: make([]idSlot, tableSize(len(slots)))}
+	t := &idTable{slots: make([]idSlot, idTableSize(len(slots)))}
 	for _, sl := range slots {
 		i := home(sl.tag, len(t.slots))
 		for t.slots[i].tag != 0 {
@@ -243,26 +284,26 @@ func (x *keyIndex) lookup(h *[32]byte, dst *Key) bool {
 	if t == nil {
 		return false
 	}
-	r := t.find(h)
-	if r == nil {
+	s := t.find(h)
+	if s == nil {
 		return false
 	}
-	t.fill(r, *x.members.Load(), dst) // after the table: see members
+	t.fill(s, *x.members.Load(), dst) // after the table: see members
 	return true
 }
 
 // lookupID finds the key with the given id and writes it into dst.
 func (x *keyIndex) lookupID(id string, dst *Key) bool {
-	t, r := x.recOfID(id)
-	if r == nil {
+	t, s := x.slotOfID(id)
+	if s == nil {
 		return false
 	}
-	t.fill(r, *x.members.Load(), dst)
+	t.fill(s, *x.members.Load(), dst)
 	return true
 }
 
-// recOfID returns the record of key id and its table, or nil.
-func (x *keyIndex) recOfID(id string) (*hashTable, *keyRec) {
+// slotOfID returns the slot of key id and its table, or nil.
+func (x *keyIndex) slotOfID(id string) (*hashTable, *keySlot) {
 	tag := idTag(id)
 	it := x.byID[idShard(tag)].Load()
 	if it == nil {
@@ -277,8 +318,8 @@ func (x *keyIndex) recOfID(id string) (*hashTable, *keyRec) {
 			var h [32]byte
 			binary.LittleEndian.PutUint64(h[:8], s.h8)
 			if ht := x.byHash[hashShard(&h)].Load(); ht != nil {
-				if r := ht.findID(s.h8, id); r != nil {
-					return ht, r
+				if ks := ht.findID(s.h8, id); ks != nil {
+					return ht, ks
 				}
 			}
 		}
@@ -293,7 +334,7 @@ func (x *keyIndex) len() int {
 	n := 0
 	for i := range x.byHash {
 		if t := x.byHash[i].Load(); t != nil {
-			n += len(t.recs)
+			n += t.n
 		}
 	}
 	return n
@@ -349,19 +390,37 @@ func (x *keyIndex) internAll(keys []*Key) []uint32 {
 	return nums
 }
 
-// build fills an empty, unpublished index with keys at once.
+// build fills an empty, unpublished index with keys at once. The hash
+// tables' slots are carved out of one allocation, so that the index is a
+// few large objects rather than a thousand middling ones.
 func (x *keyIndex) build(keys []*Key) {
 	nums := x.internAll(keys)
-	var byHash [keyShards]tableBuilder
+	var count [keyShards]int
 	var byID [keyShards][]idSlot
-	for i, k := range keys {
-		byHash[hashShard(&k.hash)].add(k.hash, k.ID, k.Last4, k.Enabled, nums[i])
+	for _, k := range keys {
+		count[hashShard(&k.hash)]++
 		tag := idTag(k.ID)
 		byID[idShard(tag)] = append(byID[idShard(tag)], idSlot{tag: tag, h8: h8Of(&k.hash)})
 	}
-	for i := range byHash {
-		if t := byHash[i].table(); t != nil {
-			x.byHash[i].Store(t)
+	total := 0
+	for _, c := range count {
+		if c > 0 {
+			total += hashTableSize(c)
+		}
+	}
+	slab := make([]keySlot, total)
+	var tables [keyShards]*hashTable
+	for s, c := range count {
+		if c > 0 {
+			tables[s], slab = newHashTable(c, slab)
+		}
+	}
+	for i, k := range keys {
+		tables[hashShard(&k.hash)].insert(&k.hash, k.ID, k.Last4, k.Enabled, nums[i])
+	}
+	for i := range tables {
+		if tables[i] != nil {
+			x.byHash[i].Store(tables[i])
 		}
 		if t := newIDTable(byID[i]); t != nil {
 			x.byID[i].Store(t)
@@ -385,19 +444,19 @@ func (x *keyIndex) update(ids []string, puts map[string]*Key) {
 		num[k] = nums[i]
 	}
 
-	// What goes: every named key's current record (by hash); what comes:
+	// What goes: every named key's current slot (by hash); what comes:
 	// the puts. A put whose hash another key holds replaces that key in the
 	// hash table (the store keeps hashes unique, so that key is named too).
 	delHash := map[int]map[[32]byte]bool{}
 	addHash := map[int][]*Key{}
 	idMods := map[int]map[string]*Key{}
 	for _, id := range ids {
-		if _, r := x.recOfID(id); r != nil {
-			s := hashShard(&r.hash)
+		if _, ks := x.slotOfID(id); ks != nil {
+			s := hashShard(&ks.hash)
 			if delHash[s] == nil {
 				delHash[s] = map[[32]byte]bool{}
 			}
-			delHash[s][r.hash] = true
+			delHash[s][ks.hash] = true
 		}
 		s := idShard(idTag(id))
 		if idMods[s] == nil {
@@ -420,21 +479,27 @@ func (x *keyIndex) update(ids []string, puts map[string]*Key) {
 		x.byID[s].Store(x.rebuildIDs(x.byID[s].Load(), mods))
 	}
 	for s, del := range delHash {
-		var b tableBuilder
-		if t := x.byHash[s].Load(); t != nil {
-			b.recs = make([]keyRec, 0, len(t.recs)+len(addHash[s]))
-			b.arena = make([]byte, 0, len(t.arena)+16*len(addHash[s]))
-			for i := range t.recs {
-				r := &t.recs[i]
-				if !del[r.hash] {
-					b.add(r.hash, t.id(r), t.last4(r), r.enabled, r.member)
+		old := x.byHash[s].Load()
+		var keep []*keySlot
+		if old != nil {
+			for i := range old.slots {
+				if ks := &old.slots[i]; ks.flags&slotUsed != 0 && !del[ks.hash] {
+					keep = append(keep, ks)
 				}
 			}
 		}
-		for _, k := range addHash[s] {
-			b.add(k.hash, k.ID, k.Last4, k.Enabled, num[k])
+		if len(keep)+len(addHash[s]) == 0 {
+			x.byHash[s].Store(nil)
+			continue
 		}
-		x.byHash[s].Store(b.table())
+		t, _ := newHashTable(len(keep)+len(addHash[s]), nil)
+		for _, ks := range keep {
+			t.insert(&ks.hash, old.id(ks), old.last4(ks), ks.flags&slotEnabled != 0, ks.member)
+		}
+		for _, k := range addHash[s] {
+			t.insert(&k.hash, k.ID, k.Last4, k.Enabled, num[k])
+		}
+		x.byHash[s].Store(t)
 	}
 }
 
@@ -473,20 +538,16 @@ func (x *keyIndex) namesMod(sl idSlot, mods map[string]*Key) bool {
 	binary.LittleEndian.PutUint64(h[:8], sl.h8)
 	t := x.byHash[hashShard(&h)].Load()
 	if t == nil {
-		return true // no record: a stale slot, drop it
+		return true // no key: a stale slot, drop it
 	}
-	tag := slotTag(sl.h8)
 	for i := hashHome(sl.h8, len(t.slots)); ; {
-		s := t.slots[i]
-		if s.rec == 0 {
-			return true // no record: a stale slot, drop it
+		ks := &t.slots[i]
+		if ks.flags&slotUsed == 0 {
+			return true // no key: a stale slot, drop it
 		}
-		if s.tag == tag {
-			r := &t.recs[s.rec-1]
-			if h8Of(&r.hash) == sl.h8 && idTag(t.id(r)) == sl.tag {
-				_, named := mods[t.id(r)]
-				return named
-			}
+		if h8Of(&ks.hash) == sl.h8 && idTag(t.id(ks)) == sl.tag {
+			_, named := mods[t.id(ks)]
+			return named
 		}
 		if i++; i == len(t.slots) {
 			i = 0
@@ -494,14 +555,24 @@ func (x *keyIndex) namesMod(sl idSlot, mods map[string]*Key) bool {
 	}
 }
 
+// maxKeyString is the longest id or last four a key may have: a slot
+// records the lengths of strings it cannot hold in 16 bits.
+const maxKeyString = 1<<16 - 1
+
 // newKey builds a Key from a stored key and its plan ids, which the caller
-// has passed through planLists.get. ok is false when the stored lookup hash
-// is not 32 bytes long.
-func newKey(k *apigw.APIKey, planIDs []string) (key *Key, ok bool) {
-	if len(k.LookupHash) != 32 {
-		return nil, false
+// has passed through planLists.get. It refuses a stored key whose lookup
+// hash is not 32 bytes long or whose id or last four is longer than
+// maxKeyString, saying which.
+func newKey(k *apigw.APIKey, planIDs []string) (*Key, error) {
+	switch {
+	case len(k.LookupHash) != 32:
+		return nil, fmt.Errorf("lookup hash is %d bytes long, want 32", len(k.LookupHash))
+	case len(k.ID) > maxKeyString:
+		return nil, fmt.Errorf("id is %d bytes long, at most %d allowed", len(k.ID), maxKeyString)
+	case len(k.Last4) > maxKeyString:
+		return nil, fmt.Errorf("last4 is %d bytes long, at most %d allowed", len(k.Last4), maxKeyString)
 	}
-	key = &Key{ID: k.ID, Last4: k.Last4, Enabled: k.Enabled, PlanIDs: planIDs}
+	key := &Key{ID: k.ID, Last4: k.Last4, Enabled: k.Enabled, PlanIDs: planIDs}
 	copy(key.hash[:], k.LookupHash)
 	if len(k.StageKeys) > 0 {
 		key.StageKeys = make(map[string]bool, len(k.StageKeys))
@@ -509,7 +580,7 @@ func newKey(k *apigw.APIKey, planIDs []string) (key *Key, ok bool) {
 			key.StageKeys[sk] = true
 		}
 	}
-	return key, true
+	return key, nil
 }
 
 // planLists interns keys' plan id lists, so that the many keys in the same

@@ -290,10 +290,10 @@ func (s *State) read(ctx context.Context, r store.Reader, cache map[depKey]*comp
 	return eachPage(func(p store.Page) ([]*apigw.APIKey, string, error) {
 		return r.ListAPIKeys(ctx, store.KeyFilter{}, p)
 	}, func(k *apigw.APIKey) {
-		if key, ok := newKey(k, l.planLists.get(planIDs[k.ID], ps)); ok {
+		if key, err := newKey(k, l.planLists.get(planIDs[k.ID], ps)); err == nil {
 			l.keys = append(l.keys, key)
 		} else {
-			s.log.Error("state: API key has a malformed lookup hash; it cannot be used", "key_id", k.ID)
+			s.log.Error("state: stored API key is malformed; it cannot be used", "key_id", k.ID, "err", err)
 		}
 	})
 }
@@ -509,9 +509,9 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 			if k == nil {
 				continue
 			}
-			key, ok := newKey(k, s.planLists.get(a.plansOf[id], ps))
-			if !ok {
-				s.log.Error("state: API key has a malformed lookup hash; it cannot be used", "key_id", id)
+			key, err := newKey(k, s.planLists.get(a.plansOf[id], ps))
+			if err != nil {
+				s.log.Error("state: stored API key is malformed; it cannot be used", "key_id", id, "err", err)
 				continue
 			}
 			puts[id] = key

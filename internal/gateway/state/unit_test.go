@@ -108,10 +108,53 @@ func TestKeyIndexUpdate(t *testing.T) {
 	}
 }
 
-func TestNewKeyRefusesMalformedHash(t *testing.T) {
-	k := &apigw.APIKey{ID: "k", LookupHash: []byte("short")}
-	if got, ok := newKey(k, nil); ok || got != nil {
-		t.Errorf("newKey(5-byte hash) = %+v, %v; want nil, false", got, ok)
+// TestKeyIndexStringLengths round-trips ids and last fours at and past
+// what a slot holds inline, through a build and an update.
+func TestKeyIndexStringLengths(t *testing.T) {
+	inline := strings.Repeat("i", idInline)
+	long := strings.Repeat("L", idInline+1)
+	cases := []*Key{
+		{ID: "", Last4: ""},
+		{ID: inline, Last4: "abcd"},
+		{ID: long, Last4: "abcd"},
+		{ID: "short", Last4: "abcde"},
+		{ID: long + "x", Last4: ""},
+	}
+	for i, k := range cases {
+		k.hash = sha256.Sum256([]byte{byte(i)})
+		k.Enabled = i%2 == 0
+	}
+	x := new(keyIndex)
+	x.build(cases[:3])
+	x.update([]string{cases[3].ID, cases[4].ID}, map[string]*Key{cases[3].ID: cases[3], cases[4].ID: cases[4]})
+	for _, want := range cases {
+		if got := x.byHashGet(&want.hash); !sameKey(got, want) {
+			t.Errorf("byHash(id %q) = %+v, want %+v", want.ID, got, want)
+		}
+		if got := x.byIDGet(want.ID); !sameKey(got, want) {
+			t.Errorf("byID(%q) = %+v, want %+v", want.ID, got, want)
+		}
+	}
+}
+
+func TestNewKeyRefusesMalformed(t *testing.T) {
+	h := make([]byte, 32)
+	for _, tt := range []struct {
+		name string
+		key  apigw.APIKey
+		want string
+	}{
+		{"short hash", apigw.APIKey{ID: "k", LookupHash: []byte("short")}, "lookup hash is 5 bytes long, want 32"},
+		{"long id", apigw.APIKey{ID: strings.Repeat("k", maxKeyString+1), LookupHash: h}, "id is 65536 bytes long, at most 65535 allowed"},
+		{"long last4", apigw.APIKey{ID: "k", Last4: strings.Repeat("4", maxKeyString+1), LookupHash: h}, "last4 is 65536 bytes long, at most 65535 allowed"},
+	} {
+		got, err := newKey(&tt.key, nil)
+		if got != nil || err == nil || err.Error() != tt.want {
+			t.Errorf("%s: newKey = %+v, %v; want nil, %q", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := newKey(&apigw.APIKey{ID: strings.Repeat("k", maxKeyString), LookupHash: h}, nil); err != nil {
+		t.Errorf("newKey(id of %d bytes) = %v, want no error", maxKeyString, err)
 	}
 }
 
@@ -175,6 +218,15 @@ func FuzzStageThrottle(f *testing.F) {
 
 var planChoices = [][]string{nil, {"p1"}, {"p2"}, {"p1", "p2"}}
 
+// randomUpdateID is the id of key i in TestKeyIndexRandomUpdates; every
+// seventh is too long to fit in a slot (idInline).
+func randomUpdateID(i int) string {
+	if i%7 == 0 {
+		return fmt.Sprintf("k%d-an-id-longer-than-a-slot-holds", i)
+	}
+	return fmt.Sprintf("k%d", i)
+}
+
 // TestKeyIndexRandomUpdates checks the index against a plain map through
 // random batches of creates, re-hashes and deletes.
 func TestKeyIndexRandomUpdates(t *testing.T) {
@@ -186,7 +238,7 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 		puts := map[string]*Key{}
 		seen := map[string]bool{}
 		for range rng.IntN(20) + 1 {
-			id := fmt.Sprintf("k%d", rng.IntN(3000))
+			id := randomUpdateID(rng.IntN(3000))
 			if seen[id] {
 				continue
 			}
@@ -195,6 +247,9 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 			if rng.IntN(4) > 0 {
 				k := testKey(id, fmt.Sprintf("%s-%d", id, rng.IntN(2)))
 				k.Last4 = fmt.Sprintf("%04d", rng.IntN(10000))
+				if rng.IntN(10) == 0 {
+					k.Last4 += "5" // too long for a slot: the key's strings go to the arena
+				}
 				k.Enabled = rng.IntN(2) == 0
 				k.PlanIDs = planChoices[rng.IntN(len(planChoices))]
 				if rng.IntN(5) == 0 {
@@ -224,7 +279,7 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 		t.Errorf("len = %d, want %d", got, len(ref))
 	}
 	for i := range 3000 {
-		id := fmt.Sprintf("k%d", i)
+		id := randomUpdateID(i)
 		want := ref[id]
 		if got := x.byIDGet(id); !sameKey(got, want) {
 			t.Fatalf("byID(%s) = %+v, want %+v", id, got, want)
