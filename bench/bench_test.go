@@ -445,6 +445,81 @@ func TestMoves(t *testing.T) {
 	if _, err := parseFlags([]string{"--keys", "1000", "--compare-keys", "1000"}); err == nil || !strings.Contains(err.Error(), "--compare-keys 1000") {
 		t.Errorf("--compare-keys equal to --keys: err = %v, want it refused", err)
 	}
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--keys", "2000"}, defaultRounds},
+		{[]string{"--keys", "2000", "--compare-keys", "1000"}, compareRounds},
+		{[]string{"--keys", "2000", "--compare-keys", "1000", "--rounds", "4"}, 4},
+	} {
+		o, err := parseFlags(tt.args)
+		if err != nil || o.Rounds != tt.want {
+			t.Errorf("parseFlags(%q): rounds %v, err %v; want %d rounds", tt.args, o.Rounds, err, tt.want)
+		}
+	}
+}
+
+// TestMovesInterval checks that a move with enough rounds gets its 95 %
+// interval, shifted like the move, and says whether it settles the verdict.
+func TestMovesInterval(t *testing.T) {
+	o := &options{Rounds: 6, Keys: 1_000_000, CompareKeys: 1000}
+	r := newReport(o)
+	for i, f := range []float64{0.99, 0.97, 1.02, 0.96, 0.98, 1.01} {
+		r.target(tGatehouseMock).Runs = append(r.target(tGatehouseMock).Runs, wrkRun{RPS: 1000 * f * float64(i+1)})
+		r.target(compareName(tGatehouseMock, 1000)).Runs = append(r.target(compareName(tGatehouseMock, 1000)).Runs, wrkRun{RPS: 1000 * float64(i+1)})
+	}
+	if err := r.finish(o); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Compared[2]
+	want := &interval{Lo: -0.04, Hi: 0.02, Confidence: 1 - 2.0/64, K: 1}
+	if diff := cmp.Diff(want, c.Interval, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("interval (-want +got):\n%s", diff)
+	}
+	if got, wantText := c.Interval.describe(c.Limit), "97 % interval -4.0 … +2.0 % (sure)"; got != wantText {
+		t.Errorf("describe = %q, want %q", got, wantText)
+	}
+	if r.Compared[0].Interval != nil {
+		t.Errorf("proxy move without proxy runs has interval %+v", r.Compared[0].Interval)
+	}
+}
+
+func TestMedianInterval(t *testing.T) {
+	seq := func(n int) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64((i*7)%n + 1) // 1..n, shuffled
+		}
+		return xs
+	}
+	for _, tt := range []struct {
+		n    int
+		want *interval
+	}{
+		{0, nil},
+		{5, nil}, // [min, max] of 5 covers 93.75 %
+		{6, &interval{Lo: 1, Hi: 6, Confidence: 1 - 2.0/64, K: 1}},
+		{10, &interval{Lo: 2, Hi: 9, Confidence: 1 - 2*11.0/1024, K: 2}},
+		{12, &interval{Lo: 3, Hi: 10, Confidence: 1 - 2*79.0/4096, K: 3}},
+	} {
+		got := medianInterval(seq(tt.n), 0.95)
+		if diff := cmp.Diff(tt.want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+			t.Errorf("n=%d (-want +got):\n%s", tt.n, diff)
+		}
+	}
+	for _, tt := range []struct {
+		iv   *interval
+		want string
+	}{
+		{nil, "(too few rounds for a 95 % interval)"},
+		{&interval{Lo: -0.06, Hi: -0.01, Confidence: 0.96}, "96 % interval -6.0 … -1.0 % (unsure: more --rounds narrow it)"},
+		{&interval{Lo: 0.06, Hi: 0.09, Confidence: 0.96}, "96 % interval +6.0 … +9.0 % (sure)"},
+	} {
+		if got := tt.iv.describe(0.05); got != tt.want {
+			t.Errorf("describe(%+v) = %q, want %q", tt.iv, got, tt.want)
+		}
+	}
 }
 
 // checkErr checks a table case's error: with wantErr set, err must contain

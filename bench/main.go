@@ -36,6 +36,15 @@ const (
 	throttleDuration = 10 * time.Second
 )
 
+// Default round counts. A --compare-keys run judges moves of a few percent
+// on a machine whose speed swings more than that between runs, so it takes
+// more rounds: with 12, the 95 % interval of a median leaves out the two
+// most extreme rounds on each side (see medianInterval).
+const (
+	defaultRounds = 6
+	compareRounds = 12
+)
+
 // options are bench's flags.
 type options struct {
 	Duration     time.Duration `json:"duration"`
@@ -77,7 +86,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	fs.DurationVar(&o.Duration, "duration", loadDuration, "length of each measured wrk run (whole seconds); with --throttle, of the throttle run (default there 10s)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up run per target before the first round (0: none)")
-	fs.IntVar(&o.Rounds, "rounds", 6, "rounds; each runs every target once, alternately in order and in reverse (medians need ≥ 3)")
+	fs.IntVar(&o.Rounds, "rounds", defaultRounds, fmt.Sprintf("rounds; each runs every target once, alternately in order and in reverse (medians need ≥ 3; with --compare-keys the default is %d)", compareRounds))
 	fs.IntVar(&o.Keys, "keys", 1000, "distinct API keys loaded into gatehouse and round-robined by wrk")
 	fs.IntVar(&o.ActiveKeys, "active-keys", 0, "round-robin only this many of the loaded keys, spread evenly over them (0: all of --keys)")
 	fs.IntVar(&o.CompareKeys, "compare-keys", 0, "also run a second gatehouse node with this many keys (all round-robin) in the same rounds, and report how far the --keys node's figures are from it (limit 5 %); 0: none")
@@ -137,6 +146,9 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("--throttle-rate and --throttle-burst need --throttle")
 	}
 	o.ThrottleRate, o.ThrottleBurst = 0, 0 // not part of a load run's options
+	if o.CompareKeys > 0 && !set["rounds"] {
+		o.Rounds = compareRounds
+	}
 	for _, t := range strings.Split(*targets, ",") {
 		t = strings.TrimSpace(t)
 		if t == "" {

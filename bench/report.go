@@ -90,6 +90,48 @@ type check struct {
 	// a verdict near the limit can be trusted.
 	PerRound  []float64 `json:"per_round,omitempty"`
 	OfMedians float64   `json:"ratio_of_medians,omitempty"`
+	// Interval, for a move, is a confidence interval of Value from the
+	// per-round ratios (medianInterval); nil when there are too few rounds.
+	Interval *interval `json:"interval,omitempty"`
+}
+
+// interval is a distribution-free confidence interval for a median: the
+// Kth smallest and Kth largest of N values cover the median with
+// probability Confidence, whatever the values' distribution, as long as
+// the rounds are independent.
+type interval struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Confidence float64 `json:"confidence"`
+	K          int     `json:"k"`
+}
+
+// medianInterval returns the narrowest order-statistic interval
+// [x(k), x(n−k+1)] whose coverage of the median, 1 − 2·P(B ≤ k−1) with B
+// binomial(n, ½), is at least conf; nil when even [min, max] covers less
+// (fewer than 6 values for 95 %).
+func medianInterval(xs []float64, conf float64) *interval {
+	n := len(xs)
+	if n == 0 {
+		return nil
+	}
+	// Walk up the binomial(n, ½) distribution: p = P(B = i), cdf = P(B ≤ i).
+	p, cdf := math.Pow(0.5, float64(n)), 0.0
+	k, cover := 0, 0.0
+	for i := 0; 2*i < n; i++ {
+		cdf += p
+		if 1-2*cdf < conf {
+			break
+		}
+		k, cover = i+1, 1-2*cdf
+		p = p * float64(n-i) / float64(i+1)
+	}
+	if k == 0 {
+		return nil
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return &interval{Lo: s[k-1], Hi: s[n-k], Confidence: cover, K: k}
 }
 
 func newReport(o *options) *report {
@@ -193,6 +235,10 @@ func (r *report) moves(o *options) []check {
 			if c.PerRound = pairedRatios(big.Runs, small.Runs, m.run); len(c.PerRound) > 0 {
 				c.Value, c.Measured = median(c.PerRound)-1, true
 				c.Pass = math.Abs(c.Value) <= c.Limit
+				if iv := medianInterval(c.PerRound, 0.95); iv != nil {
+					iv.Lo, iv.Hi = iv.Lo-1, iv.Hi-1
+					c.Interval = iv
+				}
 			}
 		}
 		out = append(out, c)
@@ -336,7 +382,7 @@ func (r *report) print(w io.Writer) {
 			for i, v := range c.PerRound {
 				per[i] = fmt.Sprintf("%.3f", v)
 			}
-			fmt.Fprintf(w, "%-90s %+6.1f%%  (limit ±%.0f%%)  %s   per round: %s\n", c.Name, c.Value*100, c.Limit*100, passFail(c), strings.Join(per, " "))
+			fmt.Fprintf(w, "%-90s %+6.1f%%  (limit ±%.0f%%)  %s   %s  per round: %s\n", c.Name, c.Value*100, c.Limit*100, passFail(c), c.Interval.describe(c.Limit), strings.Join(per, " "))
 		}
 	}
 	if len(r.Baseline) > 0 {
@@ -396,6 +442,21 @@ func pairedRatios(num, den []wrkRun, f func(wrkRun) float64) []float64 {
 		}
 	}
 	return out
+}
+
+// describe prints a move's interval and whether it settles the verdict:
+// "sure" when the whole interval is on the verdict's side of the limit.
+func (iv *interval) describe(limit float64) string {
+	if iv == nil {
+		return "(too few rounds for a 95 % interval)"
+	}
+	inside := math.Abs(iv.Lo) <= limit && math.Abs(iv.Hi) <= limit
+	outside := iv.Lo > limit || iv.Hi < -limit
+	sure := "unsure: more --rounds narrow it"
+	if inside || outside {
+		sure = "sure"
+	}
+	return fmt.Sprintf("%.0f %% interval %+.1f … %+.1f %% (%s)", iv.Confidence*100, iv.Lo*100, iv.Hi*100, sure)
 }
 
 func passFail(c check) string {
