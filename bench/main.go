@@ -297,6 +297,12 @@ func (t target) wrk(w wrkConfig) wrkConfig {
 	return w
 }
 
+// writeKeys writes the keys wrk sends to path, one a line, readable by
+// this user only (they are key values).
+func writeKeys(path string, keys []string) error {
+	return os.WriteFile(path, []byte(strings.Join(keys, "\n")+"\n"), 0o600)
+}
+
 // compareName names the target of the --compare-keys node that mirrors
 // target base.
 func compareName(base string, keys int) string {
@@ -317,7 +323,7 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	}
 	b.keys = newKeys(o.Keys)
 	keysFile := filepath.Join(b.dir, "keys.txt")
-	if err := os.WriteFile(keysFile, []byte(strings.Join(activeKeys(b.keys, o.ActiveKeys), "\n")+"\n"), 0o600); err != nil {
+	if err := writeKeys(keysFile, activeKeys(b.keys, o.ActiveKeys)); err != nil {
 		return nil, err
 	}
 	refs, err := b.startReferences(ctx)
@@ -345,7 +351,7 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		if o.CompareKeys > 0 && !rep.GatehouseSkipped {
 			keys := newKeys(o.CompareKeys)
 			file := filepath.Join(b.dir, "compare-keys.txt")
-			if err := os.WriteFile(file, []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
+			if err := writeKeys(file, keys); err != nil {
 				return nil, err
 			}
 			small, err := b.startGatehouse(ctx, nil, "gatehouse-compare", "http://"+addrs(tUpstream), keys)
