@@ -170,6 +170,7 @@ func (s *Sink) Flush() error {
 	defer s.outMu.Unlock()
 	return s.err
 }
+
 func (s *Sink) write(b []byte) {
 	s.outMu.Lock()
 	defer s.outMu.Unlock()

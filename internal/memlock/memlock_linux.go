@@ -29,7 +29,7 @@ func explain(err error) string {
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.ENOMEM):
 		return "mlockall: " + err.Error() + " (needs CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK, e.g. systemd LimitMEMLOCK=infinity; --lock-memory=off does without)"
 	case errors.Is(err, unix.EINVAL):
-		return "mlockall: " + err.Error() + " (this kernel may predate MCL_ONFAULT, Linux 4.4)"
+		return "mlockall: " + err.Error() + " (race-detector builds lock with MCL_ONFAULT, which needs Linux 4.4)"
 	}
 	return "mlockall: " + err.Error()
 }
