@@ -9,10 +9,10 @@
 //
 // Locking needs CAP_IPC_LOCK or a large enough RLIMIT_MEMLOCK (systemd:
 // LimitMEMLOCK=infinity). Mode Auto locks when allowed and otherwise says
-// why and goes on; Required fails instead; Off does nothing. With memory
-// locked the Go runtime cannot hand freed pages back with madvise (the
-// kernel refuses it on locked pages); it maps such ranges afresh instead,
-// and they stay resident.
+// why and goes on; Required fails instead; Off does nothing. Pages are
+// locked as they are first touched: the Go runtime, which the kernel does
+// not let madvise locked pages, hands freed memory back by mapping the
+// range afresh, and a fresh range stays out of memory until it is used.
 //
 // Package memlock imports only the standard library and golang.org/x/sys,
 // and must never import another Gatehouse package.

@@ -1,5 +1,0 @@
-//go:build !race
-
-package memlock
-
-const raceEnabled = false
