@@ -55,9 +55,10 @@ func TestLockRefused(t *testing.T) {
 	}
 }
 
-// TestLockForReal locks this test process (where allowed) and reads the
-// kernel's count of locked memory.
-func TestLockForReal(t *testing.T) {
+// lockForTest locks this test process's memory for real, or skips the
+// test where that is not possible, and returns the function that unlocks.
+func lockForTest(t *testing.T) (unlock func()) {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("linux only")
 	}
@@ -68,10 +69,19 @@ func TestLockForReal(t *testing.T) {
 	if !locked {
 		t.Skipf("not allowed to lock memory here: %s", reason)
 	}
-	defer func() {
+	return func() {
 		if err := Unlock(); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestLockForReal locks this test process (where allowed) and reads the
+// kernel's count of locked memory.
+func TestLockForReal(t *testing.T) {
+	unlock := lockForTest(t)
+	defer func() {
+		unlock()
 		if kb := vmLocked(t); kb != 0 {
 			t.Errorf("VmLck after Unlock = %d kB, want 0", kb)
 		}
@@ -91,21 +101,7 @@ func TestLockForReal(t *testing.T) {
 // locked up front, the runtime's release (a fresh mapping of the range)
 // made it all resident again.
 func TestLockedMemoryIsReturned(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("linux only")
-	}
-	locked, reason, err := Lock(Auto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !locked {
-		t.Skipf("not allowed to lock memory here: %s", reason)
-	}
-	defer func() {
-		if err := Unlock(); err != nil {
-			t.Error(err)
-		}
-	}()
+	defer lockForTest(t)()
 	const size = 64 << 20
 	debug.FreeOSMemory()
 	before := statusKB(t, "RssAnon")
