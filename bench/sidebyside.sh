@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# sidebyside.sh — the CPU per request of two Gatehouse nodes under load at
+# the same time, each from its own data directory of one kept bench run.
+#
+# bench's rounds run one target at a time, so a move between two nodes
+# mixes in how the machine's speed drifted between their runs. Here both
+# nodes run at once, each under its own `wrk -t1`, and the figure is the
+# ratio of their CPU time per request (user + system, from /proc): two
+# 1,000-key nodes come out level within about 0.5 %. It is a diagnostic
+# for explaining a move, not a verdict (see bench/README.md).
+#
+# Usage:
+#   go run ./bench --keys 1000000 --active-keys 1000 --compare-keys 1000 --keep
+#   go build -o /tmp/benchbin ./bench && go build -o /tmp/gatehouse ./cmd/gatehouse
+#   bench/sidebyside.sh DIR /tmp/benchbin /tmp/gatehouse [/tmp/gatehouse-b]
+#
+# DIR is the temporary directory bench kept. Node A serves DIR/gatehouse-data
+# with DIR/keys.txt, node B DIR/gatehouse-compare-data with
+# DIR/compare-keys.txt; B runs the third binary unless a fourth is given.
+# The upstream is started again at the address the nodes' integrations
+# name. Environment: ROUTE (proxy or mock, default proxy), SECONDS_RUN (20),
+# WARM (warm-up seconds, 5), CONNS (wrk connections per node, 32), PORT_A
+# and PORT_B (data listeners, 47100 and 47200; admin on the next port),
+# ENV_A/ENV_B and ARGS_A/ARGS_B (extra environment and serve flags per
+# node), KEYS_A/KEYS_B (other keys files).
+set -euo pipefail
+
+if [ $# -lt 3 ]; then
+	sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+	exit 2
+fi
+dir=$1 benchbin=$2 bin_a=$3 bin_b=${4:-$3}
+route=${ROUTE:-proxy} secs=${SECONDS_RUN:-20} warm=${WARM:-5} conns=${CONNS:-32}
+port_a=${PORT_A:-47100} port_b=${PORT_B:-47200}
+for tool in wrk sqlite3 curl awk; do
+	command -v "$tool" >/dev/null || { echo "sidebyside: $tool is not installed" >&2; exit 1; }
+done
+for d in "$dir/gatehouse-data" "$dir/gatehouse-compare-data"; do
+	[ -f "$d/gatehouse.db" ] || { echo "sidebyside: $d/gatehouse.db not found: DIR must be kept from a --compare-keys run" >&2; exit 1; }
+done
+case $route in
+proxy) method=GET body="" ;;
+mock) method=POST body="{}" ;;
+*) echo "sidebyside: ROUTE=$route: want proxy or mock" >&2; exit 1 ;;
+esac
+
+out=$(mktemp -d /tmp/sidebyside-XXXXXX)
+pids=()
+cleanup() { [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+q() { sqlite3 -cmd ".timeout 10000" "$dir/$1/gatehouse.db" "$2"; }
+upstream=$(q gatehouse-data "SELECT doc FROM deployments" | grep -o 'http://127\.0\.0\.1:[0-9]*' | head -1 | sed 's#http://##')
+api_a=$(q gatehouse-data "SELECT id FROM apis LIMIT 1")
+api_b=$(q gatehouse-compare-data "SELECT id FROM apis LIMIT 1")
+[ -n "$upstream" ] && [ -n "$api_a" ] && [ -n "$api_b" ] || { echo "sidebyside: no API or upstream address in $dir's databases" >&2; exit 1; }
+
+"$benchbin" upstream -addr "$upstream" >"$out/upstream.log" 2>&1 &
+pids+=($!)
+
+start() { # name data-dir binary port env args
+	# shellcheck disable=SC2086 # env and args are word lists
+	env $5 "$3" serve --data-dir "$dir/$2" --listen "127.0.0.1:$4" --admin-listen "127.0.0.1:$(($4 + 1))" \
+		--account-rate 1000000 --account-burst 1000000 $6 >"$out/$1.log" 2>&1 &
+	pids+=($!)
+}
+start a gatehouse-data "$bin_a" "$port_a" "${ENV_A:-}" "${ARGS_A:-}"
+pid_a=$!
+start b gatehouse-compare-data "$bin_b" "$port_b" "${ENV_B:-}" "${ARGS_B:-}"
+pid_b=$!
+
+keys_a=${KEYS_A:-$dir/keys.txt} keys_b=${KEYS_B:-$dir/compare-keys.txt}
+url_a=http://127.0.0.1:$port_a/restapis/$api_a/bench/_user_request_/$route
+url_b=http://127.0.0.1:$port_b/restapis/$api_b/bench/_user_request_/$route
+
+ready() { # url key: wait until the node answers 200 (a million keys load in about 20 s)
+	for _ in $(seq 1200); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X "$method" -H "x-api-key: $2" -d "$body" "$1" || true)
+		[ "$code" = 200 ] && return 0
+		sleep 0.1
+	done
+	echo "sidebyside: $1 did not answer 200 within 120 s (last status $code); logs in $out" >&2
+	exit 1
+}
+ready "$url_a" "$(head -1 "$keys_a")"
+ready "$url_b" "$(head -1 "$keys_b")"
+
+script() { # keys file -> wrk script sending its keys round-robin
+	cat <<EOF
+local f = io.open("$1"); local s = f:read("*a"); f:close()
+local keys = {}
+for k in s:gmatch("[^\n]+") do keys[#keys+1] = k end
+local i = 0
+request = function()
+  i = i % #keys + 1
+  return wrk.format("$method", nil, {["x-api-key"]=keys[i], ["Content-Type"]="application/json"}, "$body")
+end
+EOF
+}
+script "$keys_a" >"$out/a.lua"
+script "$keys_b" >"$out/b.lua"
+
+load() { # seconds, then per node: wrk output file
+	wrk -t1 -c"$conns" -d"$1"s --latency -s "$out/a.lua" "$url_a" >"$2" &
+	local w=$!
+	wrk -t1 -c"$conns" -d"$1"s --latency -s "$out/b.lua" "$url_b" >"$3"
+	wait $w
+}
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
+if [ "$warm" -gt 0 ]; then load "$warm" /dev/null /dev/null; fi
+a0=$(cpu $pid_a) b0=$(cpu $pid_b)
+load "$secs" "$out/a.wrk" "$out/b.wrk"
+a1=$(cpu $pid_a) b1=$(cpu $pid_b)
+
+requests() { awk '/requests in/{print $1}' "$1"; }
+p99() { awk '$1 == "99%" {print $2}' "$1"; }
+for f in "$out/a.wrk" "$out/b.wrk"; do
+	if grep -qE 'Non-2xx|Socket errors' "$f"; then
+		echo "sidebyside: errors in $f (not valid):" >&2
+		grep -E 'Non-2xx|Socket errors' "$f" >&2
+		exit 1
+	fi
+done
+awk -v tck="$(getconf CLK_TCK)" -v ra="$(requests "$out/a.wrk")" -v rb="$(requests "$out/b.wrk")" \
+	-v ca="$((a1 - a0))" -v cb="$((b1 - b0))" -v pa="$(p99 "$out/a.wrk")" -v pb="$(p99 "$out/b.wrk")" 'BEGIN {
+	ua = ca / tck * 1e6 / ra; ub = cb / tck * 1e6 / rb
+	printf "A  %8d requests  cpu/req %6.1fµs  p99 %s\n", ra, ua, pa
+	printf "B  %8d requests  cpu/req %6.1fµs  p99 %s\n", rb, ub, pb
+	printf "A/B  cpu/req %.3f  requests %.3f\n", ua / ub, ra / rb
+}'
+echo "(logs and wrk output in $out)"
