@@ -35,8 +35,8 @@ port_a=${PORT_A:-47100} port_b=${PORT_B:-47200}
 for tool in wrk sqlite3 curl awk; do
 	command -v "$tool" >/dev/null || { echo "sidebyside: $tool is not installed" >&2; exit 1; }
 done
-for d in "$dir/gatehouse-data" "$dir/gatehouse-compare-data"; do
-	[ -f "$d/gatehouse.db" ] || { echo "sidebyside: $d/gatehouse.db not found: DIR must be kept from a --compare-keys run" >&2; exit 1; }
+for f in "$dir/gatehouse-data/gatehouse.db" "$dir/gatehouse-compare-data/gatehouse.db" "$dir/keys.lua"; do
+	[ -f "$f" ] || { echo "sidebyside: $f not found: DIR must be kept (--keep) from a --compare-keys run" >&2; exit 1; }
 done
 case $route in
 proxy) method=GET body="" ;;
@@ -57,6 +57,7 @@ api_b=$(q gatehouse-compare-data "SELECT id FROM apis LIMIT 1")
 
 "$benchbin" upstream -addr "$upstream" >"$out/upstream.log" 2>&1 &
 pids+=($!)
+pid_up=$!
 
 start() { # name data-dir binary port env args
 	# shellcheck disable=SC2086 # env and args are word lists
@@ -84,26 +85,14 @@ ready() { # url key: wait until the node answers 200 (a million keys load in abo
 }
 ready "$url_a" "$(head -1 "$keys_a")"
 ready "$url_b" "$(head -1 "$keys_b")"
+kill -0 $pid_up 2>/dev/null || { echo "sidebyside: the upstream did not start on $upstream (see $out/upstream.log)" >&2; exit 1; }
 
-script() { # keys file -> wrk script sending its keys round-robin
-	cat <<EOF
-local f = io.open("$1"); local s = f:read("*a"); f:close()
-local keys = {}
-for k in s:gmatch("[^\n]+") do keys[#keys+1] = k end
-local i = 0
-request = function()
-  i = i % #keys + 1
-  return wrk.format("$method", nil, {["x-api-key"]=keys[i], ["Content-Type"]="application/json"}, "$body")
-end
-EOF
-}
-script "$keys_a" >"$out/a.lua"
-script "$keys_b" >"$out/b.lua"
-
+# bench's own wrk script (kept as DIR/keys.lua): keys round-robin from a
+# file held as one Lua string, and one BENCH_RESULT line at the end.
 load() { # seconds, then per node: wrk output file
-	wrk -t1 -c"$conns" -d"$1"s --latency -s "$out/a.lua" "$url_a" >"$2" &
+	wrk -t1 -c"$conns" -d"$1"s --latency -s "$dir/keys.lua" "$url_a" -- "$keys_a" "$method" "$body" 1 >"$2" &
 	local w=$!
-	wrk -t1 -c"$conns" -d"$1"s --latency -s "$out/b.lua" "$url_b" >"$3"
+	wrk -t1 -c"$conns" -d"$1"s --latency -s "$dir/keys.lua" "$url_b" -- "$keys_b" "$method" "$body" 1 >"$3"
 	wait $w
 }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
@@ -112,20 +101,24 @@ a0=$(cpu $pid_a) b0=$(cpu $pid_b)
 load "$secs" "$out/a.wrk" "$out/b.wrk"
 a1=$(cpu $pid_a) b1=$(cpu $pid_b)
 
-requests() { awk '/requests in/{print $1}' "$1"; }
-p99() { awk '$1 == "99%" {print $2}' "$1"; }
+field() { # wrk output file, BENCH_RESULT field
+	awk -v k="$2" '$1 == "BENCH_RESULT" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"
+}
 for f in "$out/a.wrk" "$out/b.wrk"; do
-	if grep -qE 'Non-2xx|Socket errors' "$f"; then
-		echo "sidebyside: errors in $f (not valid):" >&2
-		grep -E 'Non-2xx|Socket errors' "$f" >&2
+	[ -n "$(field "$f" requests)" ] || { echo "sidebyside: no BENCH_RESULT line in $f" >&2; exit 1; }
+	errs=0
+	for k in status_errors connect read write timeout; do errs=$((errs + $(field "$f" $k))); done
+	if [ "$errs" -gt 0 ]; then
+		echo "sidebyside: $f counts $errs errors (not valid):" >&2
+		grep BENCH_RESULT "$f" >&2
 		exit 1
 	fi
 done
-awk -v tck="$(getconf CLK_TCK)" -v ra="$(requests "$out/a.wrk")" -v rb="$(requests "$out/b.wrk")" \
-	-v ca="$((a1 - a0))" -v cb="$((b1 - b0))" -v pa="$(p99 "$out/a.wrk")" -v pb="$(p99 "$out/b.wrk")" 'BEGIN {
+awk -v tck="$(getconf CLK_TCK)" -v ra="$(field "$out/a.wrk" requests)" -v rb="$(field "$out/b.wrk" requests)" \
+	-v ca="$((a1 - a0))" -v cb="$((b1 - b0))" -v pa="$(field "$out/a.wrk" p99_us)" -v pb="$(field "$out/b.wrk" p99_us)" 'BEGIN {
 	ua = ca / tck * 1e6 / ra; ub = cb / tck * 1e6 / rb
-	printf "A  %8d requests  cpu/req %6.1fµs  p99 %s\n", ra, ua, pa
-	printf "B  %8d requests  cpu/req %6.1fµs  p99 %s\n", rb, ub, pb
+	printf "A  %8d requests  cpu/req %6.1fµs  p99 %.2fms\n", ra, ua, pa / 1000
+	printf "B  %8d requests  cpu/req %6.1fµs  p99 %.2fms\n", rb, ub, pb / 1000
 	printf "A/B  cpu/req %.3f  requests %.3f\n", ua / ub, ra / rb
 }'
 echo "(logs and wrk output in $out)"
