@@ -95,11 +95,14 @@ load() { # seconds, then per node: wrk output file
 	wrk -t1 -c"$conns" -d"$1"s --latency -s "$dir/keys.lua" "$url_b" -- "$keys_b" "$method" "$body" 1 >"$3"
 	wait $w
 }
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
+# /proc/PID/stat after the command name (which has no spaces here):
+# field 10 counts minor page faults, 14 and 15 user and system clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+faults() { awk '{print $10}' "/proc/$1/stat"; }
 if [ "$warm" -gt 0 ]; then load "$warm" /dev/null /dev/null; fi
-a0=$(cpu $pid_a) b0=$(cpu $pid_b)
+a0=$(cpu $pid_a) b0=$(cpu $pid_b) fa0=$(faults $pid_a) fb0=$(faults $pid_b)
 load "$secs" "$out/a.wrk" "$out/b.wrk"
-a1=$(cpu $pid_a) b1=$(cpu $pid_b)
+a1=$(cpu $pid_a) b1=$(cpu $pid_b) fa1=$(faults $pid_a) fb1=$(faults $pid_b)
 
 field() { # wrk output file, BENCH_RESULT field
 	awk -v k="$2" '$1 == "BENCH_RESULT" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"
@@ -115,10 +118,11 @@ for f in "$out/a.wrk" "$out/b.wrk"; do
 	fi
 done
 awk -v tck="$(getconf CLK_TCK)" -v ra="$(field "$out/a.wrk" requests)" -v rb="$(field "$out/b.wrk" requests)" \
-	-v ca="$((a1 - a0))" -v cb="$((b1 - b0))" -v pa="$(field "$out/a.wrk" p99_us)" -v pb="$(field "$out/b.wrk" p99_us)" 'BEGIN {
+	-v ca="$((a1 - a0))" -v cb="$((b1 - b0))" -v pa="$(field "$out/a.wrk" p99_us)" -v pb="$(field "$out/b.wrk" p99_us)" \
+	-v fa="$((fa1 - fa0))" -v fb="$((fb1 - fb0))" 'BEGIN {
 	ua = ca / tck * 1e6 / ra; ub = cb / tck * 1e6 / rb
-	printf "A  %8d requests  cpu/req %6.1fµs  p99 %.2fms\n", ra, ua, pa / 1000
-	printf "B  %8d requests  cpu/req %6.1fµs  p99 %.2fms\n", rb, ub, pb / 1000
+	printf "A  %8d requests  cpu/req %6.1fµs  p99 %.2fms  page faults %d (%.3f/req)\n", ra, ua, pa / 1000, fa, fa / ra
+	printf "B  %8d requests  cpu/req %6.1fµs  p99 %.2fms  page faults %d (%.3f/req)\n", rb, ub, pb / 1000, fb, fb / rb
 	printf "A/B  cpu/req %.3f  requests %.3f\n", ua / ub, ra / rb
 }'
 echo "(logs and wrk output in $out)"
