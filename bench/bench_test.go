@@ -446,16 +446,19 @@ func TestMoves(t *testing.T) {
 		t.Errorf("--compare-keys equal to --keys: err = %v, want it refused", err)
 	}
 	for _, tt := range []struct {
-		args []string
-		want int
+		args   []string
+		rounds int
+		warmup time.Duration
 	}{
-		{[]string{"--keys", "2000"}, defaultRounds},
-		{[]string{"--keys", "2000", "--compare-keys", "1000"}, compareRounds},
-		{[]string{"--keys", "2000", "--compare-keys", "1000", "--rounds", "4"}, 4},
+		{[]string{"--keys", "2000"}, defaultRounds, defaultWarmup},
+		{[]string{"--keys", "2000", "--compare-keys", "1000"}, compareRounds, compareWarmup},
+		{[]string{"--keys", "2000", "--compare-keys", "1000", "--rounds", "4"}, 4, compareWarmup},
+		{[]string{"--keys", "2000", "--compare-keys", "1000", "--warmup", "2s"}, compareRounds, 2 * time.Second},
+		{[]string{"--keys", "2000", "--warmup", "0s"}, defaultRounds, 0},
 	} {
 		o, err := parseFlags(tt.args)
-		if err != nil || o.Rounds != tt.want {
-			t.Errorf("parseFlags(%q): rounds %v, err %v; want %d rounds", tt.args, o.Rounds, err, tt.want)
+		if err != nil || o.Rounds != tt.rounds || o.Warmup != tt.warmup {
+			t.Errorf("parseFlags(%q): rounds %v, warm-up %v, err %v; want %d rounds, warm-up %v", tt.args, o.Rounds, o.Warmup, err, tt.rounds, tt.warmup)
 		}
 	}
 }

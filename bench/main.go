@@ -45,6 +45,17 @@ const (
 	compareRounds = 12
 )
 
+// Default warm-ups. A --compare-keys run with a million keys judges a node
+// that holds them, not the minutes after their import: with 2 s warm-ups,
+// which start the rounds about 20 s after the import ends, the big node's
+// proxy p99 moved +3.8 to +6.9 % against the small node's in four runs on
+// 2026-11-22 (two of them over 5 %), with 30 s warm-ups (rounds from about
+// four minutes after) −0.2 to +1.9 % in four (bench/README.md).
+const (
+	defaultWarmup = 2 * time.Second
+	compareWarmup = 30 * time.Second
+)
+
 // options are bench's flags.
 type options struct {
 	Duration     time.Duration `json:"duration"`
@@ -85,7 +96,7 @@ func parseFlags(args []string) (*options, error) {
 		fs.PrintDefaults()
 	}
 	fs.DurationVar(&o.Duration, "duration", loadDuration, "length of each measured wrk run (whole seconds); with --throttle, of the throttle run (default there 10s)")
-	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up run per target before the first round (0: none)")
+	fs.DurationVar(&o.Warmup, "warmup", defaultWarmup, fmt.Sprintf("warm-up run per target before the first round (0: none; with --compare-keys the default is %v)", compareWarmup))
 	fs.IntVar(&o.Rounds, "rounds", defaultRounds, fmt.Sprintf("rounds; each runs every target once, alternately in order and in reverse (medians need ≥ 3; with --compare-keys the default is %d)", compareRounds))
 	fs.IntVar(&o.Keys, "keys", 1000, "distinct API keys loaded into gatehouse and round-robined by wrk")
 	fs.IntVar(&o.ActiveKeys, "active-keys", 0, "round-robin only this many of the loaded keys, spread evenly over them (0: all of --keys)")
@@ -148,6 +159,9 @@ func parseFlags(args []string) (*options, error) {
 	o.ThrottleRate, o.ThrottleBurst = 0, 0 // not part of a load run's options
 	if o.CompareKeys > 0 && !set["rounds"] {
 		o.Rounds = compareRounds
+	}
+	if o.CompareKeys > 0 && !set["warmup"] {
+		o.Warmup = compareWarmup
 	}
 	for _, t := range strings.Split(*targets, ",") {
 		t = strings.TrimSpace(t)
