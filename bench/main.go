@@ -50,7 +50,7 @@ const (
 // which start the rounds about 20 s after the import ends, the big node's
 // proxy p99 moved +3.8 to +6.9 % against the small node's in four runs on
 // 2026-11-22 (two of them over 5 %), with 30 s warm-ups (rounds from about
-// four minutes after) −0.2 to +1.9 % in four (bench/README.md).
+// four minutes after) −0.2 to +4.4 % in four (all within; bench/README.md).
 const (
 	defaultWarmup = 2 * time.Second
 	compareWarmup = 30 * time.Second
