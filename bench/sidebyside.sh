@@ -95,10 +95,13 @@ load() { # seconds, then per node: wrk output file
 	wrk -t1 -c"$conns" -d"$1"s --latency -s "$dir/keys.lua" "$url_b" -- "$keys_b" "$method" "$body" 1 >"$3"
 	wait $w
 }
-# /proc/PID/stat after the command name (which has no spaces here):
-# field 10 counts minor page faults, 14 and 15 user and system clock ticks.
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-faults() { awk '{print $10}' "/proc/$1/stat"; }
+# /proc/PID/stat, read as bench's parseCPUTime reads it: fields count from
+# after the last ")" (the command name may hold spaces), where field 3
+# begins. Field 10 counts minor page faults, 14 and 15 user and system
+# clock ticks.
+stat() { sed 's/.*) //' "/proc/$1/stat"; }
+cpu() { stat "$1" | awk '{print $12 + $13}'; }
+faults() { stat "$1" | awk '{print $8}'; }
 if [ "$warm" -gt 0 ]; then load "$warm" /dev/null /dev/null; fi
 a0=$(cpu $pid_a) b0=$(cpu $pid_b) fa0=$(faults $pid_a) fb0=$(faults $pid_b)
 load "$secs" "$out/a.wrk" "$out/b.wrk"
