@@ -7,10 +7,21 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
+
+// MayBeKeyValue reports whether text supplied by a client could be an API
+// key value: CreateApiKey and ImportApiKeys accept values of 20 to 128
+// characters, while every id is shorter (an API key id has 10). A warning
+// or log line that quotes client text where a confused caller may have put
+// a key value (a CSV cell, a key id in a path) quotes it only when this is
+// false, so it never reveals a whole key.
+func MayBeKeyValue(text string) bool {
+	return utf8.RuneCountInString(text) >= minKeyValueLen
+}
 
 // keyRow is one data row of an API key import file (aws-compat §1.7).
 type keyRow struct {
