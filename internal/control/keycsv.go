@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -190,6 +191,16 @@ func parseKeyCSV(data []byte) ([]keyRow, []string, error) {
 	return rows, warnings, nil
 }
 
+// quoteCell quotes a CSV cell for a warning, unless the cell could be a key
+// value (a row whose columns are out of order can put a key in any
+// column): then it only says how long the cell is.
+func quoteCell(cell string) string {
+	if MayBeKeyValue(cell) {
+		return fmt.Sprintf("(a %d-character value, not shown: it could be a key)", utf8.RuneCountInString(cell))
+	}
+	return strconv.Quote(cell)
+}
+
 // checkKeyRow validates a row and sets Enabled; it returns the problem or "".
 // The key length rule is CreateApiKey's (20–128), not the 30 the file
 // format page mentions, so that any key CreateApiKey accepts can be
@@ -316,7 +327,7 @@ func (s *Service) importKey(ctx context.Context, tx store.Tx, row keyRow) (*apig
 func addImportedKeyToPlan(ctx context.Context, tx *importTx, planID string, k *apigw.APIKey) string {
 	plan, err := tx.GetUsagePlan(ctx, planID)
 	if err != nil {
-		return fmt.Sprintf("usage plan %q not found; key %s not added to it", planID, k.ID)
+		return fmt.Sprintf("usage plan %s not found; key %s not added to it", quoteCell(planID), k.ID)
 	}
 	if in, err := tx.HasUsagePlanKey(ctx, planID, k.ID); err == nil && in {
 		return ""
