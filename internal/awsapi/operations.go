@@ -2,7 +2,6 @@ package awsapi
 
 import (
 	"net/http"
-	"strings"
 )
 
 // Request body limits, by what an operation can legitimately carry.
@@ -256,15 +255,4 @@ func (h *Handler) resolve(r *http.Request) *operation {
 		return rt.pick(r)
 	}
 	return nil
-}
-
-// pathLabels returns the {labels} of an operation's URI template.
-func pathLabels(path string) []string {
-	var labels []string
-	for seg := range strings.SplitSeq(path, "/") {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			labels = append(labels, seg[1:len(seg)-1])
-		}
-	}
-	return labels
 }
