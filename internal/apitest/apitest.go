@@ -27,6 +27,8 @@ type Env struct {
 	DataDir string
 	// Access holds the data plane's access log lines.
 	Access *LogBuffer
+	// Audit holds the management API's audit log lines.
+	Audit *LogBuffer
 }
 
 // Options tune Start.
@@ -54,10 +56,10 @@ func Start(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	access := &LogBuffer{}
+	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle,
-		AccessLog: access})
+		AccessLog: access, AuditLog: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func Start(t testing.TB, opts Options) *Env {
 			t.Errorf("close: %v", err)
 		}
 	})
-	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: "http://" + dataLn.Addr().String(), DataDir: dir, Access: access}
+	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: "http://" + dataLn.Addr().String(), DataDir: dir, Access: access, Audit: audit}
 	env.Client = env.NewClient(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
 	return env
 }

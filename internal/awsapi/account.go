@@ -17,12 +17,10 @@ type accountJSON struct {
 	APIKeyVersion    string               `json:"apiKeyVersion"`
 }
 
-func (h *Handler) accountRoutes() {
-	h.route("GET /account", func(w http.ResponseWriter, r *http.Request) error {
-		return respond(w, http.StatusOK, accountJSON{
-			ThrottleSettings: throttleSettingsJSON{BurstLimit: apigw.AccountBurstLimit, RateLimit: apigw.AccountRateLimit},
-			Features:         []string{"UsagePlans"},
-			APIKeyVersion:    "4",
-		})
+func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request) error {
+	return respond(w, http.StatusOK, accountJSON{
+		ThrottleSettings: throttleSettingsJSON{BurstLimit: apigw.AccountBurstLimit, RateLimit: apigw.AccountRateLimit},
+		Features:         []string{"UsagePlans"},
+		APIKeyVersion:    "4",
 	})
 }

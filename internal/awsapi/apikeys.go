@@ -70,24 +70,26 @@ type importKeysJSON struct {
 	Warnings []string `json:"warnings"`
 }
 
-// createAPIKey serves POST /apikeys: CreateApiKey, or ImportApiKeys with
-// ?mode=import.
-func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) error {
+// importAPIKeys serves ImportApiKeys (POST /apikeys?mode=import).
+func (h *Handler) importAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if q.Get("mode") == "import" {
-		res, err := h.ctl.ImportAPIKeys(r.Context(), requestBody(r), q.Get("format"), queryBool(r, "failonwarnings"))
-		if err != nil {
-			return err
-		}
-		out := importKeysJSON{IDs: res.IDs, Warnings: res.Warnings}
-		if out.IDs == nil {
-			out.IDs = []string{}
-		}
-		if out.Warnings == nil {
-			out.Warnings = []string{}
-		}
-		return respond(w, http.StatusCreated, out)
+	res, err := h.ctl.ImportAPIKeys(r.Context(), requestBody(r), q.Get("format"), queryBool(r, "failonwarnings"))
+	if err != nil {
+		return err
 	}
+	out := importKeysJSON{IDs: res.IDs, Warnings: res.Warnings}
+	if out.IDs == nil {
+		out.IDs = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	auditImported(r, out.IDs)
+	return respond(w, http.StatusCreated, out)
+}
+
+// createAPIKey serves CreateApiKey (POST /apikeys).
+func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	var req createAPIKeyRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -103,11 +105,12 @@ func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "apikeys", k.ID)
 	return respond(w, http.StatusCreated, toAPIKeyJSON(k.APIKey, k.Value))
 }
 
 func (h *Handler) getAPIKey(w http.ResponseWriter, r *http.Request) error {
-	k, err := h.ctl.GetAPIKey(r.Context(), r.PathValue("api_Key"), queryBool(r, "includeValue"))
+	k, err := h.ctl.GetAPIKey(r.Context(), r.PathValue("apiKey"), queryBool(r, "includeValue"))
 	if err != nil {
 		return err
 	}
@@ -137,7 +140,7 @@ func (h *Handler) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, err := h.ctl.UpdateAPIKey(r.Context(), r.PathValue("api_Key"), ops)
+	k, err := h.ctl.UpdateAPIKey(r.Context(), r.PathValue("apiKey"), ops)
 	if err != nil {
 		return err
 	}
@@ -145,7 +148,7 @@ func (h *Handler) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteAPIKey(r.Context(), r.PathValue("api_Key")); err != nil {
+	if err := h.ctl.DeleteAPIKey(r.Context(), r.PathValue("apiKey")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)

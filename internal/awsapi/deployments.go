@@ -70,15 +70,16 @@ func (h *Handler) createDeployment(w http.ResponseWriter, r *http.Request) error
 	if c := req.CanarySettings; c != nil {
 		in.CanarySettings = &control.DeploymentCanaryInput{PercentTraffic: c.PercentTraffic, StageVariableOverrides: c.StageVariableOverrides, UseStageCache: c.UseStageCache}
 	}
-	d, err := h.ctl.CreateDeployment(r.Context(), r.PathValue("restapi_id"), in)
+	d, err := h.ctl.CreateDeployment(r.Context(), r.PathValue("restApiId"), in)
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "restapis", r.PathValue("restApiId"), "deployments", d.ID)
 	return respond(w, http.StatusCreated, toDeploymentJSON(d, false))
 }
 
 func (h *Handler) getDeployment(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.ctl.GetDeployment(r.Context(), r.PathValue("restapi_id"), r.PathValue("deployment_id"))
+	d, err := h.ctl.GetDeployment(r.Context(), r.PathValue("restApiId"), r.PathValue("deploymentId"))
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func (h *Handler) getDeployments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ds, next, err := h.ctl.ListDeployments(r.Context(), r.PathValue("restapi_id"), p)
+	ds, next, err := h.ctl.ListDeployments(r.Context(), r.PathValue("restApiId"), p)
 	if err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (h *Handler) updateDeployment(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	d, err := h.ctl.UpdateDeployment(r.Context(), r.PathValue("restapi_id"), r.PathValue("deployment_id"), ops)
+	d, err := h.ctl.UpdateDeployment(r.Context(), r.PathValue("restApiId"), r.PathValue("deploymentId"), ops)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func (h *Handler) updateDeployment(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *Handler) deleteDeployment(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteDeployment(r.Context(), r.PathValue("restapi_id"), r.PathValue("deployment_id")); err != nil {
+	if err := h.ctl.DeleteDeployment(r.Context(), r.PathValue("restApiId"), r.PathValue("deploymentId")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)

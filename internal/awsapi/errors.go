@@ -34,7 +34,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	code, status, msg := classify(err)
 	if status >= 500 {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "management operation failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()), slog.Any("error", err))
+			slog.String("method", r.Method), slog.String("path", redactedPath(r, nil)), slog.Any("error", err))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("x-amzn-ErrorType", code)
@@ -45,10 +45,57 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	w.Write(mustJSON(map[string]string{"message": msg}))
 }
 
+// notImplementedError answers an AWS operation Gatehouse does not
+// implement: 501 NotImplementedException naming the operation. Neither the
+// AWS SDKs nor the AWS CLI retry a 501 (they retry 500, 502, 503, 504 and
+// throttling codes), and the CLI prints the code and message as they are:
+// "An error occurred (NotImplementedException) when calling the
+// GetVpcLinks operation: GetVpcLinks is not supported by Gatehouse".
+type notImplementedError struct{ op string }
+
+func (e *notImplementedError) Error() string {
+	return e.op + " is not supported by Gatehouse"
+}
+
+// tooLargeError is a request body over its operation's limit: 413
+// RequestEntityTooLargeException, in the words AWS Lambda uses for its own
+// limit.
+type tooLargeError struct {
+	op    string // "" when the request names no operation
+	limit int64
+}
+
+func (e *tooLargeError) Error() string {
+	if e.op == "" {
+		return "Request must be smaller than " + itoa(e.limit) + " bytes for a request that names no API Gateway operation"
+	}
+	return "Request must be smaller than " + itoa(e.limit) + " bytes for the " + e.op + " operation"
+}
+
+// unknownOperationError is a method and path that no API Gateway
+// operation has: 404 UnknownOperationException.
+type unknownOperationError struct{ method, path string }
+
+func (e *unknownOperationError) Error() string {
+	return "Unknown operation: no API Gateway operation has method " + e.method + " and path " + e.path
+}
+
 func classify(err error) (code string, status int, msg string) {
-	var authErr AuthError
-	if errors.As(err, &authErr) {
+	var (
+		authErr    AuthError
+		notImpl    *notImplementedError
+		tooLarge   *tooLargeError
+		unknownErr *unknownOperationError
+	)
+	switch {
+	case errors.As(err, &authErr):
 		return authErr.AWSCode(), http.StatusForbidden, authErr.AWSMessage()
+	case errors.As(err, &notImpl):
+		return "NotImplementedException", http.StatusNotImplemented, notImpl.Error()
+	case errors.As(err, &tooLarge):
+		return "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, tooLarge.Error()
+	case errors.As(err, &unknownErr):
+		return "UnknownOperationException", http.StatusNotFound, unknownErr.Error()
 	}
 	var ce *control.Error
 	if errors.As(err, &ce) {

@@ -38,7 +38,7 @@ func (h *Handler) putGatewayResponse(w http.ResponseWriter, r *http.Request) err
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	gr, err := h.ctl.PutGatewayResponse(r.Context(), r.PathValue("restapi_id"), r.PathValue("response_type"), control.PutGatewayResponseInput{
+	gr, err := h.ctl.PutGatewayResponse(r.Context(), r.PathValue("restApiId"), r.PathValue("responseType"), control.PutGatewayResponseInput{
 		StatusCode:         req.StatusCode,
 		ResponseParameters: req.ResponseParameters,
 		ResponseTemplates:  req.ResponseTemplates,
@@ -50,7 +50,7 @@ func (h *Handler) putGatewayResponse(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) getGatewayResponse(w http.ResponseWriter, r *http.Request) error {
-	gr, err := h.ctl.GetGatewayResponse(r.Context(), r.PathValue("restapi_id"), r.PathValue("response_type"))
+	gr, err := h.ctl.GetGatewayResponse(r.Context(), r.PathValue("restApiId"), r.PathValue("responseType"))
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (h *Handler) getGatewayResponses(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	grs, next, err := h.ctl.ListGatewayResponses(r.Context(), r.PathValue("restapi_id"), p)
+	grs, next, err := h.ctl.ListGatewayResponses(r.Context(), r.PathValue("restApiId"), p)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) updateGatewayResponse(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	gr, err := h.ctl.UpdateGatewayResponse(r.Context(), r.PathValue("restapi_id"), r.PathValue("response_type"), ops)
+	gr, err := h.ctl.UpdateGatewayResponse(r.Context(), r.PathValue("restApiId"), r.PathValue("responseType"), ops)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (h *Handler) updateGatewayResponse(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *Handler) deleteGatewayResponse(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteGatewayResponse(r.Context(), r.PathValue("restapi_id"), r.PathValue("response_type")); err != nil {
+	if err := h.ctl.DeleteGatewayResponse(r.Context(), r.PathValue("restApiId"), r.PathValue("responseType")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)

@@ -159,7 +159,7 @@ func toIntegrationResponseJSON(ir *apigw.IntegrationResponse) integrationRespons
 
 // methodRef reads the method address from the path.
 func methodRef(r *http.Request) control.MethodRef {
-	return control.MethodRef{APIID: r.PathValue("restapi_id"), ResourceID: r.PathValue("resource_id"), HTTPMethod: r.PathValue("http_method")}
+	return control.MethodRef{APIID: r.PathValue("restApiId"), ResourceID: r.PathValue("resourceId"), HTTPMethod: r.PathValue("httpMethod")}
 }
 
 // decodeRawPatch reads patchOperations without checking op names, for the
@@ -249,7 +249,7 @@ func (h *Handler) putMethodResponse(w http.ResponseWriter, r *http.Request) erro
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	mr, err := h.ctl.PutMethodResponse(r.Context(), methodRef(r), r.PathValue("status_code"), control.PutMethodResponseInput{
+	mr, err := h.ctl.PutMethodResponse(r.Context(), methodRef(r), r.PathValue("statusCode"), control.PutMethodResponseInput{
 		ResponseParameters: req.ResponseParameters,
 		ResponseModels:     req.ResponseModels,
 	})
@@ -260,7 +260,7 @@ func (h *Handler) putMethodResponse(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) getMethodResponse(w http.ResponseWriter, r *http.Request) error {
-	mr, err := h.ctl.GetMethodResponse(r.Context(), methodRef(r), r.PathValue("status_code"))
+	mr, err := h.ctl.GetMethodResponse(r.Context(), methodRef(r), r.PathValue("statusCode"))
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func (h *Handler) updateMethodResponse(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	mr, err := h.ctl.UpdateMethodResponse(r.Context(), methodRef(r), r.PathValue("status_code"), ops)
+	mr, err := h.ctl.UpdateMethodResponse(r.Context(), methodRef(r), r.PathValue("statusCode"), ops)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func (h *Handler) updateMethodResponse(w http.ResponseWriter, r *http.Request) e
 }
 
 func (h *Handler) deleteMethodResponse(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteMethodResponse(r.Context(), methodRef(r), r.PathValue("status_code")); err != nil {
+	if err := h.ctl.DeleteMethodResponse(r.Context(), methodRef(r), r.PathValue("statusCode")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusNoContent)
@@ -378,7 +378,7 @@ func (h *Handler) putIntegrationResponse(w http.ResponseWriter, r *http.Request)
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ir, err := h.ctl.PutIntegrationResponse(r.Context(), methodRef(r), r.PathValue("status_code"), control.PutIntegrationResponseInput{
+	ir, err := h.ctl.PutIntegrationResponse(r.Context(), methodRef(r), r.PathValue("statusCode"), control.PutIntegrationResponseInput{
 		SelectionPattern:   req.SelectionPattern,
 		ResponseParameters: req.ResponseParameters,
 		ResponseTemplates:  req.ResponseTemplates,
@@ -391,7 +391,7 @@ func (h *Handler) putIntegrationResponse(w http.ResponseWriter, r *http.Request)
 }
 
 func (h *Handler) getIntegrationResponse(w http.ResponseWriter, r *http.Request) error {
-	ir, err := h.ctl.GetIntegrationResponse(r.Context(), methodRef(r), r.PathValue("status_code"))
+	ir, err := h.ctl.GetIntegrationResponse(r.Context(), methodRef(r), r.PathValue("statusCode"))
 	if err != nil {
 		return err
 	}
@@ -403,7 +403,7 @@ func (h *Handler) updateIntegrationResponse(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	ir, err := h.ctl.UpdateIntegrationResponse(r.Context(), methodRef(r), r.PathValue("status_code"), ops)
+	ir, err := h.ctl.UpdateIntegrationResponse(r.Context(), methodRef(r), r.PathValue("statusCode"), ops)
 	if err != nil {
 		return err
 	}
@@ -411,7 +411,7 @@ func (h *Handler) updateIntegrationResponse(w http.ResponseWriter, r *http.Reque
 }
 
 func (h *Handler) deleteIntegrationResponse(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteIntegrationResponse(r.Context(), methodRef(r), r.PathValue("status_code")); err != nil {
+	if err := h.ctl.DeleteIntegrationResponse(r.Context(), methodRef(r), r.PathValue("statusCode")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusNoContent)

@@ -55,15 +55,16 @@ func (h *Handler) createResource(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ri, err := h.ctl.CreateResource(r.Context(), r.PathValue("restapi_id"), r.PathValue("resource_id"), req.PathPart)
+	ri, err := h.ctl.CreateResource(r.Context(), r.PathValue("restApiId"), r.PathValue("parentId"), req.PathPart)
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "restapis", r.PathValue("restApiId"), "resources", ri.Resource.ID)
 	return respond(w, http.StatusCreated, toResourceJSON(ri, false))
 }
 
 func (h *Handler) getResource(w http.ResponseWriter, r *http.Request) error {
-	ri, err := h.ctl.GetResource(r.Context(), r.PathValue("restapi_id"), r.PathValue("resource_id"))
+	ri, err := h.ctl.GetResource(r.Context(), r.PathValue("restApiId"), r.PathValue("resourceId"))
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func (h *Handler) getResources(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ris, next, err := h.ctl.ListResources(r.Context(), r.PathValue("restapi_id"), p)
+	ris, next, err := h.ctl.ListResources(r.Context(), r.PathValue("restApiId"), p)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (h *Handler) updateResource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ri, err := h.ctl.UpdateResource(r.Context(), r.PathValue("restapi_id"), r.PathValue("resource_id"), ops)
+	ri, err := h.ctl.UpdateResource(r.Context(), r.PathValue("restApiId"), r.PathValue("resourceId"), ops)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (h *Handler) updateResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteResource(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteResource(r.Context(), r.PathValue("restapi_id"), r.PathValue("resource_id")); err != nil {
+	if err := h.ctl.DeleteResource(r.Context(), r.PathValue("restApiId"), r.PathValue("resourceId")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)

@@ -125,10 +125,6 @@ func compressionSize(raw json.RawMessage) *int {
 }
 
 func (h *Handler) createRestAPI(w http.ResponseWriter, r *http.Request) error {
-	if r.URL.Query().Get("mode") == "import" {
-		_, err := h.ctl.ImportRestAPI(r.Context(), "", requestBody(r))
-		return err
-	}
 	var req createRestAPIRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -152,11 +148,12 @@ func (h *Handler) createRestAPI(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "restapis", api.ID)
 	return respond(w, http.StatusCreated, toRestAPIJSON(api, false))
 }
 
 func (h *Handler) getRestAPI(w http.ResponseWriter, r *http.Request) error {
-	api, err := h.ctl.GetRestAPI(r.Context(), r.PathValue("restapi_id"))
+	api, err := h.ctl.GetRestAPI(r.Context(), r.PathValue("restApiId"))
 	if err != nil {
 		return err
 	}
@@ -189,7 +186,7 @@ func (h *Handler) updateRestAPI(w http.ResponseWriter, r *http.Request) error {
 			ops[i].Value = unescapePolicy(ops[i].Value)
 		}
 	}
-	api, err := h.ctl.UpdateRestAPI(r.Context(), r.PathValue("restapi_id"), ops)
+	api, err := h.ctl.UpdateRestAPI(r.Context(), r.PathValue("restApiId"), ops)
 	if err != nil {
 		return err
 	}
@@ -197,13 +194,8 @@ func (h *Handler) updateRestAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteRestAPI(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteRestAPI(r.Context(), r.PathValue("restapi_id")); err != nil {
+	if err := h.ctl.DeleteRestAPI(r.Context(), r.PathValue("restApiId")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)
-}
-
-func (h *Handler) putRestAPI(w http.ResponseWriter, r *http.Request) error {
-	_, err := h.ctl.ImportRestAPI(r.Context(), r.PathValue("restapi_id"), requestBody(r))
-	return err
 }

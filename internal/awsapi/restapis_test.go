@@ -244,9 +244,3 @@ func TestPolicyWireEncoding(t *testing.T) {
 		t.Errorf("policy = %s, want %s", got, want)
 	}
 }
-
-func TestImportNotSupported(t *testing.T) {
-	env := apitest.Start(t, apitest.Options{})
-	_, err := env.Client.ImportRestApi(context.Background(), &apigateway.ImportRestApiInput{Body: []byte(`{"openapi":"3.0.1"}`)})
-	apitest.WantError(t, err, "BadRequestException", "OpenAPI import is not supported yet")
-}

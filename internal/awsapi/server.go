@@ -21,84 +21,141 @@ type AuthError interface {
 	AWSMessage() string
 }
 
-// Authenticator checks a request's signature. body is the whole request
-// body (already read); it returns an AuthError for a refusal.
-type Authenticator func(r *http.Request, body []byte) error
+// Authenticator authenticates a request in two steps, so that a request
+// that cannot be authentic costs no body read. It is called before the body
+// is read and must not read r.Body: it checks everything that needs no body
+// (credentials present and well-formed, access key id known, scope, request
+// time) and returns an error (an AuthError for a refusal) or the function
+// that checks the signature over the whole body. That function returns the
+// caller's access key id, or an error as above.
+type Authenticator func(r *http.Request) (verifyBody func(body []byte) (accessKeyID string, err error), err error)
 
 // Options configure the management API handler.
 type Options struct {
 	Control      *control.Service
 	Authenticate Authenticator
 	Logger       *slog.Logger
-	// MaxBodyBytes caps request bodies (0: 10 MiB, AWS's import limit is 6 MB).
-	MaxBodyBytes int64
+	// AuditLog receives one JSON line per mutating call that passed
+	// authentication (nil: none); see Handler.
+	AuditLog io.Writer
 }
 
 // Handler serves the management API.
+//
+// A request is served in this order: its operation is resolved from the
+// method and path; the Authenticator's first step runs (a refusal reads no
+// body); the body is read up to the operation's limit (a larger one is
+// refused with RequestEntityTooLargeException, before reading when
+// Content-Length says so); the signature is checked over the body; then the
+// operation runs.
+//
+// Each mutating call (any method but GET) that passed authentication
+// writes one line to the audit log: the caller's access key id, AWS's
+// operation name, the resource created or changed (its management API
+// path, e.g. /apikeys/4vq3yryqm5), the status and the AWS error type. It
+// never carries a request or response body, so never a key value; a path
+// segment naming an API key is left out when it could be a key value.
 type Handler struct {
-	ctl     *control.Service
-	auth    Authenticator
-	log     *slog.Logger
-	maxBody int64
-	mux     *http.ServeMux
+	ctl   *control.Service
+	auth  Authenticator
+	log   *slog.Logger
+	audit *slog.Logger // nil: no audit log
+	mux   *http.ServeMux
 }
 
 // New returns the management API handler.
 func New(o Options) *Handler {
-	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger, maxBody: o.MaxBodyBytes}
+	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if h.maxBody <= 0 {
-		h.maxBody = 10 << 20
+	if o.AuditLog != nil {
+		h.audit = slog.New(slog.NewJSONHandler(o.AuditLog, nil))
 	}
 	h.mux = http.NewServeMux()
-	h.restAPIRoutes()
-	h.keyRoutes()
-	h.tagRoutes()
-	h.accountRoutes()
-	h.mux.Handle("/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return &control.Error{Kind: control.KindNotFound, Message: "Unknown operation: " + r.Method + " " + r.URL.EscapedPath()}
-	}))
+	h.registerOperations()
 	return h
 }
 
 type ctxKey int
 
-const bodyKey ctxKey = 0
+const (
+	bodyKey ctxKey = iota
+	auditKey
+)
 
-// ServeHTTP reads the body (within the limit), authenticates, and routes.
+// ServeHTTP resolves the operation, authenticates, reads the body within
+// the operation's limit, and serves it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := uuid.NewString()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	sw := &statusWriter{ResponseWriter: w}
+	op := h.resolve(r)
+	opName := ""
+	if op != nil {
+		opName = op.name
+	}
 	defer func() {
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "management request",
-			slog.String("requestId", reqID), slog.String("method", r.Method),
-			slog.String("path", r.URL.EscapedPath()), slog.Int("status", sw.status),
+			slog.String("requestId", reqID), slog.String("operation", opName), slog.String("method", r.Method),
+			slog.String("path", redactedPath(r, op)), slog.Int("status", sw.status),
 			slog.String("errorType", sw.errorType), slog.Duration("latency", time.Since(start)))
 	}()
 
-	body, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, h.maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.writeError(sw, r, &control.Error{Kind: control.KindBadRequest, Message: "Request body exceeds the maximum size of " + itoa(h.maxBody) + " bytes"})
-			return
-		}
-		h.writeError(sw, r, &control.Error{Kind: control.KindBadRequest, Message: "Could not read request body: " + err.Error()})
-		return
-	}
+	var verifyBody func([]byte) (string, error)
 	if h.auth != nil {
-		if err := h.auth(r, body); err != nil {
+		var err error
+		if verifyBody, err = h.auth(r); err != nil {
 			h.writeError(sw, r, err)
 			return
 		}
 	}
+	body, err := readBody(sw, r, op)
+	if err != nil {
+		h.writeError(sw, r, err)
+		return
+	}
+	caller := ""
+	if verifyBody != nil {
+		if caller, err = verifyBody(body); err != nil {
+			h.writeError(sw, r, err)
+			return
+		}
+	}
+	rec := &auditRecord{}
+	if h.audit != nil && op != nil && op.mutating() {
+		defer h.writeAudit(r, reqID, caller, op, rec, sw)
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	r = r.WithContext(context.WithValue(r.Context(), bodyKey, body))
+	ctx := context.WithValue(r.Context(), bodyKey, body)
+	r = r.WithContext(context.WithValue(ctx, auditKey, rec))
 	h.mux.ServeHTTP(sw, r)
+}
+
+// readBody reads r's body, refusing one larger than op accepts (or, for a
+// request that names no operation, than bodyNone) without reading it when
+// Content-Length announces it.
+func readBody(w http.ResponseWriter, r *http.Request, op *operation) ([]byte, error) {
+	limit, name := bodyNone, ""
+	if op != nil {
+		limit, name = op.maxBody(), op.name
+	}
+	if r.ContentLength > limit {
+		return nil, &tooLargeError{op: name, limit: limit}
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &tooLargeError{op: name, limit: limit}
+		}
+		return nil, &control.Error{Kind: control.KindBadRequest, Message: "Could not read request body: " + err.Error(), Err: err}
+	}
+	return buf.Bytes(), nil
 }
 
 // requestBody returns the body ServeHTTP read.
@@ -116,12 +173,6 @@ func (h *Handler) wrap(fn handlerFunc) http.Handler {
 			h.writeError(w, r, err)
 		}
 	})
-}
-
-// route registers an operation on a ServeMux pattern such as
-// "GET /apikeys/{api_Key}".
-func (h *Handler) route(pattern string, fn handlerFunc) {
-	h.mux.Handle(pattern, h.wrap(fn))
 }
 
 type statusWriter struct {

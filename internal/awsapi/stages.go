@@ -132,15 +132,16 @@ func (h *Handler) createStage(w http.ResponseWriter, r *http.Request) error {
 	if c := req.CanarySettings; c != nil {
 		in.CanarySettings = &apigw.CanarySettings{DeploymentID: c.DeploymentID, PercentTraffic: c.PercentTraffic, StageVariableOverrides: c.StageVariableOverrides, UseStageCache: c.UseStageCache}
 	}
-	ss, err := h.ctl.CreateStage(r.Context(), r.PathValue("restapi_id"), in)
+	ss, err := h.ctl.CreateStage(r.Context(), r.PathValue("restApiId"), in)
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "restapis", r.PathValue("restApiId"), "stages", req.StageName)
 	return respond(w, http.StatusCreated, toStageJSON(ss))
 }
 
 func (h *Handler) getStage(w http.ResponseWriter, r *http.Request) error {
-	ss, err := h.ctl.GetStage(r.Context(), r.PathValue("restapi_id"), r.PathValue("stage_name"))
+	ss, err := h.ctl.GetStage(r.Context(), r.PathValue("restApiId"), r.PathValue("stageName"))
 	if err != nil {
 		return err
 	}
@@ -153,7 +154,7 @@ type stagesJSON struct {
 }
 
 func (h *Handler) getStages(w http.ResponseWriter, r *http.Request) error {
-	sss, err := h.ctl.ListStages(r.Context(), r.PathValue("restapi_id"), r.URL.Query().Get("deploymentId"))
+	sss, err := h.ctl.ListStages(r.Context(), r.PathValue("restApiId"), r.URL.Query().Get("deploymentId"))
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func (h *Handler) updateStage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ss, err := h.ctl.UpdateStage(r.Context(), r.PathValue("restapi_id"), r.PathValue("stage_name"), ops)
+	ss, err := h.ctl.UpdateStage(r.Context(), r.PathValue("restApiId"), r.PathValue("stageName"), ops)
 	if err != nil {
 		return err
 	}
@@ -177,21 +178,21 @@ func (h *Handler) updateStage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteStage(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteStage(r.Context(), r.PathValue("restapi_id"), r.PathValue("stage_name")); err != nil {
+	if err := h.ctl.DeleteStage(r.Context(), r.PathValue("restApiId"), r.PathValue("stageName")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)
 }
 
 func (h *Handler) flushStageCache(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.FlushStageCache(r.Context(), r.PathValue("restapi_id"), r.PathValue("stage_name")); err != nil {
+	if err := h.ctl.FlushStageCache(r.Context(), r.PathValue("restApiId"), r.PathValue("stageName")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)
 }
 
 func (h *Handler) flushStageAuthorizersCache(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.FlushStageAuthorizersCache(r.Context(), r.PathValue("restapi_id"), r.PathValue("stage_name")); err != nil {
+	if err := h.ctl.FlushStageAuthorizersCache(r.Context(), r.PathValue("restApiId"), r.PathValue("stageName")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)

@@ -9,7 +9,7 @@ type tagsJSON struct {
 }
 
 func (h *Handler) getTags(w http.ResponseWriter, r *http.Request) error {
-	tags, err := h.ctl.GetTags(r.Context(), r.PathValue("resource_arn"))
+	tags, err := h.ctl.GetTags(r.Context(), r.PathValue("resourceArn"))
 	if err != nil {
 		return err
 	}
@@ -21,14 +21,14 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := h.ctl.TagResource(r.Context(), r.PathValue("resource_arn"), req.Tags); err != nil {
+	if err := h.ctl.TagResource(r.Context(), r.PathValue("resourceArn"), req.Tags); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusNoContent)
 }
 
 func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.UntagResource(r.Context(), r.PathValue("resource_arn"), r.URL.Query()["tagKeys"]); err != nil {
+	if err := h.ctl.UntagResource(r.Context(), r.PathValue("resourceArn"), r.URL.Query()["tagKeys"]); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusNoContent)

@@ -40,7 +40,7 @@ func (h *Handler) getUsage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	rep, err := h.ctl.GetUsage(r.Context(), r.PathValue("usageplanId"), control.GetUsageInput{
+	rep, err := h.ctl.GetUsage(r.Context(), r.PathValue("usagePlanId"), control.GetUsageInput{
 		StartDate: q.Get("startDate"), EndDate: q.Get("endDate"), KeyID: q.Get("keyId"), Page: pg,
 	})
 	if err != nil {
@@ -54,7 +54,7 @@ func (h *Handler) updateUsage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := h.ctl.UpdateUsage(r.Context(), r.PathValue("usageplanId"), r.PathValue("keyId"), ops)
+	rep, err := h.ctl.UpdateUsage(r.Context(), r.PathValue("usagePlanId"), r.PathValue("keyId"), ops)
 	if err != nil {
 		return err
 	}

@@ -148,11 +148,12 @@ func (h *Handler) createUsagePlan(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "usageplans", p.ID)
 	return respond(w, http.StatusCreated, toUsagePlanJSON(p))
 }
 
 func (h *Handler) getUsagePlan(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.ctl.GetUsagePlan(r.Context(), r.PathValue("usageplanId"))
+	p, err := h.ctl.GetUsagePlan(r.Context(), r.PathValue("usagePlanId"))
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (h *Handler) updateUsagePlan(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p, err := h.ctl.UpdateUsagePlan(r.Context(), r.PathValue("usageplanId"), ops)
+	p, err := h.ctl.UpdateUsagePlan(r.Context(), r.PathValue("usagePlanId"), ops)
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func (h *Handler) updateUsagePlan(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *Handler) deleteUsagePlan(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteUsagePlan(r.Context(), r.PathValue("usageplanId")); err != nil {
+	if err := h.ctl.DeleteUsagePlan(r.Context(), r.PathValue("usagePlanId")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)
@@ -217,15 +218,16 @@ func (h *Handler) createUsagePlanKey(w http.ResponseWriter, r *http.Request) err
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	k, err := h.ctl.CreateUsagePlanKey(r.Context(), r.PathValue("usageplanId"), req.KeyID, req.KeyType)
+	k, err := h.ctl.CreateUsagePlanKey(r.Context(), r.PathValue("usagePlanId"), req.KeyID, req.KeyType)
 	if err != nil {
 		return err
 	}
+	auditCreated(r, "usageplans", r.PathValue("usagePlanId"), "keys", k.ID)
 	return respond(w, http.StatusCreated, toUsagePlanKeyJSON(k))
 }
 
 func (h *Handler) getUsagePlanKey(w http.ResponseWriter, r *http.Request) error {
-	k, err := h.ctl.GetUsagePlanKey(r.Context(), r.PathValue("usageplanId"), r.PathValue("keyId"))
+	k, err := h.ctl.GetUsagePlanKey(r.Context(), r.PathValue("usagePlanId"), r.PathValue("keyId"))
 	if err != nil {
 		return err
 	}
@@ -237,7 +239,7 @@ func (h *Handler) getUsagePlanKeys(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	keys, next, err := h.ctl.ListUsagePlanKeys(r.Context(), r.PathValue("usageplanId"), r.URL.Query().Get("name"), pg)
+	keys, next, err := h.ctl.ListUsagePlanKeys(r.Context(), r.PathValue("usagePlanId"), r.URL.Query().Get("name"), pg)
 	if err != nil {
 		return err
 	}
@@ -249,7 +251,7 @@ func (h *Handler) getUsagePlanKeys(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *Handler) deleteUsagePlanKey(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.DeleteUsagePlanKey(r.Context(), r.PathValue("usageplanId"), r.PathValue("keyId")); err != nil {
+	if err := h.ctl.DeleteUsagePlanKey(r.Context(), r.PathValue("usagePlanId"), r.PathValue("keyId")); err != nil {
 		return err
 	}
 	return respondEmpty(w, http.StatusAccepted)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/control"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
@@ -57,13 +58,22 @@ func newList[T any](items []T, position string) list[T] {
 	return list[T]{Position: position, Items: items}
 }
 
-// decode reads the request body (already read by ServeHTTP) into v. An empty
-// body leaves v unchanged. Type mismatches answer SerializationException,
-// as AWS does; malformed JSON answers BadRequestException.
+// decode reads the request body (already read by ServeHTTP) into v. A body
+// of nothing but JSON white space leaves v unchanged. Anything but one JSON
+// value in valid UTF-8 (trailing data, a second value, invalid UTF-8) and
+// type mismatches answer SerializationException, as AWS does.
 func decode(r *http.Request, v any) error {
-	body := bytes.TrimSpace(requestBody(r))
-	if len(body) == 0 {
+	return decodeJSON(requestBody(r), v)
+}
+
+// decodeJSON is decode on a body.
+func decodeJSON(body []byte, v any) error {
+	if len(bytes.Trim(body, jsonSpace)) == 0 {
 		return nil
+	}
+	if !utf8.Valid(body) {
+		return &control.Error{Kind: control.KindSerialization,
+			Message: fmt.Sprintf("Could not parse request body into json: invalid UTF-8 at byte %d", invalidUTF8At(body))}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
@@ -74,7 +84,26 @@ func decode(r *http.Request, v any) error {
 		}
 		return &control.Error{Kind: control.KindSerialization, Message: "Could not parse request body into json: " + err.Error(), Err: err}
 	}
+	if end := dec.InputOffset(); len(bytes.Trim(body[end:], jsonSpace)) != 0 {
+		return &control.Error{Kind: control.KindSerialization,
+			Message: fmt.Sprintf("Could not parse request body into json: unexpected data after the JSON value at byte %d", end+int64(len(body[end:])-len(bytes.TrimLeft(body[end:], jsonSpace))))}
+	}
 	return nil
+}
+
+// jsonSpace is the white space JSON allows around a value.
+const jsonSpace = " \t\r\n"
+
+// invalidUTF8At returns the offset of the first invalid UTF-8 byte of b.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 // respond writes v as JSON with the given status.

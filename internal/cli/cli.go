@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 
@@ -77,6 +78,7 @@ type serveFlags struct {
 	demo       bool
 	logLevel   string
 	accessLog  string
+	auditLog   string
 	gcFloorMiB uint64
 	lockMemory string
 }
@@ -105,6 +107,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.cfg.Region, "region", server.DefaultRegion, "region reported in ARNs")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
+	fl.StringVar(&f.auditLog, "audit-log", "", "where the audit log of management changes goes: a file path (appended, created with mode 0600), stderr, stdout, or off (default <data-dir>/"+auditLogFile+")")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
 	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
@@ -138,6 +141,16 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		}
 	}()
 	f.cfg.AccessLog = access
+	audit, closeAudit, err := openAuditLog(f.auditLog, f.cfg.DataDir, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeAudit(); err != nil {
+			log.Error("closing the audit log", "error", err)
+		}
+	}()
+	f.cfg.AuditLog = audit
 	defer startGCFloor(f.gcFloorMiB, os.Getenv, log).Stop()
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -241,4 +254,33 @@ func openAccessLog(dest string, stdout, stderr io.Writer) (io.Writer, func() err
 		return err
 	}
 	return sink, closeFn, nil
+}
+
+// auditLogFile is the audit log's file name in the data directory.
+const auditLogFile = "audit.log"
+
+// openAuditLog opens the audit log destination. By default it is a file in
+// the data directory: audit records outlive restarts, stay apart from the
+// operational logs on stderr, and are readable by the node's user only
+// (mode 0600 in a 0700 directory). Lines are written unbuffered, one write
+// each, so a crash loses none; management changes are few.
+func openAuditLog(dest, dataDir string, stdout, stderr io.Writer) (io.Writer, func() error, error) {
+	switch dest {
+	case "off":
+		return nil, func() error { return nil }, nil
+	case "stderr":
+		return stderr, func() error { return nil }, nil
+	case "stdout":
+		return stdout, func() error { return nil }, nil
+	case "":
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("--audit-log: data dir: %w", err)
+		}
+		dest = filepath.Join(dataDir, auditLogFile)
+	}
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--audit-log: %w", err)
+	}
+	return f, f.Close, nil
 }

@@ -6,11 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
+
+// MayBeKeyValue reports whether text supplied by a client could be an API
+// key value: CreateApiKey and ImportApiKeys accept values of 20 to 128
+// characters, while every id is shorter (an API key id has 10). A warning
+// or log line that quotes client text where a confused caller may have put
+// a key value (a CSV cell, a key id in a path) quotes it only when this is
+// false, so it never reveals a whole key.
+func MayBeKeyValue(text string) bool {
+	return utf8.RuneCountInString(text) >= minKeyValueLen
+}
 
 // keyRow is one data row of an API key import file (aws-compat §1.7).
 type keyRow struct {
@@ -179,6 +191,16 @@ func parseKeyCSV(data []byte) ([]keyRow, []string, error) {
 	return rows, warnings, nil
 }
 
+// quoteCell quotes a CSV cell for a warning, unless the cell could be a key
+// value (a row whose columns are out of order can put a key in any
+// column): then it only says how long the cell is.
+func quoteCell(cell string) string {
+	if MayBeKeyValue(cell) {
+		return fmt.Sprintf("(a %d-character value, not shown: it could be a key)", utf8.RuneCountInString(cell))
+	}
+	return strconv.Quote(cell)
+}
+
 // checkKeyRow validates a row and sets Enabled; it returns the problem or "".
 // The key length rule is CreateApiKey's (20–128), not the 30 the file
 // format page mentions, so that any key CreateApiKey accepts can be
@@ -305,7 +327,7 @@ func (s *Service) importKey(ctx context.Context, tx store.Tx, row keyRow) (*apig
 func addImportedKeyToPlan(ctx context.Context, tx *importTx, planID string, k *apigw.APIKey) string {
 	plan, err := tx.GetUsagePlan(ctx, planID)
 	if err != nil {
-		return fmt.Sprintf("usage plan %q not found; key %s not added to it", planID, k.ID)
+		return fmt.Sprintf("usage plan %s not found; key %s not added to it", quoteCell(planID), k.ID)
 	}
 	if in, err := tx.HasUsagePlanKey(ctx, planID, k.ID); err == nil && in {
 		return ""

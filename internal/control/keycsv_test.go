@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -117,6 +118,47 @@ func FuzzParseKeyCSV(f *testing.F) {
 			if !strings.HasPrefix(w, "line ") {
 				t.Fatalf("warning %q does not name a line", w)
 			}
+			for _, rec := range splitCSV(in) {
+				for _, cell := range rec.Fields {
+					if MayBeKeyValue(cell) && strings.Contains(w, cell) {
+						t.Fatalf("warning %q quotes the cell %q, which could be a key", w, cell)
+					}
+				}
+			}
 		}
 	})
+}
+
+// TestImportWarningsNeverQuoteAKey imports rows whose UsagePlanIds cell
+// holds a key value (as when columns are out of order): the warnings, and
+// the error with failonwarnings, say how long the cell is instead of
+// quoting it; a cell too short to be a key is still quoted.
+func TestImportWarningsNeverQuoteAKey(t *testing.T) {
+	ctx := context.Background()
+	s := newImportService(t)
+	const vA, vB = "value-a-0123456789abcdef", "value-b-0123456789abcdef"
+	csv := "Name,Key,UsagePlanIds\n" +
+		"a," + vA + "," + vB + "\n" +
+		"b," + vB + ",\"nosuch," + vA + "\"\n"
+	res, err := s.ImportAPIKeys(ctx, []byte(csv), "csv", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"line 2: usage plan (a 24-character value, not shown: it could be a key) not found; key " + res.IDs[0] + " not added to it",
+		`line 3: usage plan "nosuch" not found; key ` + res.IDs[1] + " not added to it",
+		"line 3: usage plan (a 24-character value, not shown: it could be a key) not found; key " + res.IDs[1] + " not added to it",
+	}
+	if diff := cmp.Diff(want, res.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	_, err = s.ImportAPIKeys(ctx, []byte(csv), "csv", true)
+	if err == nil || !strings.Contains(err.Error(), "not shown") {
+		t.Fatalf("failonwarnings: error %v, want the warnings", err)
+	}
+	for _, text := range append(res.Warnings, err.Error()) {
+		if strings.Contains(text, vA) || strings.Contains(text, vB) {
+			t.Errorf("%q quotes a key value", text)
+		}
+	}
 }

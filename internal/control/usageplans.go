@@ -36,21 +36,41 @@ func stageNotFound(apiID, stage, planID string) *Error {
 	return NotFoundf("Invalid API Stage {api: %s, stage: %s} specified for usageplan %s", apiID, stage, planID)
 }
 
-// validateThrottle refuses negative limits; at names the throttle.
-func validateThrottle(t apigw.Throttle, at string) error {
+// validateThrottle checks a throttle's limits; field names it as in a
+// request body ("throttle", or "apiStages[{api}:{stage}].throttle[{method key}]").
+// burstLimit is one of AWS's Integer members (patch.CheckInteger).
+func validateThrottle(t apigw.Throttle, field string) error {
+	if err := patch.CheckInteger(field+".burstLimit", int64(t.BurstLimit)); err != nil {
+		return FromPatch(err)
+	}
 	switch {
 	case t.BurstLimit < 0:
-		return BadRequestf("Invalid %s: burstLimit %d must not be negative", at, t.BurstLimit)
+		return BadRequestf("Invalid %s: burstLimit %d must not be negative", field, t.BurstLimit)
 	case t.RateLimit < 0:
-		return BadRequestf("Invalid %s: rateLimit %g must not be negative", at, t.RateLimit)
+		return BadRequestf("Invalid %s: rateLimit %g must not be negative", field, t.RateLimit)
 	}
 	return nil
 }
 
-// validateQuota wraps apigw.Quota.Validate, whose message names the field.
+// methodThrottleField names a per-method throttle of an API stage.
+func methodThrottleField(apiID, stage, key string) string {
+	return fmt.Sprintf("apiStages[%s:%s].throttle[%s]", apiID, stage, key)
+}
+
+// validateQuota checks a quota: limit and offset are AWS Integer members
+// (patch.CheckInteger), then apigw.Quota.Validate, whose message names the
+// field.
 func validateQuota(q *apigw.Quota) error {
 	if q == nil {
 		return nil
+	}
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"quota.limit", q.Limit}, {"quota.offset", q.Offset}} {
+		if err := patch.CheckInteger(f.name, int64(f.n)); err != nil {
+			return FromPatch(err)
+		}
 	}
 	if err := q.Validate(); err != nil {
 		return &Error{Kind: KindBadRequest, Message: "Invalid " + err.Error(), Err: err}
@@ -164,7 +184,7 @@ func (s *Service) CreateUsagePlan(ctx context.Context, in CreateUsagePlanInput) 
 				if err := ps.checkMethodKey(ctx, as.APIID, as.Stage, key); err != nil {
 					return err
 				}
-				if err := validateThrottle(t, fmt.Sprintf("throttle %s for API Stage %s:%s", key, as.APIID, as.Stage)); err != nil {
+				if err := validateThrottle(t, methodThrottleField(as.APIID, as.Stage, key)); err != nil {
 					return err
 				}
 			}
@@ -459,7 +479,7 @@ func (pp *planPatcher) validate() error {
 	}
 	for _, as := range p.APIStages {
 		for key, t := range as.Throttle {
-			if err := validateThrottle(t, fmt.Sprintf("throttle %s for API Stage %s:%s", key, as.APIID, as.Stage)); err != nil {
+			if err := validateThrottle(t, methodThrottleField(as.APIID, as.Stage, key)); err != nil {
 				return err
 			}
 		}

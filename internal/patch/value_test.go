@@ -35,6 +35,11 @@ func TestParseInt(t *testing.T) {
 		{v: "", wantErr: `Invalid value "" for /quota/limit: must be an integer`},
 		{v: "1.5", wantErr: `Invalid value "1.5" for /quota/limit: must be an integer between -2147483648 and 2147483647`},
 		{v: "2147483648", wantErr: `Invalid value "2147483648" for /quota/limit: must be an integer between -2147483648 and 2147483647`},
+		{v: "-2147483648", want: -2147483648},
+		{v: "-2147483649", wantErr: `Invalid value "-2147483649" for /quota/limit: must be an integer between -2147483648 and 2147483647`},
+		{v: "9223372036854775807", wantErr: `Invalid value "9223372036854775807" for /quota/limit: must be an integer between -2147483648 and 2147483647`},
+		{v: "99999999999999999999", wantErr: `Invalid value "99999999999999999999" for /quota/limit: must be an integer between -2147483648 and 2147483647`},
+		{v: "2147483648.000000", wantErr: `Invalid value "2147483648.000000" for /quota/limit: must be an integer between -2147483648 and 2147483647`},
 		{v: "NaN", wantErr: `Invalid value "NaN" for /quota/limit: must be an integer`},
 		{v: "Inf", wantErr: `Invalid value "Inf" for /quota/limit: must be an integer`},
 	}
@@ -52,6 +57,31 @@ func TestParseInt(t *testing.T) {
 				t.Errorf("ParseInt(%q) = %d, %v; want %d", tt.v, got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckInteger is the rule ParseInt and body validation share.
+func TestCheckInteger(t *testing.T) {
+	tests := []struct {
+		n       int64
+		wantErr string
+	}{
+		{n: 0},
+		{n: 2147483647},
+		{n: -2147483648},
+		{n: 2147483648, wantErr: `Invalid value "2147483648" for quota.limit: must be an integer between -2147483648 and 2147483647`},
+		{n: -2147483649, wantErr: `Invalid value "-2147483649" for quota.limit: must be an integer between -2147483648 and 2147483647`},
+		{n: 1<<63 - 1, wantErr: `Invalid value "9223372036854775807" for quota.limit: must be an integer between -2147483648 and 2147483647`},
+	}
+	for _, tt := range tests {
+		err := CheckInteger("quota.limit", tt.n)
+		var ve *ValueError
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("CheckInteger(%d) = %v, want nil", tt.n, err)
+		case tt.wantErr != "" && (!errors.As(err, &ve) || err.Error() != tt.wantErr):
+			t.Errorf("CheckInteger(%d) = %v, want *ValueError %q", tt.n, err, tt.wantErr)
+		}
 	}
 }
 

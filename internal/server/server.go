@@ -61,6 +61,10 @@ type Config struct {
 	// AccessLog receives the data plane's access log, one JSON line per
 	// Write (nil: none). The CLI puts a logsink in front of the file.
 	AccessLog io.Writer
+	// AuditLog receives the management API's audit log: one JSON line per
+	// mutating call that passed authentication (nil: none). The CLI opens
+	// the file itself, unbuffered, so a crash loses no line.
+	AuditLog io.Writer
 	// FlushInterval is how often usage is written to the store (0: 1 s).
 	FlushInterval time.Duration
 }
@@ -266,18 +270,10 @@ func (s *Server) adminHandler() http.Handler {
 		},
 	}
 	api := awsapi.New(awsapi.Options{
-		Control: s.Control,
-		Logger:  s.log,
-		Authenticate: func(r *http.Request, body []byte) error {
-			if _, err := v.Verify(r, body); err != nil {
-				var se *sigv4.Error
-				if errors.As(err, &se) {
-					return authError{se}
-				}
-				return err
-			}
-			return nil
-		},
+		Control:      s.Control,
+		Logger:       s.log,
+		Authenticate: awsapi.SigV4(v),
+		AuditLog:     s.cfg.AuditLog,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
@@ -303,14 +299,6 @@ func (s *Server) adminHandler() http.Handler {
 	}
 	return mux
 }
-
-// authError adapts a SigV4 failure to the management API's AuthError.
-type authError struct{ e *sigv4.Error }
-
-func (a authError) Error() string      { return a.e.Error() }
-func (a authError) Unwrap() error      { return a.e }
-func (a authError) AWSCode() string    { return a.e.Code }
-func (a authError) AWSMessage() string { return a.e.Message }
 
 // IsLoopback reports whether a listen address ("host:port") is bound to
 // loopback only: 127.0.0.0/8, ::1 or localhost. An empty host (all

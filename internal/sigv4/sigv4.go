@@ -37,8 +37,8 @@ const (
 type Lookup func(accessKeyID string) (secret string, ok bool)
 
 // Verifier checks SigV4 Authorization headers. Configure the exported fields
-// before first use and do not change or copy the Verifier afterwards; Verify is
-// safe for concurrent use.
+// before first use and do not change or copy the Verifier afterwards; Check
+// and Verify are safe for concurrent use.
 //
 // Replay limit: a mutating request (any method but GET, HEAD and OPTIONS)
 // whose signature was already accepted within the MaxSkew window is refused,
@@ -99,38 +99,71 @@ func incomplete(format string, args ...any) *Error {
 }
 
 // Verify checks the SigV4 signature of r, whose body the caller has already
-// read into body (Verify does not touch r.Body). On a refusal the error is an
-// *Error; any other error is an internal failure. Only header-based signing is
-// supported: a presigned query (X-Amz-Signature) is refused.
+// read into body (Verify does not touch r.Body): it is Check followed by
+// Pending.Verify. On a refusal the error is an *Error; any other error is an
+// internal failure. Only header-based signing is supported: a presigned query
+// (X-Amz-Signature) is refused.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
-	a, signedAt, err := v.parse(r)
+	p, err := v.Check(r)
 	if err != nil {
 		return Identity{}, err
 	}
-	id := Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, SignedAt: signedAt}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
-	t := now()
-	if err := checkSkew(signedAt, t, v.maxSkew()); err != nil {
-		return Identity{}, err
-	}
-	if v.AnyCredentials {
-		return id, nil
-	}
+	return p.Verify(r, body)
+}
 
-	var secret string
+// Pending is a request that passed Check and whose signature remains to be
+// checked over its body.
+type Pending struct {
+	v      *Verifier
+	a      authorization
+	id     Identity
+	secret string
+}
+
+// Identity returns the signer the request claims to be. It is not
+// authenticated until Verify succeeds.
+func (p *Pending) Identity() Identity { return p.id }
+
+// Check verifies everything about r's signature that needs no body: the
+// Authorization header's syntax, the credential scope (service,
+// terminator, date), X-Amz-Date against the clock, and that the access key
+// id is known. It never reads r.Body, so a caller can refuse a request that
+// cannot be authentic before reading what it sends. On a refusal the error
+// is an *Error. A request that passes must still pass Pending.Verify.
+func (v *Verifier) Check(r *http.Request) (*Pending, error) {
+	a, signedAt, err := v.parse(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSkew(signedAt, v.now(), v.maxSkew()); err != nil {
+		return nil, err
+	}
+	p := &Pending{v: v, a: a, id: Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, SignedAt: signedAt}}
+	if v.AnyCredentials {
+		return p, nil
+	}
 	ok := false
 	if v.Lookup != nil {
-		secret, ok = v.Lookup(a.AccessKeyID)
+		p.secret, ok = v.Lookup(a.AccessKeyID)
 	}
 	if !ok {
-		return Identity{}, &Error{Code: CodeUnrecognizedClient, Message: msgUnrecognized}
+		return nil, &Error{Code: CodeUnrecognizedClient, Message: msgUnrecognized}
+	}
+	return p, nil
+}
+
+// Verify checks the signature of r, the request given to Check, over body
+// (the whole request body; Verify does not touch r.Body), and the replay
+// limit of a mutating request. On a refusal the error is an *Error; any
+// other error is an internal failure.
+func (p *Pending) Verify(r *http.Request, body []byte) (Identity, error) {
+	v, a := p.v, p.a
+	if v.AnyCredentials {
+		return p.id, nil
 	}
 	matched := false
 	for _, u := range canonicalURLs(r.URL) {
-		want, err := signature(r, u, body, a, signedAt, secret)
+		want, err := signature(r, u, body, a, p.id.SignedAt, p.secret)
 		if err != nil {
 			return Identity{}, fmt.Errorf("sigv4: recompute signature: %w", err)
 		}
@@ -146,11 +179,18 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
-		if !v.replay.add([32]byte(a.Signature), signedAt.Add(v.maxSkew()), t) {
+		if !v.replay.add([32]byte(a.Signature), p.id.SignedAt.Add(v.maxSkew()), v.now()) {
 			return Identity{}, &Error{Code: CodeInvalidSignature, Message: msgReplay}
 		}
 	}
-	return id, nil
+	return p.id, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
 }
 
 func (v *Verifier) maxSkew() time.Duration {

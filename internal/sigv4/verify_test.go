@@ -67,7 +67,8 @@ func TestCheckSkew(t *testing.T) {
 }
 
 // TestVerifyRefusals covers refusals decided before or instead of the
-// signature comparison. The signatures are arbitrary.
+// signature comparison. The signatures are arbitrary. Every refusal but the
+// signature's own is Check's, made without reading the body.
 func TestVerifyRefusals(t *testing.T) {
 	const (
 		date = "20250101T120000Z"
@@ -136,6 +137,18 @@ func TestVerifyRefusals(t *testing.T) {
 			if tt.noLookup {
 				v.Lookup = nil
 			}
+			r.Body = unreadable{t}
+			p, checkErr := v.Check(r)
+			if tt.wantCode == CodeInvalidSignature {
+				if checkErr != nil {
+					t.Fatalf("Check refused %v; the signature is checked only with the body", checkErr)
+				}
+				if got := p.Identity().AccessKeyID; got != "AKIDKNOWN" {
+					t.Errorf("Pending identity %q, want AKIDKNOWN", got)
+				}
+			} else if code := errCode(checkErr); code != tt.wantCode {
+				t.Fatalf("Check error %v (code %q), want code %q", checkErr, code, tt.wantCode)
+			}
 			id, err := v.Verify(r, nil)
 			var e *Error
 			if !errors.As(err, &e) {
@@ -152,6 +165,25 @@ func TestVerifyRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unreadable is a request body that fails the test when read.
+type unreadable struct{ t testing.TB }
+
+func (u unreadable) Read([]byte) (int, error) {
+	u.t.Helper()
+	u.t.Error("the request body was read")
+	return 0, errors.New("unreadable body")
+}
+
+func (u unreadable) Close() error { return nil }
+
+func errCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
 
 func sigOf(i int) [32]byte {
