@@ -97,9 +97,14 @@ func (l *Local) allowAccount(t apigw.Throttle, now int64) (bool, time.Duration) 
 // refundAccount is Refund for AccountBucket: the token goes back to the
 // first shard that is not full. Which shard gave it does not matter: the
 // shards' tokens together never exceed the burst, and every shard refills
-// at its own share.
+// at its own share. A refund under a total limit other than the one last
+// split is ignored, as for any bucket (two totals may share some shards'
+// limits, so the shards' own limits cannot tell).
 func (l *Local) refundAccount(t apigw.Throttle, now int64) {
-	sp := l.accountSplitFor(t)
+	sp := l.account.Load()
+	if sp == nil || sp.key != keyOf(t) {
+		return
+	}
 	for i, j := 0, accountStart(sp.n); i < sp.n; i, j = i+1, j+1 {
 		if j == sp.n {
 			j = 0

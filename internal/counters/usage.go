@@ -116,10 +116,6 @@ func (l *Local) Flush(ctx context.Context, st store.Store) error {
 	return nil
 }
 
-// DefaultFlushInterval is how often a Flusher flushes unless told otherwise:
-// the most usage a crash may lose (DESIGN: durability invariants).
-const DefaultFlushInterval = time.Second
-
 // Flusher writes a Local's usage to a store periodically, and a final time
 // when it stops, so that a graceful shutdown loses no count.
 type Flusher struct {
