@@ -18,9 +18,14 @@ import (
 // have one.
 //
 // Quota counts survive a restart only through the store: call LoadQuotas
-// before serving. Usage counts reach the store through Flush (or a
-// Flusher); until then they live only here. Idle state is dropped by
-// Sweep, which the owner calls periodically.
+// before serving. Usage counts reach the store through Flush; until then
+// they live only here. Idle state is dropped by Sweep, which the owner
+// calls periodically. The local Backend (Open with "" or "memory://")
+// does all three and owns the quota-reload policy; a node uses that, and
+// a bare Local serves tests and benchmarks.
+//
+// AccountBucket is split into shards (see accountShards) so that every
+// request does not take one lock; other buckets are one entry each.
 //
 // A Local is safe for concurrent use. The zero value is not usable; call
 // NewLocal.
