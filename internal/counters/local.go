@@ -3,6 +3,7 @@ package counters
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,9 +18,14 @@ import (
 // have one.
 //
 // Quota counts survive a restart only through the store: call LoadQuotas
-// before serving. Usage counts reach the store through Flush (or a
-// Flusher); until then they live only here. Idle state is dropped by
-// Sweep, which the owner calls periodically.
+// before serving. Usage counts reach the store through Flush; until then
+// they live only here. Idle state is dropped by Sweep, which the owner
+// calls periodically. The local Backend (Open with "" or "memory://")
+// does all three and owns the quota-reload policy; a node uses that, and
+// a bare Local serves tests and benchmarks.
+//
+// AccountBucket is split into shards (see accountShards) so that every
+// request does not take one lock; other buckets are one entry each.
 //
 // A Local is safe for concurrent use. The zero value is not usable; call
 // NewLocal.
@@ -30,6 +36,11 @@ type Local struct {
 	quotas  idTable[quotaEntry]
 	usage   table[usageKey, usageCount]
 	plans   planNumbers
+
+	// The account bucket's shards: their bucket ids, and the last account
+	// limit split over them (see accountShards).
+	accountID [accountShards]entryID
+	account   atomic.Pointer[accountSplit]
 
 	// flushMu serialises Flush and LoadQuotas, so that a load never sees
 	// usage both in the store and still pending here.
@@ -45,10 +56,12 @@ var (
 
 // NewLocal returns an empty Local.
 func NewLocal() *Local {
-	return &Local{
+	l := &Local{
 		seed:    maphash.MakeSeed(),
 		idSeeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
+	l.accountID = l.accountIDs()
+	return l
 }
 
 // id is the entryID of a tag and up to three strings; never the zero

@@ -3,7 +3,6 @@ package counters
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -114,55 +113,4 @@ func (l *Local) Flush(ctx context.Context, st store.Store) error {
 		return fmt.Errorf("counters: flush usage (%d records): %w", len(recs), err)
 	}
 	return nil
-}
-
-// DefaultFlushInterval is how often a Flusher flushes unless told otherwise:
-// the most usage a crash may lose (DESIGN: durability invariants).
-const DefaultFlushInterval = time.Second
-
-// Flusher writes a Local's usage to a store periodically, and a final time
-// when it stops, so that a graceful shutdown loses no count.
-type Flusher struct {
-	Local *Local
-	Store store.Store
-	// Interval between flushes; 0 means DefaultFlushInterval.
-	Interval time.Duration
-	// FinalTimeout bounds the last flush after the context ends; 0 means
-	// 10 s.
-	FinalTimeout time.Duration
-	// Logger receives failed periodic flushes; nil discards them.
-	Logger *slog.Logger
-}
-
-// Run flushes every Interval until ctx ends, then flushes once more with
-// a fresh deadline of FinalTimeout and returns that flush's error. A failed
-// periodic flush is logged and retried at the next tick with its counts
-// intact.
-func (f *Flusher) Run(ctx context.Context) error {
-	interval := f.Interval
-	if interval <= 0 {
-		interval = DefaultFlushInterval
-	}
-	final := f.FinalTimeout
-	if final <= 0 {
-		final = 10 * time.Second
-	}
-	log := f.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			if err := f.Local.Flush(ctx, f.Store); err != nil && ctx.Err() == nil {
-				log.LogAttrs(ctx, slog.LevelWarn, "usage flush failed; will retry", slog.Any("error", err))
-			}
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), final)
-			defer cancel()
-			return f.Local.Flush(fctx, f.Store)
-		}
-	}
 }

@@ -67,6 +67,9 @@ type Config struct {
 	AuditLog io.Writer
 	// FlushInterval is how often usage is written to the store (0: 1 s).
 	FlushInterval time.Duration
+	// Counters names the counters engine (counters.Open): "" or
+	// "memory://" counts in this process.
+	Counters string
 }
 
 // Server is one Gatehouse node.
@@ -81,23 +84,21 @@ type Server struct {
 	CredentialsCreated bool
 	// State is the data plane's in-memory configuration.
 	State *state.State
-	// Counters count throttles, quotas and usage on this node.
-	Counters *counters.Local
+	// Counters count throttles, quotas and usage for this node.
+	Counters counters.Backend
 	// Gateway is the data plane handler.
 	Gateway  *gateway.Gateway
 	Registry *prometheus.Registry
 
 	admin http.Handler
 	proxy *proxy.Proxy
-	// quotaShape is each plan's quota as the counters last loaded it.
-	quotaShape map[string]apigw.Quota
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
 type usageHooks struct{ s *Server }
 
 func (u usageHooks) FlushUsage(ctx context.Context) error {
-	return u.s.Counters.Flush(ctx, u.s.Store)
+	return u.s.Counters.Flush(ctx)
 }
 
 func (u usageHooks) QuotaAdjusted(ctx context.Context, a store.QuotaAdjustment) error {
@@ -156,25 +157,26 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// buildDataPlane loads the in-memory state and the quota counts, and
-// subscribes both to this node's committed changes.
+// buildDataPlane loads the in-memory state, opens the counters and loads
+// their quota state, and subscribes both to this node's committed changes.
 func (s *Server) buildDataPlane(ctx context.Context) error {
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.Counters = counters.NewLocal()
 	s.State = state.New(s.Store, s.log)
 	if err := s.State.Load(ctx); err != nil {
 		return fmt.Errorf("load data plane state: %w", err)
 	}
-	s.quotaShape = map[string]apigw.Quota{}
-	for _, p := range s.State.Plans() {
-		if p.Quota != nil {
-			s.quotaShape[p.ID] = *p.Quota
-		}
+	c, err := counters.Open(ctx, s.cfg.Counters, counters.Options{
+		Store: s.Store, Now: s.cfg.Now, FlushInterval: s.cfg.FlushInterval, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("open counters: %w", err)
 	}
-	if err := s.Counters.LoadQuotas(ctx, s.Store, s.State.Plans(), s.now()); err != nil {
+	if err := c.Load(ctx, s.State.Plans(), s.now()); err != nil {
+		c.Close()
 		return fmt.Errorf("load quota counts: %w", err)
 	}
+	s.Counters = c
 	s.Store.Listen(s.applyChanges)
 	s.proxy = proxy.New(proxy.Options{Logger: s.log})
 	s.Gateway = gateway.New(gateway.Options{
@@ -198,59 +200,24 @@ func (s *Server) applyChanges(changes []store.Change) {
 	if err := s.State.Apply(ctx, changes); err != nil {
 		s.log.Error("applying configuration changes failed; state reloaded", "error", err)
 	}
-	if plans := s.quotaReloads(changes); len(plans) > 0 {
-		if err := s.Counters.LoadQuotas(ctx, s.Store, plans, s.now()); err != nil {
-			s.log.Error("reloading quota counts failed", "error", err)
-		}
+	if err := s.Counters.Apply(ctx, changes, s.State.Plans, s.now()); err != nil {
+		s.log.Error("reloading quota counts failed", "error", err)
 	}
 }
 
-// quotaReloads returns the plans whose quota counts must be reloaded from
-// the store: those whose quota period or offset changed (their counting
-// period moved), or all of them after a resync. A limit change needs no
-// reload: the counters compare against the current limit on every request.
-// It runs only from applyChanges, which the store calls serially.
-func (s *Server) quotaReloads(changes []store.Change) []*apigw.UsagePlan {
-	var out []*apigw.UsagePlan
-	seen := map[string]bool{}
-	for _, c := range changes {
-		switch c.Kind {
-		case store.KindResync:
-			s.quotaShape = map[string]apigw.Quota{}
-			out = out[:0]
-			for _, p := range s.State.Plans() {
-				if p.Quota != nil {
-					s.quotaShape[p.ID] = *p.Quota
-					out = append(out, p)
-				}
-			}
-			return out
-		case store.KindUsagePlan:
-			if seen[c.ID] {
-				continue
-			}
-			seen[c.ID] = true
-			p := s.State.Plan(c.ID)
-			if p == nil || p.Quota == nil || p.Source == nil {
-				delete(s.quotaShape, c.ID)
-				continue
-			}
-			old, had := s.quotaShape[c.ID]
-			if !had || old.Period != p.Quota.Period || old.Offset != p.Quota.Offset {
-				out = append(out, p.Source)
-			}
-			s.quotaShape[c.ID] = *p.Quota
-		}
-	}
-	return out
-}
-
-// Close releases the store and idle upstream connections.
+// Close releases the counters, the store and idle upstream connections.
+// Call it after Serve has returned.
 func (s *Server) Close() error {
 	if s.proxy != nil {
 		s.proxy.Close()
 	}
-	return s.Store.Close()
+	var cerr error
+	if s.Counters != nil {
+		if err := s.Counters.Close(); err != nil {
+			cerr = fmt.Errorf("close counters: %w", err)
+		}
+	}
+	return errors.Join(cerr, s.Store.Close())
 }
 
 // AdminHandler serves the management API, /metrics, /healthz and the dev endpoints.
@@ -356,15 +323,12 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 			errc <- nil
 		}()
 	}
-	// Usage is flushed every second and once more after the listeners have
-	// drained, so a graceful shutdown loses no count.
+	// The counters' background work (usage flushed every second, idle
+	// state dropped) runs until the listeners have drained; Run then
+	// flushes once more, so a graceful shutdown loses no count.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	flushed := make(chan error, 1)
-	go func() {
-		f := &counters.Flusher{Local: s.Counters, Store: s.Store, Interval: s.cfg.FlushInterval, Logger: s.log}
-		flushed <- f.Run(bg)
-	}()
-	go s.sweep(bg)
+	go func() { flushed <- s.Counters.Run(bg) }()
 	// Every write on a single node reaches the state synchronously through
 	// Store.Listen, so state.Run (which follows other nodes' writes and
 	// reloads whenever the store is ahead of it) is not started here: during
@@ -391,20 +355,6 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 		}
 	}
 	return serveErr
-}
-
-// sweep drops idle counter state every 10 seconds.
-func (s *Server) sweep(ctx context.Context) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.Counters.Sweep(s.now())
-		}
-	}
 }
 
 // dataHandler is the data plane.
