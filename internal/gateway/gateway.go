@@ -119,7 +119,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer g.pool.Put(rq)
 
 	if r.ContentLength > g.maxBody {
-		g.refuse(rq, &Decision{Reason: "REQUEST_TOO_LARGE", Detail: "the body exceeds the 10 MB payload limit"})
+		g.refuse(rq, refuse(ReasonRequestTooLarge, "the body exceeds the 10 MB payload limit"))
 	} else {
 		// A body with a Content-Length (checked above) cannot run past it:
 		// net/http stops reading there. Only chunked bodies need a cap.

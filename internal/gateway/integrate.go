@@ -73,7 +73,7 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 		return
 	}
 	ctype, body := pickTemplate(ir.ResponseTemplates, rq.r.Header.Get("Accept"))
-	body = expand(body, rq, outcome{})
+	body = expand(body, rq, apigw.ResponseSpec{})
 	stampHeaders(rq)
 	h := rq.w.Header()
 	setContentType(h, ctype)

@@ -68,7 +68,7 @@ func FuzzParseInvoke(f *testing.F) {
 			if detail == "" {
 				t.Fatal("refusal without detail")
 			}
-			if _, ok := outcomes[reason]; !ok {
+			if _, ok := answers[reason]; !ok {
 				t.Fatalf("reason %q has no outcome", reason)
 			}
 			return
