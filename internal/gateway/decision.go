@@ -27,7 +27,9 @@ const (
 	ReasonNotDeployed        Reason = "METHOD_NOT_DEPLOYED" // exists in the API, not in the stage's deployment
 
 	// The caller's request.
-	ReasonRequestTooLarge Reason = "REQUEST_TOO_LARGE" // the body is over the payload limit (Content-Length or counted)
+	ReasonRequestTooLarge Reason = "REQUEST_TOO_LARGE"    // the body is over the payload limit (Content-Length or counted)
+	ReasonBodyInvalid     Reason = "REQUEST_BODY_INVALID" // the body cannot be read: malformed chunked encoding, cut short
+	ReasonClientGone      Reason = "CLIENT_GONE"          // the caller went away before it was answered
 
 	// Key source and key.
 	ReasonKeySourceAuthorizer Reason = "KEY_SOURCE_AUTHORIZER" // apiKeySource AUTHORIZER, and no authorizer supplied a key
@@ -50,6 +52,7 @@ const (
 	// Integration.
 	ReasonIntegrationTimeout     Reason = "INTEGRATION_TIMEOUT"
 	ReasonIntegrationFailure     Reason = "INTEGRATION_FAILURE"
+	ReasonIntegrationTooLarge    Reason = "INTEGRATION_RESPONSE_TOO_LARGE" // the upstream's body is over the payload limit
 	ReasonIntegrationUnsupported Reason = "INTEGRATION_UNSUPPORTED"
 	ReasonIntegrationMissing     Reason = "INTEGRATION_MISSING"
 	ReasonMockNoResponse         Reason = "MOCK_NO_MATCHING_RESPONSE"
@@ -76,6 +79,8 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonNoMethod:               apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
 	ReasonNotDeployed:            apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
 	ReasonRequestTooLarge:        apigw.AnswerOf(apigw.ResponseRequestTooLarge),
+	ReasonBodyInvalid:            apigw.AnswerBadRequest,
+	ReasonClientGone:             apigw.AnswerBadRequest, // nobody reads it; the access log and metrics do
 	ReasonKeySourceAuthorizer:    apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
 	ReasonKeyMissing:             apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
 	ReasonKeyOtherHeader:         apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
@@ -92,6 +97,7 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonCountersUnavailable:    apigw.AnswerServiceUnavailable,
 	ReasonIntegrationTimeout:     apigw.AnswerOf(apigw.ResponseIntegrationTimeout),
 	ReasonIntegrationFailure:     apigw.AnswerIntegrationFailed,
+	ReasonIntegrationTooLarge:    apigw.AnswerIntegrationFailed,
 	ReasonIntegrationUnsupported: apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonIntegrationMissing:     apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonMockNoResponse:         apigw.AnswerOf(apigw.ResponseAPIConfigurationError),

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -119,7 +120,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer g.pool.Put(rq)
 
 	if r.ContentLength > g.maxBody {
-		g.refuse(rq, refuse(ReasonRequestTooLarge, "the body exceeds the 10 MB payload limit"))
+		g.refuse(rq, refuse(ReasonRequestTooLarge, fmt.Sprintf("the body's Content-Length %d is over the %d-byte payload limit", r.ContentLength, g.maxBody)))
 	} else {
 		// A body with a Content-Length (checked above) cannot run past it:
 		// net/http stops reading there. Only chunked bodies need a cap.

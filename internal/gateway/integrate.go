@@ -238,22 +238,39 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		rq.status = res.Status
 		return
 	}
+	d := proxyFailure(err, url, timeout, g.maxBody)
 	if res.Started {
 		// The caller already has the status and part of the body: the only
 		// honest end is to abort the connection (after the access log line).
 		rq.status = res.Status
-		rq.decision = refuse(ReasonIntegrationFailure, "the upstream failed after its response started: "+err.Error())
+		rq.decision = d
 		rq.abort = true
 		return
 	}
 	// Nothing was written: answer with the gateway response.
 	delete(rq.w.Header(), hdrRequestID)
 	delete(rq.w.Header(), hdrAPIGWID)
-	if errors.Is(err, proxy.ErrTimeout) {
-		g.refuse(rq, refuse(ReasonIntegrationTimeout, fmt.Sprintf("the upstream %s did not answer within %s", hostOf(url), timeout)))
-		return
+	g.refuse(rq, d)
+}
+
+// proxyFailure names the cause of a failed forward, so that a caller's
+// fault (a body over the limit or malformed, a caller gone) is never
+// counted against the upstream.
+func proxyFailure(err error, url string, timeout time.Duration, maxBody int64) *Decision {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, proxy.ErrTimeout):
+		return refuse(ReasonIntegrationTimeout, fmt.Sprintf("the upstream %s did not answer within %s (or stopped sending): %v", hostOf(url), timeout, err))
+	case errors.Is(err, proxy.ErrResponseTooLarge):
+		return refuse(ReasonIntegrationTooLarge, fmt.Sprintf("the upstream %s answered more than the payload limit: %v", hostOf(url), err))
+	case errors.Is(err, proxy.ErrClientBody) && errors.As(err, &mbe):
+		return refuse(ReasonRequestTooLarge, fmt.Sprintf("the chunked request body ran past the %d-byte payload limit", maxBody))
+	case errors.Is(err, proxy.ErrClientBody):
+		return refuse(ReasonBodyInvalid, fmt.Sprintf("the request body could not be read (malformed chunked encoding, or cut short): %v", err))
+	case errors.Is(err, proxy.ErrClient):
+		return refuse(ReasonClientGone, fmt.Sprintf("the caller went away while the upstream %s was called: %v", hostOf(url), err))
 	}
-	g.refuse(rq, refuse(ReasonIntegrationFailure, fmt.Sprintf("the upstream %s failed: %v", hostOf(url), err)))
+	return refuse(ReasonIntegrationFailure, fmt.Sprintf("the upstream %s failed: %v", hostOf(url), err))
 }
 
 func hostOf(u string) string {
