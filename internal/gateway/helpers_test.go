@@ -85,6 +85,7 @@ type apiDef struct {
 	keySource string
 	responses map[string]*apigw.GatewayResponse
 	stageTags map[string]string
+	dataTrace bool // the stage's */* dataTraceEnabled
 	// noDeployment makes the stage point at a deployment that does not exist.
 	noDeployment bool
 	// liveOnly methods are in the API but not in its deployment.
@@ -160,7 +161,11 @@ func (env *gwEnv) addAPI(d apiDef) {
 		} else if err := tx.CreateDeployment(ctx, dep); err != nil {
 			return err
 		}
-		return tx.CreateStage(ctx, &apigw.Stage{APIID: d.id, Name: "api", DeploymentID: depID, Tags: d.stageTags})
+		st := &apigw.Stage{APIID: d.id, Name: "api", DeploymentID: depID, Tags: d.stageTags}
+		if d.dataTrace {
+			st.MethodSettings = map[string]*apigw.MethodSetting{"*/*": {DataTraceEnabled: true, ThrottlingBurstLimit: -1, ThrottlingRateLimit: -1}}
+		}
+		return tx.CreateStage(ctx, st)
 	})
 	if err != nil {
 		env.t.Fatal(err)

@@ -16,7 +16,6 @@ const (
 	hdrAPIGWID   = "X-Amz-Apigw-Id"
 	hdrErrorType = "X-Amzn-Errortype"
 	hdrReason    = "X-Gatehouse-Reason"
-	hdrDetail    = "X-Gatehouse-Detail"
 )
 
 // contentTypeJSON is shared by every JSON response (net/http never
@@ -74,9 +73,11 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 			}
 		}
 	}
-	if rq.stage != nil && rq.stage.DataTrace {
+	// The reason code only, and only where the stage opted in: the detail
+	// names keys, plans and limits, which are nobody's business but the
+	// operator's (it goes to the access log).
+	if rq.stage != nil && rq.stage.ReasonHeader {
 		h[hdrReason] = []string{string(d.Reason)}
-		h[hdrDetail] = []string{sanitizeHeader(d.Detail)}
 	}
 	rq.status = res.Status
 	rq.w.WriteHeader(res.Status)
@@ -254,16 +255,6 @@ func paramValue(expr string, rq *request) (string, bool) {
 		return v, v != ""
 	}
 	return "", false
-}
-
-// sanitizeHeader keeps a header value on one printable line.
-func sanitizeHeader(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // clientIP is the caller's address (without port).
