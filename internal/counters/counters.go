@@ -43,6 +43,14 @@ type Throttler interface {
 	// refund under a limit other than t's is ignored (the level was
 	// already carried over to the new limit).
 	Refund(ctx context.Context, k BucketKey, t apigw.Throttle, now time.Time) error
+
+	// PeekThrottle reports what Allow(k, t, now) would answer, without
+	// taking a token and without creating or changing any state (dry-run
+	// diagnostics use it). It follows Allow's rules for t, a changed limit
+	// included: the answer is Allow's as if the limit had been changed.
+	// err is as for Allow. (It is not called Peek because Quotas has a
+	// Peek, and one type implements both interfaces.)
+	PeekThrottle(ctx context.Context, k BucketKey, t apigw.Throttle, now time.Time) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Never is the retryAfter of a bucket that will never have a token again
@@ -64,7 +72,11 @@ const (
 	// ScopeStageMethod is a stage's per-method limit (methodSettings),
 	// shared by all clients: Method.
 	ScopeStageMethod
-	// ScopeAccount is the account-level limit: no fields.
+	// ScopeAccount is the account-level limit: no fields (AccountBucket).
+	// Its Throttle is the account's total limit (AWS: 10,000 requests/s,
+	// burst 5,000), which one caller can use whole; how an implementation
+	// spreads it to avoid contention is its own business, but over any
+	// window of length d it admits at most burst + rate·d requests.
 	ScopeAccount
 )
 
@@ -96,7 +108,9 @@ func StageMethodBucket(method string) BucketKey {
 	return BucketKey{Scope: ScopeStageMethod, Method: method}
 }
 
-// AccountBucket is the key of the account-level bucket.
+// AccountBucket is the key of the account-level bucket; pass it the
+// account's total limit (see ScopeAccount). A BucketKey of ScopeAccount
+// with any field set is an ordinary bucket, not the account's.
 func AccountBucket() BucketKey { return BucketKey{Scope: ScopeAccount} }
 
 // MethodID names a method of a stage for bucket keys:

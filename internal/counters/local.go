@@ -3,6 +3,7 @@ package counters
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,11 @@ type Local struct {
 	usage   table[usageKey, usageCount]
 	plans   planNumbers
 
+	// The account bucket's shards: their bucket ids, and the last account
+	// limit split over them (see accountShards).
+	accountID [accountShards]entryID
+	account   atomic.Pointer[accountSplit]
+
 	// flushMu serialises Flush and LoadQuotas, so that a load never sees
 	// usage both in the store and still pending here.
 	flushMu sync.Mutex
@@ -45,10 +51,12 @@ var (
 
 // NewLocal returns an empty Local.
 func NewLocal() *Local {
-	return &Local{
+	l := &Local{
 		seed:    maphash.MakeSeed(),
 		idSeeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
+	l.accountID = l.accountIDs()
+	return l
 }
 
 // id is the entryID of a tag and up to three strings; never the zero

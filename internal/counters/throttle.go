@@ -200,6 +200,10 @@ func (l *Local) Allow(_ context.Context, k BucketKey, t apigw.Throttle, now time
 	if t.BurstLimit == 0 {
 		return false, Never, nil
 	}
+	if k == AccountBucket() {
+		ok, retry := l.allowAccount(t, now.UnixNano())
+		return ok, retry, nil
+	}
 	ok, retry := l.allow(l.bucketID(k), t, now.UnixNano())
 	return ok, retry, nil
 }
@@ -209,17 +213,28 @@ func (l *Local) Refund(_ context.Context, k BucketKey, t apigw.Throttle, now tim
 	if unlimited(t) || t.BurstLimit == 0 {
 		return nil
 	}
-	id := l.bucketID(k)
-	s := l.buckets.shard(id)
-	s.mu.Lock()
-	// No bucket: it is full (or was swept as full), and stays so.
-	if b := s.find(id); b != nil {
-		if lr := &s.lims.list[b.lim]; lr.key == keyOf(t) {
-			b.refund(&lr.limit, now.UnixNano())
-		}
+	if k == AccountBucket() {
+		l.refundAccount(t, now.UnixNano())
+		return nil
 	}
-	s.mu.Unlock()
+	l.refund(l.bucketID(k), t, now.UnixNano())
 	return nil
+}
+
+// PeekThrottle implements Throttler.
+func (l *Local) PeekThrottle(_ context.Context, k BucketKey, t apigw.Throttle, now time.Time) (bool, time.Duration, error) {
+	if unlimited(t) {
+		return true, 0, nil
+	}
+	if t.BurstLimit == 0 {
+		return false, Never, nil
+	}
+	if k == AccountBucket() {
+		ok, retry := l.peekAccount(t, now.UnixNano())
+		return ok, retry, nil
+	}
+	ok, retry := l.peek(l.bucketID(k), t, now.UnixNano())
+	return ok, retry, nil
 }
 
 // allow is Allow for the bucket id.
@@ -236,6 +251,50 @@ func (l *Local) allow(id entryID, t apigw.Throttle, now int64) (bool, time.Durat
 	ok, retry := b.take(&s.lims.list[b.lim].limit, now)
 	s.mu.Unlock()
 	return ok, retry
+}
+
+// refund is Refund for the bucket id. It reports whether a token went
+// back: false when the bucket was full, or under another limit.
+func (l *Local) refund(id entryID, t apigw.Throttle, now int64) bool {
+	s := l.buckets.shard(id)
+	s.mu.Lock()
+	// No bucket: it is full (or was swept as full), and stays so.
+	done := false
+	if b := s.find(id); b != nil {
+		if lr := &s.lims.list[b.lim]; lr.key == keyOf(t) && !b.full(&lr.limit, now) {
+			b.refund(&lr.limit, now)
+			done = true
+		}
+	}
+	s.mu.Unlock()
+	return done
+}
+
+// peek is PeekThrottle for the bucket id: allow on a copy of the bucket.
+func (l *Local) peek(id entryID, t apigw.Throttle, now int64) (bool, time.Duration) {
+	s := l.buckets.shard(id)
+	s.mu.Lock()
+	var (
+		b    bucket
+		lim  limit
+		seen bool
+	)
+	if p := s.find(id); p != nil {
+		b, seen = *p, true
+		lr := &s.lims.list[b.lim]
+		lim = lr.limit
+		if lr.key != keyOf(t) {
+			nl := newLimit(t)
+			b.carry(&lim, &nl, now)
+			lim = nl
+		}
+	}
+	s.mu.Unlock()
+	if !seen {
+		// A bucket not kept is full; burst > 0 here.
+		return true, 0
+	}
+	return b.take(&lim, now)
 }
 
 // take takes one token at now if there is one, or says how long until
@@ -312,16 +371,20 @@ func (b *bucket) debt(lim *limit, now int64) float64 {
 }
 
 // relimit moves bucket b of s to limit t, keeping its level (tokens held)
-// capped at the new burst. The level is carried in floating point, so it
-// is kept to within a nanosecond of refill; limit changes are rare. s.mu
-// must be held.
+// capped at the new burst. s.mu must be held.
 func (s *bucketShard) relimit(b *bucket, t apigw.Throttle, now int64) {
 	old := s.lims.list[b.lim].limit
 	ni := s.lims.acquire(t) // may move the list: old is a copy
 	s.lims.release(b.lim)
-	nl := &s.lims.list[ni].limit
-	debt := max(0, b.debt(&old, now)+float64(nl.burst-old.burst))
 	b.lim = ni
+	b.carry(&old, &s.lims.list[ni].limit, now)
+}
+
+// carry sets b's state under limit nl to the level it has under old at
+// now, capped at nl's burst. The level is carried in floating point, so it
+// is kept to within a nanosecond of refill; limit changes are rare.
+func (b *bucket) carry(old, nl *limit, now int64) {
+	debt := max(0, b.debt(old, now)+float64(nl.burst-old.burst))
 	b.tat, b.frac, b.spent = now, 0, 0
 	if nl.r == 0 {
 		b.spent = int64(math.Ceil(debt))
