@@ -44,7 +44,8 @@ type gwEnv struct {
 
 type gwOptions struct {
 	maxBody  int64
-	counters Counters // nil: counters.NewLocal()
+	account  apigw.Throttle // zero: AWS's default
+	counters Counters       // nil: counters.NewLocal()
 	proxy    proxy.Options
 }
 
@@ -70,7 +71,7 @@ func newGWEnv(t *testing.T, o gwOptions) *gwEnv {
 	p := proxy.New(o.proxy)
 	t.Cleanup(p.Close)
 	env.g = New(Options{State: env.state, Keys: keys, Counters: c, Proxy: p, AccessLog: env.access,
-		Metrics: NewMetrics(env.reg), MaxBodyBytes: o.maxBody, Now: func() time.Time { return env.now }})
+		Metrics: NewMetrics(env.reg), MaxBodyBytes: o.maxBody, AccountThrottle: o.account, Now: func() time.Time { return env.now }})
 	env.srv = httptest.NewServer(env.g)
 	t.Cleanup(env.srv.Close)
 	return env
@@ -86,6 +87,8 @@ type apiDef struct {
 	responses map[string]*apigw.GatewayResponse
 	stageTags map[string]string
 	dataTrace bool // the stage's */* dataTraceEnabled
+	// methodSettings are the stage's, as stored ("*/*", "~1path/GET").
+	methodSettings map[string]*apigw.MethodSetting
 	// noDeployment makes the stage point at a deployment that does not exist.
 	noDeployment bool
 	// liveOnly methods are in the API but not in its deployment.
@@ -162,6 +165,7 @@ func (env *gwEnv) addAPI(d apiDef) {
 			return err
 		}
 		st := &apigw.Stage{APIID: d.id, Name: "api", DeploymentID: depID, Tags: d.stageTags}
+		st.MethodSettings = d.methodSettings
 		if d.dataTrace {
 			st.MethodSettings = map[string]*apigw.MethodSetting{"*/*": {DataTraceEnabled: true, ThrottlingBurstLimit: -1, ThrottlingRateLimit: -1}}
 		}
@@ -310,16 +314,53 @@ func (env *gwEnv) requestsTotal(reason string) float64 {
 	return total
 }
 
-// syncBuffer is an io.Writer safe for concurrent use.
+// waitAccess waits (up to 10 s) for an access log line that match
+// accepts, for requests whose caller saw no answer to read its id from.
+func (env *gwEnv) waitAccess(match func(map[string]any) bool) map[string]any {
+	env.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		written := env.access.written()
+		for _, line := range bytes.Split(env.access.Bytes(), []byte("\n")) {
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && match(m) {
+				return m
+			}
+		}
+		select {
+		case <-written:
+		case <-timeout:
+			env.t.Fatalf("no matching access log line in:\n%s", env.access.Bytes())
+		}
+	}
+}
+
+// syncBuffer is an io.Writer safe for concurrent use, which tells waiters
+// when it is written to.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	notify chan struct{} // closed and replaced on each Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = nil
+	}
 	return s.b.Write(p)
+}
+
+// written returns a channel closed at the next Write.
+func (s *syncBuffer) written() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notify == nil {
+		s.notify = make(chan struct{})
+	}
+	return s.notify
 }
 
 func (s *syncBuffer) Bytes() []byte {
