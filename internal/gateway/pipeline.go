@@ -102,8 +102,8 @@ func unknownStageDetail[S any](apiID, name string, stages map[string]S) string {
 }
 
 // checkBody refuses a body whose Content-Length is over the payload limit.
-// A chunked body is counted as the integration reads it (ServeHTTP caps
-// it), so only a served request can meet that limit.
+// A chunked body has no length to check here: it is counted as the
+// integration reads it (ServeHTTP caps it), so a dry run cannot see it.
 func (g *Gateway) checkBody(_ context.Context, rq *request) *Decision {
 	if n := rq.r.ContentLength; n > g.maxBody {
 		return refuse(ReasonRequestTooLarge, fmt.Sprintf("the body's Content-Length %d is over the %d-byte payload limit", n, g.maxBody))
