@@ -11,7 +11,8 @@ import (
 const msgGatewayResponseNotDefined = "Gateway response type not defined on api"
 
 // gatewayResponseEnum is the type list in the order AWS prints it in its
-// ValidationException.
+// ValidationException (an AWS wire fact: the set of types is apigw's
+// catalogue, and a test checks that this list is exactly that set).
 var gatewayResponseEnum = []string{
 	"REQUEST_TOO_LARGE", "RESOURCE_NOT_FOUND", "AUTHORIZER_CONFIGURATION_ERROR", "MISSING_AUTHENTICATION_TOKEN",
 	"BAD_REQUEST_BODY", "INVALID_SIGNATURE", "INVALID_API_KEY", "BAD_REQUEST_PARAMETERS", "AUTHORIZER_FAILURE",
@@ -22,7 +23,7 @@ var gatewayResponseEnum = []string{
 
 // checkResponseType refuses an unknown gateway response type.
 func checkResponseType(typ string) error {
-	if _, ok := apigw.GatewayResponseDefaults[typ]; !ok {
+	if !apigw.IsGatewayResponseType(typ) {
 		return enumError(typ, "responseType", gatewayResponseEnum)
 	}
 	return nil

@@ -127,6 +127,9 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*ap
 	if err != nil {
 		return nil, err
 	}
+	if err := validateTagsOn(tagOnRestAPI, in.Tags); err != nil {
+		return nil, err
+	}
 	api := &apigw.RestAPI{
 		ID:                        newID(apiIDLen),
 		Name:                      in.Name,

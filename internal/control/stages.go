@@ -60,6 +60,9 @@ func (s *Service) newStage(apiID string, in CreateStageInput, deploymentID strin
 	if !stageNamePattern.MatchString(in.StageName) || len(in.StageName) > maxStageNameLen {
 		return nil, BadRequestf("Invalid stage name %q: stage names may contain only a-zA-Z0-9_- and be at most 128 characters", in.StageName)
 	}
+	if err := validateTagsOn(tagOnStage, in.Tags); err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
 	st := &apigw.Stage{
 		APIID:                apiID,

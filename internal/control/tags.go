@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -19,9 +21,34 @@ const (
 	maxTags        = 50
 )
 
-// validateTags checks tag keys and values: keys 1–128 characters and not
-// "aws:"-prefixed, values at most 256 characters.
-func validateTags(tags map[string]string) error {
+// Tag targets that take Gatehouse's own tags (tagTarget.Kind values).
+const (
+	tagOnRestAPI = "restapis"
+	tagOnStage   = "stages"
+)
+
+// gatehouseTag is one of Gatehouse's own settings made through a tag.
+type gatehouseTag struct {
+	on     []string // the tag target kinds that take it
+	values []string // the values it takes
+}
+
+// gatehouseTags is the one registry of the "gatehouse:" tags Gatehouse
+// knows: a tag with the prefix that is not here is refused, with the list
+// of those that are.
+var gatehouseTags = map[string]gatehouseTag{
+	apigw.TagReasonHeader: {on: []string{tagOnStage}, values: []string{"true", "false"}},
+}
+
+// validateTags checks the tags of a resource that takes no "gatehouse:"
+// tags (API keys, usage plans); see validateTagsOn.
+func validateTags(tags map[string]string) error { return validateTagsOn("", tags) }
+
+// validateTagsOn checks tag keys and values for a resource of the given
+// tag target kind: keys 1–128 characters and not "aws:"-prefixed, values
+// at most 256 characters, and a "gatehouse:" tag must be a known one, on a
+// resource that takes it, with a value it takes.
+func validateTagsOn(kind string, tags map[string]string) error {
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
@@ -34,8 +61,39 @@ func validateTags(tags map[string]string) error {
 		if n := utf8.RuneCountInString(tags[k]); n > maxTagValueLen {
 			return BadRequestf("Invalid tag value for key %q: %d characters, can be at most %d", k, n, maxTagValueLen)
 		}
+		if err := validateGatehouseTag(kind, k, tags[k]); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// validateGatehouseTag checks one tag against the registry; tags without
+// the prefix (compared without regard to case) are the user's own.
+func validateGatehouseTag(kind, key, value string) error {
+	if len(key) < len(apigw.TagPrefix) || !strings.EqualFold(key[:len(apigw.TagPrefix)], apigw.TagPrefix) {
+		return nil
+	}
+	gt, ok := gatehouseTags[key]
+	if !ok {
+		return BadRequestf("Unknown Gatehouse tag %q: the tags with the prefix %q are Gatehouse settings, and the known ones are %s", key, apigw.TagPrefix, strings.Join(slices.Sorted(maps.Keys(gatehouseTags)), ", "))
+	}
+	if !slices.Contains(gt.on, kind) {
+		return BadRequestf("Invalid tag %q here: it can be set on %s only", key, tagKindNames(gt.on))
+	}
+	if !slices.Contains(gt.values, value) {
+		return BadRequestf("Invalid value %q for tag %q: must be one of %s", value, key, strings.Join(gt.values, ", "))
+	}
+	return nil
+}
+
+// tagKindNames names tag target kinds for messages: "a stage", "a RestApi or a stage".
+func tagKindNames(kinds []string) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = map[string]string{tagOnRestAPI: "a RestApi", tagOnStage: "a stage"}[k]
+	}
+	return strings.Join(names, " or ")
 }
 
 func validateTagKey(k string) error {
@@ -114,7 +172,7 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]s
 	if err != nil {
 		return err
 	}
-	if err := validateTags(tags); err != nil {
+	if err := validateTagsOn(t.Kind, tags); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {

@@ -85,3 +85,38 @@ func FuzzParseARN(f *testing.F) {
 		}
 	})
 }
+
+// TestGatehouseTags: a "gatehouse:" tag must be in the registry, on a
+// resource that takes it, with a value it takes; every refusal names the
+// tag, the value or the rule.
+func TestGatehouseTags(t *testing.T) {
+	tests := []struct {
+		kind string
+		tags map[string]string
+		want string
+	}{
+		{tagOnStage, map[string]string{"gatehouse:reasonHeader": "true", "team": "a"}, ""},
+		{tagOnStage, map[string]string{"gatehouse:reasonHeader": "false"}, ""},
+		{tagOnRestAPI, map[string]string{"team": "gatehouse:reasonHeader"}, ""},
+		{tagOnStage, map[string]string{"gatehouse:reasonHeader": "yes"}, `Invalid value "yes" for tag "gatehouse:reasonHeader": must be one of true, false`},
+		{tagOnStage, map[string]string{"gatehouse:reasonHeader": "TRUE"}, `Invalid value "TRUE" for tag "gatehouse:reasonHeader": must be one of true, false`},
+		{tagOnRestAPI, map[string]string{"gatehouse:reasonHeader": "true"}, `Invalid tag "gatehouse:reasonHeader" here: it can be set on a stage only`},
+		{"apikeys", map[string]string{"gatehouse:reasonHeader": "true"}, `Invalid tag "gatehouse:reasonHeader" here: it can be set on a stage only`},
+		{tagOnStage, map[string]string{"gatehouse:reasonheader": "true"}, `Unknown Gatehouse tag "gatehouse:reasonheader": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:reasonHeader`},
+		{tagOnRestAPI, map[string]string{"Gatehouse:Debug": "1"}, `Unknown Gatehouse tag "Gatehouse:Debug": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:reasonHeader`},
+	}
+	for _, tt := range tests {
+		err := validateTagsOn(tt.kind, tt.tags)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("validateTagsOn(%s, %v) = %q, want %q", tt.kind, tt.tags, got, tt.want)
+		}
+	}
+	// Keys and plans take no gatehouse: tags.
+	if err := validateTags(map[string]string{"gatehouse:reasonHeader": "true"}); err == nil {
+		t.Error("validateTags accepted a gatehouse: tag on a key or plan")
+	}
+}

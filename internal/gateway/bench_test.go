@@ -109,8 +109,9 @@ func (env *benchEnv) requests() []*http.Request {
 	return reqs
 }
 
-// BenchmarkPipelineDecision measures the pipeline's decision alone (route,
-// key, plan, throttle, quota, usage record), in parallel, over 1,000 keys
+// BenchmarkPipelineDecision measures the served path's decision alone
+// (the pipeline: route, body, key, plan, integration, throttle, quota;
+// then admit: the usage record), in parallel, over 1,000 keys
 // round-robin: the figure DESIGN's performance target names (≤ 1 µs,
 // ≤ 2 allocations per request).
 func BenchmarkPipelineDecision(b *testing.B) {
@@ -129,7 +130,7 @@ func BenchmarkPipelineDecision(b *testing.B) {
 			i++
 			keyBuf := rq.keyBuf[:0]
 			*rq = request{r: reqs[i%len(reqs)], keyBuf: keyBuf, now: now}
-			if d := env.g.run(ctx, rq); d != nil {
+			if d := env.g.decide(ctx, rq); d != nil {
 				b.Fatalf("refused: %s %s", d.Reason, d.Detail)
 			}
 		}
@@ -151,7 +152,7 @@ func TestPipelineDecisionAllocations(t *testing.T) {
 	allocs := testing.AllocsPerRun(200, func() {
 		keyBuf := rq.keyBuf[:0]
 		*rq = request{r: r, keyBuf: keyBuf, now: now}
-		if d := env.g.run(ctx, rq); d != nil {
+		if d := env.g.decide(ctx, rq); d != nil {
 			t.Fatalf("refused: %s %s", d.Reason, d.Detail)
 		}
 	})

@@ -1,8 +1,9 @@
 package gateway
 
 import (
-	"net/http"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 )
 
 // Reason is a stable code naming why the pipeline refused (or passed) a
@@ -25,6 +26,11 @@ const (
 	ReasonNoMethod           Reason = "METHOD_UNKNOWN"      // the resource has no such method (nor ANY)
 	ReasonNotDeployed        Reason = "METHOD_NOT_DEPLOYED" // exists in the API, not in the stage's deployment
 
+	// The caller's request.
+	ReasonRequestTooLarge Reason = "REQUEST_TOO_LARGE"    // the body is over the payload limit (Content-Length or counted)
+	ReasonBodyInvalid     Reason = "REQUEST_BODY_INVALID" // the body cannot be read: malformed chunked encoding, cut short
+	ReasonClientGone      Reason = "CLIENT_GONE"          // the caller went away before it was answered
+
 	// Key source and key.
 	ReasonKeySourceAuthorizer Reason = "KEY_SOURCE_AUTHORIZER" // apiKeySource AUTHORIZER, and no authorizer supplied a key
 	ReasonKeyMissing          Reason = "KEY_MISSING"
@@ -46,66 +52,64 @@ const (
 	// Integration.
 	ReasonIntegrationTimeout     Reason = "INTEGRATION_TIMEOUT"
 	ReasonIntegrationFailure     Reason = "INTEGRATION_FAILURE"
+	ReasonIntegrationTooLarge    Reason = "INTEGRATION_RESPONSE_TOO_LARGE" // the upstream's body is over the payload limit
 	ReasonIntegrationUnsupported Reason = "INTEGRATION_UNSUPPORTED"
 	ReasonIntegrationMissing     Reason = "INTEGRATION_MISSING"
 	ReasonMockNoResponse         Reason = "MOCK_NO_MATCHING_RESPONSE"
 	ReasonIntegrationURI         Reason = "INTEGRATION_URI_INVALID"
 )
 
-// outcome is how the caller is answered for a refusal: the gateway
-// response type whose customisation applies ("" when none can), and AWS's
-// default status, error type and message.
-type outcome struct {
-	responseType string
-	status       int
-	errorType    string
-	message      string
+// answers maps every reason to how the caller is answered: the gateway
+// response type whose customisation applies, with its built-in status,
+// error type and message (all from apigw's catalogue). A reason without
+// an entry is a bug (a test checks there is none); refuse answers it 500.
+//
+// Refusals before a stage is found (API_*, STAGE_NOT_IN_URL,
+// STAGE_UNKNOWN, EXECUTE_API_DISABLED) are never customised: an API's
+// gateway responses apply to its stages (see (*Gateway).refuse).
+var answers = map[Reason]apigw.ResponseSpec{
+	ReasonNoAPI:                  apigw.AnswerForbidden,
+	ReasonUnknownAPI:             apigw.AnswerForbidden,
+	ReasonAPIHeaderMismatch:      apigw.AnswerForbidden,
+	ReasonExecuteAPIDisabled:     apigw.AnswerForbidden,
+	ReasonNoStage:                apigw.AnswerForbidden,
+	ReasonUnknownStage:           apigw.AnswerForbidden,
+	ReasonStageBroken:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonUnknownRoute:           apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonNoMethod:               apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonNotDeployed:            apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonRequestTooLarge:        apigw.AnswerOf(apigw.ResponseRequestTooLarge),
+	ReasonBodyInvalid:            apigw.AnswerBadRequest,
+	ReasonClientGone:             apigw.AnswerBadRequest, // nobody reads it; the access log and metrics do
+	ReasonKeySourceAuthorizer:    apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyMissing:             apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyOtherHeader:         apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyInQuery:             apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyNotFound:            apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyDisabled:            apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyNoPlan:              apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyPlanNotOnStage:      apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonThrottledPlanMethod:    apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonThrottledPlan:          apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonThrottledStageMethod:   apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonThrottledAccount:       apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonQuotaExceeded:          apigw.AnswerOf(apigw.ResponseQuotaExceeded),
+	ReasonCountersUnavailable:    apigw.AnswerServiceUnavailable,
+	ReasonIntegrationTimeout:     apigw.AnswerOf(apigw.ResponseIntegrationTimeout),
+	ReasonIntegrationFailure:     apigw.AnswerIntegrationFailed,
+	ReasonIntegrationTooLarge:    apigw.AnswerIntegrationFailed,
+	ReasonIntegrationUnsupported: apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonIntegrationMissing:     apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonMockNoResponse:         apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonIntegrationURI:         apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 }
 
-var (
-	forbidden       = outcome{"", http.StatusForbidden, "ForbiddenException", "Forbidden"}
-	invalidKey      = outcome{"INVALID_API_KEY", http.StatusForbidden, "ForbiddenException", "Forbidden"}
-	missingToken    = outcome{"MISSING_AUTHENTICATION_TOKEN", http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"}
-	throttled       = outcome{"THROTTLED", http.StatusTooManyRequests, "TooManyRequestsException", "Too Many Requests"}
-	quotaExceeded   = outcome{"QUOTA_EXCEEDED", http.StatusTooManyRequests, "LimitExceededException", "Limit Exceeded"}
-	configError     = outcome{"API_CONFIGURATION_ERROR", http.StatusInternalServerError, "InternalServerErrorException", "Internal server error"}
-	integrationFail = outcome{"INTEGRATION_FAILURE", http.StatusBadGateway, "InternalServerErrorException", "Internal server error"}
-	integrationTime = outcome{"INTEGRATION_TIMEOUT", http.StatusGatewayTimeout, "InternalServerErrorException", "Endpoint request timed out"}
-	unavailable     = outcome{"DEFAULT_5XX", http.StatusServiceUnavailable, "ServiceUnavailableException", "Service Unavailable"}
-)
-
-// outcomes maps every refusal reason to what the caller gets.
-var outcomes = map[Reason]outcome{
-	ReasonNoAPI:                  forbidden,
-	ReasonUnknownAPI:             forbidden,
-	ReasonAPIHeaderMismatch:      forbidden,
-	ReasonExecuteAPIDisabled:     forbidden,
-	ReasonNoStage:                forbidden,
-	ReasonUnknownStage:           forbidden,
-	ReasonStageBroken:            configError,
-	ReasonUnknownRoute:           missingToken,
-	ReasonNoMethod:               missingToken,
-	ReasonNotDeployed:            missingToken,
-	ReasonKeySourceAuthorizer:    invalidKey,
-	ReasonKeyMissing:             invalidKey,
-	ReasonKeyOtherHeader:         invalidKey,
-	ReasonKeyInQuery:             invalidKey,
-	ReasonKeyNotFound:            invalidKey,
-	ReasonKeyDisabled:            invalidKey,
-	ReasonKeyNoPlan:              invalidKey,
-	ReasonKeyPlanNotOnStage:      invalidKey,
-	ReasonThrottledPlanMethod:    throttled,
-	ReasonThrottledPlan:          throttled,
-	ReasonThrottledStageMethod:   throttled,
-	ReasonThrottledAccount:       throttled,
-	ReasonQuotaExceeded:          quotaExceeded,
-	ReasonCountersUnavailable:    unavailable,
-	ReasonIntegrationTimeout:     integrationTime,
-	ReasonIntegrationFailure:     integrationFail,
-	ReasonIntegrationUnsupported: configError,
-	ReasonIntegrationMissing:     configError,
-	ReasonMockNoResponse:         configError,
-	ReasonIntegrationURI:         configError,
+// answerFor returns the answer to a reason (500 for one without an entry).
+func answerFor(r Reason) apigw.ResponseSpec {
+	if a, ok := answers[r]; ok {
+		return a
+	}
+	return apigw.AnswerOf(apigw.ResponseAPIConfigurationError)
 }
 
 // Decision is a step's refusal: why (Reason and Detail, for the operator)

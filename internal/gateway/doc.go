@@ -1,15 +1,50 @@
 // Package gateway is the data plane: it serves API callers from the
 // in-memory state (package state), never from the database.
 //
+// # One pipeline
+//
 // A request goes through one explicit pipeline (pipeline.go): invoke-URL
-// parsing and route matching, then key source, API key, usage plan and
-// stage association, throttles and quota, then the integration (MOCK or
-// HTTP_PROXY). Each step passes or returns a Decision: the AWS gateway
-// response type the caller gets (with AWS's status, body and headers), a
-// stable Reason code and a sentence for the operator, which go to the
-// access log, the metrics and, when the stage enables data tracing, to
-// response headers. There is no second implementation of these checks:
-// explain and test-invoke will run the same pipeline in dry-run mode.
+// parsing and route matching, the body's size, key source, API key, usage
+// plan and stage association, what the integration will do (MOCK or
+// HTTP_PROXY: a missing or unservable integration, an uri that does not
+// resolve, a MOCK with no matching response), then the throttles and the
+// quota. The steps that consume something (throttle tokens, quota) come
+// last, so a request refused for any other cause costs its caller nothing;
+// a throttle refused by a later bucket puts back the tokens the earlier
+// ones gave. After the decision, the admit phase records the request's
+// usage, and the integration is called.
+//
+// Each step passes or returns a Decision: a stable Reason code and a
+// sentence for the operator (naming ids and limits, never a key value).
+// Every reason maps to one answer from apigw's gateway response catalogue
+// (decision.go): the response type whose customisation applies and AWS's
+// status, error type and message. The decision goes to the access log and
+// the metrics; the caller gets AWS's answer and nothing more, except the
+// reason code itself on a stage tagged gatehouse:reasonHeader=true. An
+// API's gateway response customisations apply once a request has reached
+// one of its stages.
+//
+// Faults are told apart: a caller's body over the payload limit (413
+// REQUEST_TOO_LARGE, by Content-Length in the pipeline or counted as a
+// chunked body streams), a body that cannot be read (400
+// REQUEST_BODY_INVALID) and a caller that went away (CLIENT_GONE) are never
+// counted against the upstream; an upstream's answer over the payload
+// limit is INTEGRATION_RESPONSE_TOO_LARGE.
+//
+// # Asking the pipeline
+//
+// Explain runs the same steps in dry-run mode and returns a Trace: every
+// step with its verdict, reason and detail, and the answer the caller
+// would get. It takes no throttle token (it peeks), no quota and records
+// no usage, writes no access log line and no metric, and calls no
+// integration. test-invoke-method, gatehouse explain and the console
+// call it; there is no second implementation of any check.
+//
+// # Cost
+//
+// The served decision takes no global lock, allocates nothing on the
+// common path (BenchmarkPipelineDecision, TestPipelineDecisionAllocations)
+// and never touches the database.
 //
 // Package gateway must never import awsapi, control, server or cli, and
 // never writes a key value anywhere (keys are named by id and last four

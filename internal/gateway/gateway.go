@@ -57,22 +57,11 @@ type Gateway struct {
 	now      func() time.Time // nil: the real clock (read once per request)
 	maxBody  int64
 
-	accountTotal apigw.Throttle                // the account-level limit
-	account      [accountShards]apigw.Throttle // its share per shard
-	accountN     int                           // shards in use: fewer than accountShards when the burst is smaller
-	accountOn    bool
-	accountShard [accountShards]counters.BucketKey
+	account   apigw.Throttle // the account-level limit (the counters spread it to avoid contention)
+	accountOn bool
 
 	pool sync.Pool // of *request
 }
-
-// accountShards splits the account bucket so that requests do not all
-// contend on one lock: each shard holds 1/accountShards of the rate and
-// of the burst (the burst's remainder spread over the first shards), and a
-// request draws from the shard its key hashes to, falling back to the
-// others when that one is empty. Over any window the total admitted stays
-// within rate×t + burst.
-const accountShards = 8
 
 // New returns a Gateway.
 func New(o Options) *Gateway {
@@ -91,46 +80,29 @@ func New(o Options) *Gateway {
 		acct = apigw.Throttle{RateLimit: apigw.AccountRateLimit, BurstLimit: apigw.AccountBurstLimit}
 	}
 	if acct.RateLimit >= 0 && acct.BurstLimit >= 0 {
-		g.accountOn = true
-		g.accountTotal = acct
-		// Every shard in use holds at least one token of burst, or its share
-		// of the rate could never be used.
-		g.accountN = min(accountShards, max(1, acct.BurstLimit))
-		for i := range g.accountN {
-			burst := acct.BurstLimit / g.accountN
-			if i < acct.BurstLimit%g.accountN {
-				burst++
-			}
-			g.account[i] = apigw.Throttle{RateLimit: acct.RateLimit / float64(g.accountN), BurstLimit: burst}
-		}
-		for i := range g.accountShard {
-			g.accountShard[i] = counters.BucketKey{Scope: counters.ScopeAccount, Method: string(rune('0' + i))}
-		}
+		g.accountOn, g.account = true, acct
 	}
 	g.pool.New = func() any { return new(request) }
 	return g
 }
 
-// ServeHTTP runs the pipeline and the integration, answers the caller and
-// writes the access log line.
+// ServeHTTP decides, admits and calls the integration, answers the caller
+// and writes the access log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := g.pool.Get().(*request)
 	rq.reset(g, w, r)
 	defer g.pool.Put(rq)
 
-	if r.ContentLength > g.maxBody {
-		g.refuse(rq, &Decision{Reason: "REQUEST_TOO_LARGE", Detail: "the body exceeds the 10 MB payload limit"})
+	// A body with a Content-Length (checked by the pipeline's body step)
+	// cannot run past it: net/http stops reading there. Only chunked
+	// bodies need a cap, which the integration meets as it reads.
+	if r.ContentLength < 0 {
+		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+	}
+	if d := g.decide(r.Context(), rq); d != nil {
+		g.refuse(rq, d)
 	} else {
-		// A body with a Content-Length (checked above) cannot run past it:
-		// net/http stops reading there. Only chunked bodies need a cap.
-		if r.ContentLength < 0 {
-			r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
-		}
-		if d := g.run(r.Context(), rq); d != nil {
-			g.refuse(rq, d)
-		} else {
-			g.integrate(r.Context(), rq)
-		}
+		g.integrate(r.Context(), rq)
 	}
 	g.logAccess(rq)
 	if rq.abort {
@@ -138,15 +110,43 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// run executes the pipeline's steps in order and returns the first refusal.
+// decide runs the pipeline and, when it admits the request, the admit
+// phase: the served path's decision.
+func (g *Gateway) decide(ctx context.Context, rq *request) *Decision {
+	if d := g.run(ctx, rq); d != nil {
+		return d
+	}
+	g.admit(ctx, rq)
+	return nil
+}
+
+// run executes the pipeline's steps in order and returns the first
+// refusal. In dry-run mode (rq.dryRun) the steps consume nothing, and
+// with rq.trace set every step's verdict is recorded.
 func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
-	for _, s := range pipeline {
-		if d := s.run(g, ctx, rq); d != nil {
+	for i := range pipeline {
+		s := &pipeline[i]
+		d := s.run(g, ctx, rq)
+		if rq.trace != nil {
+			g.record(rq, i, d)
+		}
+		if d != nil {
 			rq.step = s.name
 			return d
 		}
 	}
 	return nil
+}
+
+// admit records an admitted request's usage (GetUsage counts requests
+// the pipeline let through). It runs on the served path only, after the
+// decision, so that a dry run and a refused request record nothing.
+func (g *Gateway) admit(ctx context.Context, rq *request) {
+	if p := rq.plan; p != nil {
+		if err := g.counters.Record(ctx, p.ID, rq.key.ID, rq.now); err != nil {
+			g.log.Error("recording usage failed", "plan", p.ID, "key", rq.key.ID, "error", err)
+		}
+	}
 }
 
 // stageCache is what the gateway keeps per stage (in state.Stage.Cache):

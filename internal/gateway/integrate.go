@@ -19,27 +19,57 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 )
 
-// integrate calls the method's integration and answers the caller.
-func (g *Gateway) integrate(ctx context.Context, rq *request) {
+// checkIntegration is the pipeline's integration step: it works out what
+// the method's integration will do without calling it, and refuses what
+// cannot be served (no integration, a type not served, an uri that does
+// not resolve, a MOCK with no matching response). integrate then carries
+// out what it found.
+func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 	in := rq.match.Method.Integration
 	if in == nil {
-		g.refuse(rq, refuse(ReasonIntegrationMissing, "the method has no integration in the deployment"))
-		return
+		return refuse(ReasonIntegrationMissing, "the method has no integration in the deployment")
 	}
 	switch in.Type {
 	case apigw.IntegrationMock:
-		g.mock(rq, in)
+		if mp := g.cachedMock(rq.stage, in); mp != nil {
+			rq.mockFixed = mp
+			return nil
+		}
+		ir, status, d := selectMock(rq, in)
+		rq.mockResponse, rq.mockStatus = ir, status
+		return d
 	case apigw.IntegrationHTTPProxy:
-		g.httpProxy(ctx, rq, in)
-	default:
-		g.refuse(rq, refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK and HTTP_PROXY are)"))
+		greedy := ""
+		if m := rq.match.Resource; m != nil {
+			if p := m.Part(); p.Kind == 2 { // respath.Greedy
+				greedy = p.Name
+			}
+		}
+		url, err := proxy.ResolveURL(in.URI, rq.params.Get, rq.stage.Variables, greedy, rq.r.URL.RawQuery)
+		if err != nil {
+			return refuse(ReasonIntegrationURI, fmt.Sprintf("integration uri %s: %v", in.URI, err))
+		}
+		rq.upstreamURL = url
+		return nil
 	}
+	return refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK and HTTP_PROXY are)")
 }
 
-// mock answers a MOCK integration: the request template selects the
+// integrate calls the method's integration, as checkIntegration found it,
+// and answers the caller.
+func (g *Gateway) integrate(ctx context.Context, rq *request) {
+	in := rq.match.Method.Integration
+	if in.Type == apigw.IntegrationHTTPProxy {
+		g.httpProxy(ctx, rq, in)
+		return
+	}
+	g.mock(rq)
+}
+
+// mock answers a MOCK integration: the request template selected the
 // status code, the matching integration response supplies body and headers.
-func (g *Gateway) mock(rq *request, in *apigw.Integration) {
-	if mp := g.cachedMock(rq.stage, in); mp != nil {
+func (g *Gateway) mock(rq *request) {
+	if mp := rq.mockFixed; mp != nil {
 		stampHeaders(rq)
 		h := rq.w.Header()
 		setContentType(h, mp.ctype)
@@ -51,29 +81,9 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 		io.WriteString(rq.w, mp.body)
 		return
 	}
-	status := 200
-	if len(in.RequestTemplates) > 0 {
-		_, tmpl := pickTemplate(in.RequestTemplates, rq.r.Header.Get("Content-Type"))
-		n, ok := mockStatus(tmpl)
-		if !ok {
-			g.refuse(rq, refuse(ReasonMockNoResponse, "the MOCK request template has no statusCode: "+quote(tmpl)))
-			return
-		}
-		status = n
-	}
-	code := statusText[status]
-	ir := selectResponse(in.IntegrationResponses, code)
-	if ir == nil {
-		g.refuse(rq, refuse(ReasonMockNoResponse, "no integration response matches status "+code+" and none is the default (empty selectionPattern)"))
-		return
-	}
-	out, err := strconv.Atoi(ir.StatusCode)
-	if err != nil || out < 100 || out > 599 {
-		g.refuse(rq, refuse(ReasonMockNoResponse, "integration response status "+quote(ir.StatusCode)+" is not an HTTP status"))
-		return
-	}
+	ir, out := rq.mockResponse, rq.mockStatus
 	ctype, body := pickTemplate(ir.ResponseTemplates, rq.r.Header.Get("Accept"))
-	body = expand(body, rq, outcome{})
+	body = expand(body, rq, apigw.ResponseSpec{})
 	stampHeaders(rq)
 	h := rq.w.Header()
 	setContentType(h, ctype)
@@ -87,6 +97,31 @@ func (g *Gateway) mock(rq *request, in *apigw.Integration) {
 	rq.status = out
 	rq.w.WriteHeader(out)
 	io.WriteString(rq.w, body)
+}
+
+// selectMock picks a MOCK integration's answer to a request: the request
+// template (by Content-Type) gives the status code, which selects the
+// integration response, whose status the caller gets.
+func selectMock(rq *request, in *apigw.Integration) (*apigw.IntegrationResponse, int, *Decision) {
+	status := 200
+	if len(in.RequestTemplates) > 0 {
+		_, tmpl := pickTemplate(in.RequestTemplates, rq.r.Header.Get("Content-Type"))
+		n, ok := mockStatus(tmpl)
+		if !ok {
+			return nil, 0, refuse(ReasonMockNoResponse, "the MOCK request template has no statusCode: "+quote(tmpl))
+		}
+		status = n
+	}
+	code := statusText[status]
+	ir := selectResponse(in.IntegrationResponses, code)
+	if ir == nil {
+		return nil, 0, refuse(ReasonMockNoResponse, "no integration response matches status "+code+" and none is the default (empty selectionPattern)")
+	}
+	out, err := strconv.Atoi(ir.StatusCode)
+	if err != nil || out < 100 || out > 599 {
+		return nil, 0, refuse(ReasonMockNoResponse, "integration response status "+quote(ir.StatusCode)+" is not an HTTP status")
+	}
+	return ir, out, nil
 }
 
 // mockAnswer is a MOCK integration's answer worked out once: for an
@@ -208,19 +243,10 @@ func selectResponse(rs map[string]*apigw.IntegrationResponse, code string) *apig
 	return def
 }
 
-// httpProxy forwards to an HTTP_PROXY integration.
+// httpProxy forwards to an HTTP_PROXY integration, at the URL
+// checkIntegration resolved.
 func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integration) {
-	greedy := ""
-	if m := rq.match.Resource; m != nil {
-		if p := m.Part(); p.Kind == 2 { // respath.Greedy
-			greedy = p.Name
-		}
-	}
-	url, err := proxy.ResolveURL(in.URI, rq.params.Get, rq.stage.Variables, greedy, rq.r.URL.RawQuery)
-	if err != nil {
-		g.refuse(rq, refuse(ReasonIntegrationURI, fmt.Sprintf("integration uri %s: %v", in.URI, err)))
-		return
-	}
+	url := rq.upstreamURL
 	timeout := time.Duration(in.TimeoutInMillis) * time.Millisecond
 	if timeout <= 0 {
 		timeout = apigw.DefaultIntegrationTimeout * time.Millisecond
@@ -238,22 +264,39 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		rq.status = res.Status
 		return
 	}
+	d := proxyFailure(err, url, timeout, g.maxBody)
 	if res.Started {
 		// The caller already has the status and part of the body: the only
 		// honest end is to abort the connection (after the access log line).
 		rq.status = res.Status
-		rq.decision = refuse(ReasonIntegrationFailure, "the upstream failed after its response started: "+err.Error())
+		rq.decision = d
 		rq.abort = true
 		return
 	}
 	// Nothing was written: answer with the gateway response.
 	delete(rq.w.Header(), hdrRequestID)
 	delete(rq.w.Header(), hdrAPIGWID)
-	if errors.Is(err, proxy.ErrTimeout) {
-		g.refuse(rq, refuse(ReasonIntegrationTimeout, fmt.Sprintf("the upstream %s did not answer within %s", hostOf(url), timeout)))
-		return
+	g.refuse(rq, d)
+}
+
+// proxyFailure names the cause of a failed forward, so that a caller's
+// fault (a body over the limit or malformed, a caller gone) is never
+// counted against the upstream.
+func proxyFailure(err error, url string, timeout time.Duration, maxBody int64) *Decision {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, proxy.ErrTimeout):
+		return refuse(ReasonIntegrationTimeout, fmt.Sprintf("the upstream %s did not answer within %s (or stopped sending): %v", hostOf(url), timeout, err))
+	case errors.Is(err, proxy.ErrResponseTooLarge):
+		return refuse(ReasonIntegrationTooLarge, fmt.Sprintf("the upstream %s answered more than the payload limit: %v", hostOf(url), err))
+	case errors.Is(err, proxy.ErrClientBody) && errors.As(err, &mbe):
+		return refuse(ReasonRequestTooLarge, fmt.Sprintf("the chunked request body ran past the %d-byte payload limit", maxBody))
+	case errors.Is(err, proxy.ErrClientBody):
+		return refuse(ReasonBodyInvalid, fmt.Sprintf("the request body could not be read (malformed chunked encoding, or cut short): %v", err))
+	case errors.Is(err, proxy.ErrClient):
+		return refuse(ReasonClientGone, fmt.Sprintf("the caller went away while the upstream %s was called: %v", hostOf(url), err))
 	}
-	g.refuse(rq, refuse(ReasonIntegrationFailure, fmt.Sprintf("the upstream %s failed: %v", hostOf(url), err)))
+	return refuse(ReasonIntegrationFailure, fmt.Sprintf("the upstream %s failed: %v", hostOf(url), err))
 }
 
 func hostOf(u string) string {

@@ -57,10 +57,16 @@ func TestParseInvokeAllocatesNothing(t *testing.T) {
 	}
 }
 
+// FuzzParseInvoke: parseInvoke never panics; a refusal has a detail and
+// an answer; an accepted URL is exactly the invoke URL rebuilt from the
+// target it was read as (so no byte of the path is lost, moved or
+// invented), and the API id comes from where the form says it does.
 func FuzzParseInvoke(f *testing.F) {
 	f.Add("abc.execute-api.localhost:8080", "/api/doit", "")
 	f.Add("h", "/restapis/abc/api/_user_request_/a%2Fb", "abc")
+	f.Add("h", "/restapis/abc/api/_user_request_", "")
 	f.Add("h", "/restapis//", "x")
+	f.Add("localhost", "/api", "abc")
 	f.Add("", "", "")
 	f.Fuzz(func(t *testing.T, host, path, header string) {
 		got, reason, detail := parseInvoke(host, path, header)
@@ -68,19 +74,29 @@ func FuzzParseInvoke(f *testing.F) {
 			if detail == "" {
 				t.Fatal("refusal without detail")
 			}
-			if _, ok := outcomes[reason]; !ok {
-				t.Fatalf("reason %q has no outcome", reason)
+			if _, ok := answers[reason]; !ok {
+				t.Fatalf("reason %q has no answer", reason)
 			}
 			return
 		}
-		if got.apiID == "" || got.stage == "" || !strings.HasPrefix(got.path, "/") {
+		if got.apiID == "" || got.stage == "" || strings.Contains(got.stage, "/") || !strings.HasPrefix(got.path, "/") {
 			t.Fatalf("accepted %q %q %q as %+v", host, path, header, got)
-		}
-		if strings.Contains(got.stage, "/") || !strings.Contains(path, got.stage) {
-			t.Fatalf("stage %q not a segment of %q", got.stage, path)
 		}
 		if header != "" && got.apiID != header {
 			t.Fatalf("header %q but api %q accepted", header, got.apiID)
+		}
+		var prefix string
+		if strings.HasPrefix(path, "/restapis/") {
+			prefix = "/restapis/" + got.apiID + "/" + got.stage + "/_user_request_"
+		} else {
+			prefix = "/" + got.stage
+			if !strings.HasPrefix(host, got.apiID+".execute-api.") && got.apiID != header {
+				t.Fatalf("API %q is neither the host's %q nor the header's %q", got.apiID, host, header)
+			}
+		}
+		// The resource path "/" stands for both "" and "/" after the prefix.
+		if path != prefix+got.path && !(got.path == "/" && path == prefix) {
+			t.Fatalf("%q read as %+v, which rebuilds as %q", path, got, prefix+got.path)
 		}
 	})
 }

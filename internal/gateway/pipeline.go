@@ -20,16 +20,21 @@ type step struct {
 	run  func(g *Gateway, ctx context.Context, rq *request) *Decision
 }
 
-// pipeline is the order of the checks, as AWS applies them (aws-compat
-// §5.2). Later issues insert their steps at the marked places.
+// pipeline is the order of the checks: AWS's (route, authorizer, API key,
+// usage plan, throttles from the most specific to the account, quota),
+// except that the checks that consume something (throttle, quota) come
+// last, so that a request refused for any other cause costs its caller
+// nothing. Later issues insert their steps at the marked places.
 var pipeline = [...]step{
 	{"route", (*Gateway).route},
+	{"body", (*Gateway).checkBody},
 	// "cors": CORS preflight answers go here, before any key is asked for.
 	{"keysource", (*Gateway).keySource},
 	// "authorizer": custom authorizers go here; they may supply the key
 	// (usageIdentifierKey) for apiKeySource AUTHORIZER.
 	{"key", (*Gateway).checkKey},
 	{"plan", (*Gateway).checkPlan},
+	{"integration", (*Gateway).checkIntegration},
 	{"throttle", (*Gateway).throttle},
 	{"quota", (*Gateway).checkQuota},
 }
@@ -94,6 +99,16 @@ func unknownStageDetail[S any](apiID, name string, stages map[string]S) string {
 		}
 	}
 	return d
+}
+
+// checkBody refuses a body whose Content-Length is over the payload limit.
+// A chunked body has no length to check here: it is counted as the
+// integration reads it (ServeHTTP caps it), so a dry run cannot see it.
+func (g *Gateway) checkBody(_ context.Context, rq *request) *Decision {
+	if n := rq.r.ContentLength; n > g.maxBody {
+		return refuse(ReasonRequestTooLarge, fmt.Sprintf("the body's Content-Length %d is over the %d-byte payload limit", n, g.maxBody))
+	}
+	return nil
 }
 
 // headerAPIKey is the canonical form of AWS's key header, x-api-key.
@@ -194,11 +209,11 @@ func (g *Gateway) checkPlan(_ context.Context, rq *request) *Decision {
 	return refuse(ReasonKeyPlanNotOnStage, fmt.Sprintf("API key %s…%s is in usage plans %s, none attached to stage %s", k.ID, k.Last4, strings.Join(cover, "; "), rq.stage.Ref))
 }
 
-// throttle draws from every bucket that applies, most specific first
-// (aws-compat §6.2): the plan's per-method or per-client bucket, the
-// stage's method bucket, the account bucket. When a later bucket refuses,
-// the tokens the earlier ones gave are put back: a refused request does
-// not use up the key's or the stage's limit.
+// throttle draws from every bucket that applies, most specific first:
+// the plan's per-method or per-client bucket, the stage's method bucket,
+// the account bucket. When a later bucket refuses, the tokens the earlier
+// ones gave are put back: a refused request does not use up the key's or
+// the stage's limit. In dry-run mode it only peeks at each bucket.
 func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 	var charged [2]charge
 	n := 0
@@ -206,15 +221,13 @@ func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 		tk := rq.match.ThrottleKey()
 		if t, ok := rq.planStage.MethodThrottle[tk]; ok {
 			k := counters.PlanKeyMethodBucket(p.ID, rq.key.ID, rq.methodID)
-			if d := g.allow(ctx, rq, k, t, ReasonThrottledPlanMethod,
-				"usage plan %s limits %s on stage %s to %g requests/s, burst %d, per key"); d != nil {
+			if d := g.allow(ctx, rq, k, t, ReasonThrottledPlanMethod); d != nil {
 				return d
 			}
 			charged[n], n = charge{k, t}, n+1
 		} else if p.Throttle != nil {
 			k := counters.PlanKeyBucket(p.ID, rq.key.ID)
-			if d := g.allow(ctx, rq, k, *p.Throttle, ReasonThrottledPlan,
-				"usage plan %s limits each key to %g requests/s, burst %d"); d != nil {
+			if d := g.allow(ctx, rq, k, *p.Throttle, ReasonThrottledPlan); d != nil {
 				return d
 			}
 			charged[n], n = charge{k, *p.Throttle}, n+1
@@ -222,15 +235,14 @@ func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 	}
 	if t, ok := rq.stage.Throttle.For(rq.match.ThrottleKey()); ok {
 		k := counters.StageMethodBucket(rq.methodID)
-		if d := g.allow(ctx, rq, k, t, ReasonThrottledStageMethod,
-			"stage %s limits %s to %g requests/s, burst %d (all callers)"); d != nil {
+		if d := g.allow(ctx, rq, k, t, ReasonThrottledStageMethod); d != nil {
 			g.refund(ctx, rq, charged[:n])
 			return d
 		}
 		charged[n], n = charge{k, t}, n+1
 	}
 	if g.accountOn {
-		if d := g.allowAccount(ctx, rq); d != nil {
+		if d := g.allow(ctx, rq, counters.AccountBucket(), g.account, ReasonThrottledAccount); d != nil {
 			g.refund(ctx, rq, charged[:n])
 			return d
 		}
@@ -244,7 +256,12 @@ type charge struct {
 	t apigw.Throttle
 }
 
+// refund puts back the tokens a refused request took (none in dry-run
+// mode, which takes none).
 func (g *Gateway) refund(ctx context.Context, rq *request, cs []charge) {
+	if rq.dryRun {
+		return
+	}
 	for _, c := range cs {
 		if err := g.counters.Refund(ctx, c.k, c.t, rq.now); err != nil {
 			g.log.Warn("refunding a throttle token failed", "error", err)
@@ -252,84 +269,74 @@ func (g *Gateway) refund(ctx context.Context, rq *request, cs []charge) {
 	}
 }
 
-// allowAccount takes a token from the account bucket. The bucket is split
-// into shards (see accountShards); a request draws from the shard its key
-// hashes to, and only when that one is empty tries the others, so that
-// one key can use the whole account limit, as on AWS.
-func (g *Gateway) allowAccount(ctx context.Context, rq *request) *Decision {
-	first := int(rq.requestID[0])
-	if rq.key != nil {
-		first = int(rq.keyHash[0])
+// allow takes a token from bucket k under limit t (in dry-run mode, asks
+// whether Allow would), and refuses with reason when there is none.
+func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, t apigw.Throttle, reason Reason) *Decision {
+	var (
+		ok    bool
+		retry time.Duration
+		err   error
+	)
+	if rq.dryRun {
+		ok, retry, err = g.counters.PeekThrottle(ctx, k, t, rq.now)
+	} else {
+		ok, retry, err = g.counters.Allow(ctx, k, t, rq.now)
 	}
-	var retry time.Duration
-	for i := range g.accountN {
-		shard := (first + i) % g.accountN
-		ok, r, err := g.counters.Allow(ctx, g.accountShard[shard], g.account[shard], rq.now)
-		if err != nil {
-			return refuse(ReasonCountersUnavailable, "the throttle counters are unavailable: "+err.Error())
-		}
-		if ok {
-			return nil
-		}
-		if i == 0 || r < retry {
-			retry = r
-		}
-	}
-	d := refuse(ReasonThrottledAccount, fmt.Sprintf("the account-level limit (%g requests/s, burst %d) is exhausted", g.accountTotal.RateLimit, g.accountTotal.BurstLimit))
-	if retry > 0 && retry < counters.Never {
-		d.RetryAfter = retry
-	}
-	return d
-}
-
-// allow takes a token; format is the Detail's sentence, whose verbs are
-// filled in by describe on refusal only.
-func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, t apigw.Throttle, reason Reason, format string) *Decision {
-	ok, retry, err := g.counters.Allow(ctx, k, t, rq.now)
 	if err != nil {
 		return refuse(ReasonCountersUnavailable, "the throttle counters are unavailable: "+err.Error())
+	}
+	if rq.trace != nil {
+		rq.noteBucket(g.bucketName(rq, reason, t), ok)
 	}
 	if ok {
 		return nil
 	}
-	var detail string
-	switch reason {
-	case ReasonThrottledPlanMethod:
-		detail = fmt.Sprintf(format, rq.plan.ID, rq.match.ThrottleKey(), rq.stage.Ref, t.RateLimit, t.BurstLimit)
-	case ReasonThrottledPlan:
-		detail = fmt.Sprintf(format, rq.plan.ID, t.RateLimit, t.BurstLimit)
-	default:
-		detail = fmt.Sprintf(format, rq.stage.Ref, rq.match.ThrottleKey(), t.RateLimit, t.BurstLimit)
-	}
-	d := refuse(reason, detail)
+	d := refuse(reason, g.bucketName(rq, reason, t)+" is empty")
 	if retry > 0 && retry < counters.Never {
 		d.RetryAfter = retry
 	}
 	return d
 }
 
-// checkQuota takes one request from the key's quota in its plan, and
-// records the request's usage once it is admitted.
+// bucketName describes the bucket a throttle reason names, for details.
+func (g *Gateway) bucketName(rq *request, reason Reason, t apigw.Throttle) string {
+	switch reason {
+	case ReasonThrottledPlanMethod:
+		return fmt.Sprintf("usage plan %s's limit on %s on stage %s (%g requests/s, burst %d, per key)", rq.plan.ID, rq.match.ThrottleKey(), rq.stage.Ref, t.RateLimit, t.BurstLimit)
+	case ReasonThrottledPlan:
+		return fmt.Sprintf("usage plan %s's limit per key (%g requests/s, burst %d)", rq.plan.ID, t.RateLimit, t.BurstLimit)
+	case ReasonThrottledStageMethod:
+		return fmt.Sprintf("stage %s's limit on %s (%g requests/s, burst %d, all callers)", rq.stage.Ref, rq.match.ThrottleKey(), t.RateLimit, t.BurstLimit)
+	}
+	return fmt.Sprintf("the account-level limit (%g requests/s, burst %d)", t.RateLimit, t.BurstLimit)
+}
+
+// checkQuota takes one request from the key's quota in its plan (in
+// dry-run mode, asks whether a Take would succeed). Usage is recorded
+// later, by admit, for served requests only.
 func (g *Gateway) checkQuota(ctx context.Context, rq *request) *Decision {
 	p := rq.plan
-	if p == nil {
+	if p == nil || p.Quota == nil {
 		return nil
 	}
-	if p.Quota != nil {
-		res, err := g.counters.Take(ctx, p.ID, rq.key.ID, *p.Quota, rq.now)
-		if err != nil {
-			return refuse(ReasonCountersUnavailable, "the quota counters are unavailable: "+err.Error())
-		}
-		rq.quota = res
-		if !res.Allowed {
-			d := refuse(ReasonQuotaExceeded, fmt.Sprintf("API key %s…%s used its quota of %d requests per %s in usage plan %s (used %d); it resets at %s",
-				rq.key.ID, rq.key.Last4, p.Quota.Limit, p.Quota.Period, p.ID, res.Used, res.ResetAt.UTC().Format(time.RFC3339)))
-			d.RetryAfter = res.ResetAt.Sub(rq.now)
-			return d
-		}
+	var (
+		res counters.QuotaResult
+		err error
+	)
+	if rq.dryRun {
+		res, err = g.counters.Peek(ctx, p.ID, rq.key.ID, *p.Quota, rq.now)
+	} else {
+		res, err = g.counters.Take(ctx, p.ID, rq.key.ID, *p.Quota, rq.now)
 	}
-	if err := g.counters.Record(ctx, p.ID, rq.key.ID, rq.now); err != nil {
-		g.log.Error("recording usage failed", "plan", p.ID, "key", rq.key.ID, "error", err)
+	if err != nil {
+		return refuse(ReasonCountersUnavailable, "the quota counters are unavailable: "+err.Error())
+	}
+	rq.quota = res
+	if !res.Allowed {
+		d := refuse(ReasonQuotaExceeded, fmt.Sprintf("API key %s…%s used its quota of %d requests per %s in usage plan %s (used %d); it resets at %s",
+			rq.key.ID, rq.key.Last4, p.Quota.Limit, p.Quota.Period, p.ID, res.Used, res.ResetAt.UTC().Format(time.RFC3339)))
+		d.RetryAfter = res.ResetAt.Sub(rq.now)
+		return d
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
@@ -38,6 +39,19 @@ type request struct {
 	plan        *state.Plan
 	planStage   *state.PlanStage
 	quota       counters.QuotaResult
+
+	// What the integration step found, for integrate.
+	mockFixed    *mockAnswer                // a MOCK's answer fixed for its stage
+	mockResponse *apigw.IntegrationResponse // else the MOCK's selected response,
+	mockStatus   int                        // and its status
+	upstreamURL  string                     // an HTTP_PROXY's resolved URL
+
+	// dryRun: the pipeline consumes nothing (no tokens, no quota) and the
+	// request is not served; trace, when set, receives every step's verdict
+	// (see Explain). note collects a passing step's detail for the trace.
+	dryRun bool
+	trace  *Trace
+	note   []string
 
 	// Outcome, for the access log.
 	step               string

@@ -16,7 +16,6 @@ const (
 	hdrAPIGWID   = "X-Amz-Apigw-Id"
 	hdrErrorType = "X-Amzn-Errortype"
 	hdrReason    = "X-Gatehouse-Reason"
-	hdrDetail    = "X-Gatehouse-Detail"
 )
 
 // contentTypeJSON is shared by every JSON response (net/http never
@@ -47,63 +46,71 @@ func setContentType(h http.Header, ctype string) {
 }
 
 // refuse answers a refusal with the API's gateway response for the
-// decision's type (AWS's default unless customised), and records it.
+// decision's reason (AWS's built-in answer unless customised), and records
+// it.
 func (g *Gateway) refuse(rq *request, d *Decision) {
 	rq.decision = d
-	oc, ok := outcomes[d.Reason]
-	if !ok {
-		oc = outcome{"DEFAULT_4XX", http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request Too Long"}
-	}
-	status, ctype, body := oc.status, "application/json", ""
-	var params map[string]string
-	custom := false
-	if rq.api != nil && oc.responseType != "" && len(rq.api.GatewayResponses) > 0 {
-		if gr, ok := apigw.EffectiveGatewayResponse(rq.api.GatewayResponses, oc.responseType); ok && (!gr.Default || gr.StatusCode != apigw.GatewayResponseDefaults[oc.responseType] || len(gr.ResponseParameters) > 0 || !isDefaultTemplates(gr.ResponseTemplates)) {
-			custom = true
-			if n, err := strconv.Atoi(gr.StatusCode); err == nil && n >= 100 && n <= 599 {
-				status = n
-			}
-			params = gr.ResponseParameters
-			ctype, body = pickTemplate(gr.ResponseTemplates, rq.r.Header.Get("Accept"))
-			body = expand(body, rq, oc)
-		}
-	}
-	if !custom {
-		body = defaultBody(oc.message)
+	spec, res := g.resolve(rq, d)
+	ctype, body := "application/json", ""
+	if res.Customised {
+		ctype, body = pickTemplate(res.Templates, rq.r.Header.Get("Accept"))
+		body = expand(body, rq, spec)
+	} else {
+		body = defaultBody(spec.Message)
 	}
 	stampHeaders(rq)
 	h := rq.w.Header()
 	setContentType(h, ctype)
-	h[hdrErrorType] = []string{oc.errorType}
+	h[hdrErrorType] = []string{spec.ErrorType}
 	if d.RetryAfter > 0 {
 		secs := int64((d.RetryAfter + 999_999_999) / 1_000_000_000)
 		h["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
 	}
-	for name, expr := range params {
+	for name, expr := range res.Parameters {
 		if hn, ok := strings.CutPrefix(name, "gatewayresponse.header."); ok {
 			if v, ok := paramValue(expr, rq); ok {
 				h.Set(hn, v)
 			}
 		}
 	}
-	if rq.stage != nil && rq.stage.DataTrace {
+	// The reason code only, and only where the stage opted in: the detail
+	// names keys, plans and limits, which are nobody's business but the
+	// operator's (it goes to the access log).
+	if rq.stage != nil && rq.stage.ReasonHeader {
 		h[hdrReason] = []string{string(d.Reason)}
-		h[hdrDetail] = []string{sanitizeHeader(d.Detail)}
 	}
-	rq.status = status
-	rq.w.WriteHeader(status)
+	rq.status = res.Status
+	rq.w.WriteHeader(res.Status)
 	io.WriteString(rq.w, body)
 }
 
-func isDefaultTemplates(t map[string]string) bool {
-	return len(t) == 0 || (len(t) == 1 && t["application/json"] == apigw.DefaultTemplate)
+// resolve works out how a refusal is answered. An API's customised gateway
+// responses apply only once the request has reached one of its stages:
+// before that (unknown API or stage, the execute-api endpoint disabled)
+// the caller gets the built-in answer, as on AWS, where gateway responses
+// belong to what a stage serves.
+func (g *Gateway) resolve(rq *request, d *Decision) (apigw.ResponseSpec, apigw.Resolved) {
+	spec := answerFor(d.Reason)
+	if rq.stage == nil || rq.api == nil {
+		return spec, apigw.Resolved{Status: spec.Status}
+	}
+	return spec, apigw.ResolveGatewayResponse(rq.api.GatewayResponses, spec)
 }
 
 // defaultBody is the body of an uncustomised gateway response:
 // {"message":$context.error.messageString}.
 func defaultBody(message string) string {
+	return `{"message":` + messageString(message) + `}`
+}
+
+// messageString is $context.error.messageString: the message as a JSON
+// string, or null when there is none.
+func messageString(message string) string {
+	if message == "" {
+		return "null"
+	}
 	b, _ := json.Marshal(message)
-	return `{"message":` + string(b) + `}`
+	return string(b)
 }
 
 // pickTemplate chooses the response template for the caller's Accept
@@ -128,7 +135,7 @@ func pickTemplate(ts map[string]string, accept string) (ctype, body string) {
 // expand substitutes the $context variables a gateway response or MOCK
 // template may use. Unknown variables expand to the empty string, as in
 // AWS's VTL.
-func expand(tmpl string, rq *request, oc outcome) string {
+func expand(tmpl string, rq *request, oc apigw.ResponseSpec) string {
 	if !strings.Contains(tmpl, "$") {
 		return tmpl
 	}
@@ -179,15 +186,14 @@ func isIdent(c byte) bool {
 }
 
 // contextVar returns one $context variable.
-func contextVar(name string, rq *request, oc outcome) string {
+func contextVar(name string, rq *request, oc apigw.ResponseSpec) string {
 	switch name {
 	case "error.message":
-		return oc.message
+		return oc.Message
 	case "error.messageString":
-		b, _ := json.Marshal(oc.message)
-		return string(b)
+		return messageString(oc.Message)
 	case "error.responseType":
-		return oc.responseType
+		return string(oc.Type)
 	case "requestId", "extendedRequestId":
 		return string(rq.requestID[:])
 	case "apiId":
@@ -245,20 +251,10 @@ func paramValue(expr string, rq *request) (string, bool) {
 		v, ok := rq.stage.Variables[expr[len("stageVariables."):]]
 		return v, ok
 	case strings.HasPrefix(expr, "context."):
-		v := contextVar(expr[len("context."):], rq, outcome{})
+		v := contextVar(expr[len("context."):], rq, apigw.ResponseSpec{})
 		return v, v != ""
 	}
 	return "", false
-}
-
-// sanitizeHeader keeps a header value on one printable line.
-func sanitizeHeader(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // clientIP is the caller's address (without port).

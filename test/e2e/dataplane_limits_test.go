@@ -110,9 +110,11 @@ func TestRefusedRequestKeepsPlanTokens(t *testing.T) {
 	wantAnswer(t, env, f.call("GET", "api", "/free", hdr), 429, `{"message":"Too Many Requests"}`, "THROTTLED_PLAN")
 }
 
-// TestDebugHeadersAndMetrics: the refusal reason reaches response headers
-// only on a stage with dataTraceEnabled, and /metrics counts requests by
-// reason without ever naming a key.
+// TestDebugHeadersAndMetrics: dataTraceEnabled sends nothing to callers
+// (AWS's data tracing writes logs only); a stage tagged
+// gatehouse:reasonHeader=true sends the reason code, never the detail; an
+// unknown gatehouse: tag is refused with the known ones. /metrics counts
+// requests by reason without ever naming a key.
 func TestDebugHeadersAndMetrics(t *testing.T) {
 	env := apitest.Start(t, apitest.Options{})
 	ctx := context.Background()
@@ -120,20 +122,31 @@ func TestDebugHeadersAndMetrics(t *testing.T) {
 	f.mock("POST", "/doit", true, 200, didIt)
 	f.deploy("api")
 	f.deploy("traced")
+	f.deploy("opted")
 	keyID, value := f.key("k", true)
 	f.plan("api", nil, nil, keyID)
 
 	a := f.call("POST", "api", "/doit", nil)
 	if a.header.Get("x-gatehouse-reason") != "" {
-		t.Fatal("the reason header was sent on a stage without data tracing")
+		t.Fatal("the reason header was sent on a stage that did not opt in")
 	}
 	if _, err := f.c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &f.apiID, StageName: aws.String("traced"), PatchOperations: []types.PatchOperation{
 		{Op: types.OpReplace, Path: aws.String("/*/*/logging/dataTrace"), Value: aws.String("true")}}}); err != nil {
 		t.Fatal(err)
 	}
 	a = f.call("POST", "traced", "/doit", nil)
-	if a.status != 403 || a.body != forbidden || a.header.Get("x-gatehouse-reason") != "KEY_MISSING" || !strings.Contains(a.header.Get("x-gatehouse-detail"), "x-api-key") {
+	if a.status != 403 || a.body != forbidden || a.header.Get("x-gatehouse-reason") != "" || a.header.Get("x-gatehouse-detail") != "" {
 		t.Fatalf("traced stage: %d %s reason=%q detail=%q", a.status, a.body, a.header.Get("x-gatehouse-reason"), a.header.Get("x-gatehouse-detail"))
+	}
+	arn := "arn:aws:apigateway:us-east-1::/restapis/" + f.apiID + "/stages/opted"
+	_, err := f.c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: &arn, Tags: map[string]string{"gatehouse:reasonHeaders": "true"}})
+	apitest.WantError(t, err, "BadRequestException", `Unknown Gatehouse tag "gatehouse:reasonHeaders": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:reasonHeader`)
+	if _, err := f.c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: &arn, Tags: map[string]string{"gatehouse:reasonHeader": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	a = f.call("POST", "opted", "/doit", nil)
+	if a.status != 403 || a.body != forbidden || a.header.Get("x-gatehouse-reason") != "KEY_MISSING" || a.header.Get("x-gatehouse-detail") != "" {
+		t.Fatalf("opted-in stage: %d %s reason=%q detail=%q", a.status, a.body, a.header.Get("x-gatehouse-reason"), a.header.Get("x-gatehouse-detail"))
 	}
 	wantAnswer(t, env, f.call("POST", "api", "/doit", map[string]string{"x-api-key": value}), 200, didIt, "OK")
 

@@ -58,7 +58,9 @@
 // # Errors
 //
 // Every error Forward returns is an *Error, classified by Kind:
-// ErrTimeout, ErrUpstream, ErrClient or ErrTarget. Before the response has
+// ErrTimeout, ErrUpstream, ErrResponseTooLarge (the upstream's faults),
+// ErrClient, ErrClientBody (the caller's) or ErrTarget (the
+// configuration's). Before the response has
 // started, Forward has written nothing to the ResponseWriter (not even a
 // header), and the caller answers with a gateway response. Once it has
 // started (Result.Started, errors.Is(err, ErrAborted)), the caller must abort
@@ -69,4 +71,13 @@
 //
 // Streaming responses (text/event-stream, or an unknown Content-Length) are
 // flushed to the caller after every read from the upstream.
+//
+// # Limits
+//
+// An upstream's response body may be at most Options.MaxResponseBytes
+// (10 MB, AWS's payload limit). A Content-Length over it fails before
+// anything is written; a body that runs past it is cut there and the
+// response aborted. The caller's request body is limited by the gateway
+// (an http.MaxBytesReader), and a failure to read it is the caller's
+// (ErrClientBody), never the upstream's.
 package proxy

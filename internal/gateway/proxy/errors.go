@@ -18,10 +18,20 @@ var (
 	// (the caller answers INTEGRATION_FAILURE; AWS logs this as "Network
 	// error communicating with endpoint").
 	ErrUpstream = errors.New("network error communicating with endpoint")
-	// ErrClient: the caller went away (its request context ended) or its
-	// request body could not be read; the cause stays reachable, for example
-	// an *http.MaxBytesError for a body over the server's limit.
-	ErrClient = errors.New("caller request failed")
+	// ErrClient: the caller went away: its request context ended, or,
+	// once the response had started, writing to it failed. Nothing is the
+	// upstream's fault.
+	ErrClient = errors.New("caller went away")
+	// ErrClientBody: the caller's request body could not be read: over
+	// the limit the gateway put on it (the cause is an *http.MaxBytesError),
+	// malformed chunked encoding, or cut short. The caller answers 413 or
+	// 400; nothing is the upstream's fault.
+	ErrClientBody = errors.New("caller request body unreadable")
+	// ErrResponseTooLarge: the upstream's response body is over
+	// Options.MaxResponseBytes. When its Content-Length says so, nothing
+	// has been written; otherwise the response had started and is aborted
+	// at the limit.
+	ErrResponseTooLarge = errors.New("integration response too large")
 	// ErrTarget: the Target (or the integration uri given to ResolveURL) is
 	// unusable: bad URL, scheme or method, a missing variable. Nothing was
 	// sent (the caller answers 500 API_CONFIGURATION_ERROR).
@@ -34,7 +44,7 @@ var (
 
 // Error is a failed Forward.
 type Error struct {
-	Kind    error  // ErrTimeout, ErrUpstream, ErrClient or ErrTarget
+	Kind    error  // ErrTimeout, ErrUpstream, ErrClient, ErrClientBody, ErrResponseTooLarge or ErrTarget
 	Started bool   // the status line had been written to the caller
 	Op      string // what failed, e.g. "GET https://api.example.com/pets"
 	Err     error  // the cause; may be nil

@@ -175,7 +175,7 @@ func waitGoroutines(t *testing.T, n int) {
 }
 
 func kindOf(err error) string {
-	for _, k := range []error{ErrTimeout, ErrUpstream, ErrClient, ErrTarget} {
+	for _, k := range []error{ErrTimeout, ErrUpstream, ErrClient, ErrClientBody, ErrResponseTooLarge, ErrTarget} {
 		if errors.Is(err, k) {
 			return k.Error()
 		}

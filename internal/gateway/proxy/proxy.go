@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ const (
 	DefaultDialTimeout         = 5 * time.Second
 	DefaultResponseIdleTimeout = 30 * time.Second
 	DefaultTimeout             = 29 * time.Second // AWS's default and maximum timeoutInMillis
+	DefaultMaxResponseBytes    = 10 << 20         // AWS's 10 MB payload limit
 
 	bufSize = 32 << 10
 )
@@ -36,6 +38,9 @@ type Options struct {
 	// private CA); nil means the system roots, TLS 1.2 or later.
 	TLSClientConfig *tls.Config
 	Logger          *slog.Logger // default discards
+	// MaxResponseBytes caps an upstream's response body; default 10 MB
+	// (AWS's payload limit). A larger body is an ErrResponseTooLarge.
+	MaxResponseBytes int64
 }
 
 // Proxy forwards requests to HTTP_PROXY upstreams. It is safe for concurrent
@@ -43,6 +48,7 @@ type Options struct {
 type Proxy struct {
 	tr       *http.Transport
 	idle     time.Duration
+	maxResp  int64
 	log      *slog.Logger
 	bufs     sync.Pool
 	mu       sync.Mutex                     // guards creating insecure
@@ -66,6 +72,9 @@ func New(o Options) *Proxy {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.TLSClientConfig != nil {
 		tlsConf = o.TLSClientConfig.Clone()
@@ -84,8 +93,9 @@ func New(o Options) *Proxy {
 			DisableCompression:     true,
 			MaxResponseHeaderBytes: 1 << 20,
 		},
-		idle: o.ResponseIdleTimeout,
-		log:  o.Logger,
+		idle:    o.ResponseIdleTimeout,
+		maxResp: o.MaxResponseBytes,
+		log:     o.Logger,
 	}
 	p.bufs.New = func() any {
 		b := make([]byte, bufSize)
@@ -218,6 +228,9 @@ func (p *Proxy) Forward(w http.ResponseWriter, r *http.Request, t Target) (Resul
 		return res, &Error{Kind: ErrUpstream, Op: opName(out), Err: errors.New("upstream switched protocols, which HTTP_PROXY does not support")}
 	}
 	res.Status = resp.StatusCode
+	if resp.ContentLength > p.maxResp {
+		return res, &Error{Kind: ErrResponseTooLarge, Op: opName(out), Err: fmt.Errorf("Content-Length %d is over the %d-byte limit", resp.ContentLength, p.maxResp)}
+	}
 
 	copyResponseHeader(w.Header(), resp.Header)
 	flush := resp.ContentLength == -1 || isEventStream(resp.Header.Get("Content-Type"))
@@ -236,6 +249,9 @@ func (p *Proxy) Forward(w http.ResponseWriter, r *http.Request, t Target) (Resul
 	switch {
 	case writeErr != nil:
 		return res, &Error{Kind: ErrClient, Started: true, Op: opName(out), Err: writeErr}
+	case readErr == errResponseLimit:
+		p.log.Debug("proxy: response aborted", "op", opName(out), "requestId", t.RequestID, "error", "body over the limit")
+		return res, &Error{Kind: ErrResponseTooLarge, Started: true, Op: opName(out), Err: fmt.Errorf("the body is over the %d-byte limit", p.maxResp)}
 	case readErr != nil:
 		return res, p.classify(ctx, r, &t, body, out, timeout, true, readErr)
 	}
@@ -245,12 +261,20 @@ func (p *Proxy) Forward(w http.ResponseWriter, r *http.Request, t Target) (Resul
 	return res, nil
 }
 
+// errResponseLimit is copyBody's read error for a body over maxResp.
+var errResponseLimit = errors.New("response body over the limit")
+
 // copyBody streams src to w, flushing after every write when rc is set and
-// re-arming the idle timer after every read.
+// re-arming the idle timer after every read. It stops with
+// errResponseLimit, without writing the excess, when the body runs past
+// maxResp.
 func (p *Proxy) copyBody(w io.Writer, src io.Reader, buf []byte, rc *http.ResponseController, timer *time.Timer) (written int64, readErr, writeErr error) {
 	timer.Reset(p.idle)
 	for {
 		n, err := src.Read(buf)
+		if written+int64(n) > p.maxResp {
+			return written, errResponseLimit, nil
+		}
 		if n > 0 {
 			timer.Reset(p.idle)
 			m, werr := w.Write(buf[:n])
@@ -288,7 +312,7 @@ func (p *Proxy) classify(ctx context.Context, r *http.Request, t *Target, body *
 			e.Err = errors.New("no response headers within " + timeout.String())
 		}
 	case body != nil && body.readErr() != nil:
-		e.Kind, e.Err = ErrClient, body.readErr()
+		e.Kind, e.Err = ErrClientBody, body.readErr()
 	case r.Context().Err() != nil:
 		e.Kind, e.Err = ErrClient, context.Cause(r.Context())
 	default:

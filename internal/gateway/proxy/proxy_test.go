@@ -11,10 +11,12 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -545,10 +547,99 @@ func TestForwardRequestBodyTooLarge(t *testing.T) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1024)
 	res, err := p.Forward(w, r, Target{URL: up.URL})
 	var mbe *http.MaxBytesError
-	if !errors.Is(err, ErrClient) || !errors.As(err, &mbe) || res.Started {
-		t.Fatalf("Forward = %+v, %v; want ErrClient wrapping *http.MaxBytesError", res, err)
+	if !errors.Is(err, ErrClientBody) || errors.Is(err, ErrUpstream) || !errors.As(err, &mbe) || res.Started {
+		t.Fatalf("Forward = %+v, %v; want ErrClientBody wrapping *http.MaxBytesError", res, err)
 	}
 	w.untouched(t)
+}
+
+// TestForwardMalformedChunkedBody: a caller whose chunked body is
+// malformed (sent over a raw connection, as no client library would) is
+// the caller's fault, not the upstream's.
+func TestForwardMalformedChunkedBody(t *testing.T) {
+	up, _ := upstream(t, http.HandlerFunc(echoHandler))
+	p := New(Options{})
+	t.Cleanup(p.Close)
+	fr, ch := front(t, p, func(*http.Request) Target { return Target{URL: up.URL} })
+	conn, err := net.Dial("tcp", fr.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A first good chunk, then a chunk size that is not hexadecimal.
+	if _, err := io.WriteString(conn, "POST /x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz\r\nnope\r\n0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	o := recv(t, ch)
+	if !errors.Is(o.err, ErrClientBody) || o.res.Started {
+		t.Fatalf("Forward = %+v, %v; want ErrClientBody before start", o.res, o.err)
+	}
+}
+
+// TestForwardResponseTooLarge: an upstream body over MaxResponseBytes is
+// refused before anything is written when its Content-Length says so, and
+// cut at the limit (the response aborted) when it streams.
+func TestForwardResponseTooLarge(t *testing.T) {
+	const limit = 64 << 10
+	big := pattern(limit + 1)
+	for _, withLength := range []bool{true, false} {
+		t.Run(map[bool]string{true: "content-length", false: "chunked"}[withLength], func(t *testing.T) {
+			up, _ := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if withLength {
+					w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+				}
+				for b := big; len(b) > 0; {
+					n := min(len(b), 16<<10)
+					_, _ = w.Write(b[:n])
+					b = b[n:]
+					if !withLength {
+						w.(http.Flusher).Flush()
+					}
+				}
+			}))
+			p := New(Options{MaxResponseBytes: limit})
+			t.Cleanup(p.Close)
+			if withLength {
+				w := newSpy()
+				res, err := p.Forward(w, httptest.NewRequest("GET", "http://gw.example/x", nil), Target{URL: up.URL})
+				if !errors.Is(err, ErrResponseTooLarge) || res.Started {
+					t.Fatalf("Forward = %+v, %v; want ErrResponseTooLarge before start", res, err)
+				}
+				w.untouched(t)
+				return
+			}
+			fr, ch := front(t, p, func(*http.Request) Target { return Target{URL: up.URL} })
+			resp, err := fr.Client().Get(fr.URL)
+			if err == nil {
+				got, rerr := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if rerr == nil {
+					t.Fatalf("the client read a complete-looking %d-byte body", len(got))
+				}
+				if len(got) > limit {
+					t.Fatalf("the client got %d bytes, over the %d-byte limit", len(got), limit)
+				}
+			}
+			o := recv(t, ch)
+			if !errors.Is(o.err, ErrResponseTooLarge) || !o.res.Started || o.res.Bytes > limit {
+				t.Fatalf("Forward = %+v, %v; want ErrResponseTooLarge after start, at most %d bytes", o.res, o.err, limit)
+			}
+		})
+	}
+}
+
+// TestForwardResponseAtTheLimit: a body of exactly MaxResponseBytes passes.
+func TestForwardResponseAtTheLimit(t *testing.T) {
+	const limit = 64 << 10
+	body := pattern(limit)
+	up, _ := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	p := New(Options{MaxResponseBytes: limit})
+	t.Cleanup(p.Close)
+	w := newSpy()
+	res, err := p.Forward(w, httptest.NewRequest("GET", "http://gw.example/x", nil), Target{URL: up.URL})
+	if err != nil || res.Bytes != limit || sha(w.body) != sha(body) {
+		t.Fatalf("Forward = %+v, %v (%d bytes)", res, err, len(w.body))
+	}
 }
 
 func TestForwardKeepAlive(t *testing.T) {

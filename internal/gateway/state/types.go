@@ -21,7 +21,7 @@ type API struct {
 	// DisableExecuteAPIEndpoint is the API's disableExecuteApiEndpoint.
 	DisableExecuteAPIEndpoint bool
 	// GatewayResponses holds the customised gateway responses by type (live,
-	// not deployed); pass it to apigw.EffectiveGatewayResponse. May be nil.
+	// not deployed); pass it to apigw.ResolveGatewayResponse. May be nil.
 	GatewayResponses map[string]*apigw.GatewayResponse
 	// Live is the API's current, possibly undeployed definition, compiled;
 	// the gateway uses it only to tell "not deployed yet" from "unknown"
@@ -50,9 +50,11 @@ type Stage struct {
 	// MethodIDs maps each deployed method's throttle key ("/pets/GET") to
 	// its bucket id (counters.MethodID), built once so that requests do not.
 	MethodIDs map[string]string
-	// DataTrace is the stage's "*/*" dataTraceEnabled: the gateway then adds
-	// the refusal reason to responses (x-gatehouse-reason, -detail).
-	DataTrace bool
+	// ReasonHeader is the stage's tag gatehouse:reasonHeader set to "true":
+	// the gateway then sends a refusal's reason code to the caller
+	// (x-gatehouse-reason). The stage's dataTraceEnabled sends nothing to
+	// callers: as on AWS, tracing is for the operator's logs.
+	ReasonHeader bool
 	// Cache is the data plane's own per-stage memo (metric handles, so
 	// that a request does not look them up by label). The state never reads
 	// it; a changed stage is a new Stage with an empty Cache.
@@ -257,9 +259,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		if st.AccessLogSettings != nil {
 			s.AccessLogFormat = st.AccessLogSettings.Format
 		}
-		if ms := st.MethodSettings["*/*"]; ms != nil {
-			s.DataTrace = ms.DataTraceEnabled
-		}
+		s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)

@@ -296,3 +296,25 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 		}
 	}
 }
+
+// TestStageReasonHeader: only the tag gatehouse:reasonHeader=true opts a
+// stage in; dataTraceEnabled does not.
+func TestStageReasonHeader(t *testing.T) {
+	traced := map[string]*apigw.MethodSetting{"*/*": {DataTraceEnabled: true}}
+	tests := []struct {
+		name string
+		st   *apigw.Stage
+		want bool
+	}{
+		{"tagged true", &apigw.Stage{Name: "a", Tags: map[string]string{apigw.TagReasonHeader: "true"}}, true},
+		{"tagged false", &apigw.Stage{Name: "b", Tags: map[string]string{apigw.TagReasonHeader: "false"}, MethodSettings: traced}, false},
+		{"data trace only", &apigw.Stage{Name: "c", MethodSettings: traced}, false},
+		{"nothing", &apigw.Stage{Name: "d"}, false},
+	}
+	for _, tt := range tests {
+		a := newAPI(&apigw.RestAPI{ID: "api"}, []*apigw.Stage{tt.st}, nil)
+		if got := a.Stages[tt.st.Name].ReasonHeader; got != tt.want {
+			t.Errorf("%s: ReasonHeader = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

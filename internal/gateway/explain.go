@@ -1,0 +1,186 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+)
+
+// ExplainRequest is a request for Explain to decide on.
+type ExplainRequest struct {
+	// Request is the request as a caller would send it: method, URL, Host
+	// and headers count; its body is never read.
+	Request *http.Request
+	// Now is the time to decide at; zero means the gateway's clock.
+	Now time.Time
+}
+
+// Verdict is a step's outcome in a Trace.
+type Verdict string
+
+// Verdicts.
+const (
+	VerdictPass       Verdict = "PASS"
+	VerdictRefuse     Verdict = "REFUSE"
+	VerdictNotReached Verdict = "NOT_REACHED" // an earlier step refused
+)
+
+// TraceStep is one pipeline step as Explain ran it.
+type TraceStep struct {
+	Name    string
+	Verdict Verdict
+	// Reason is the refusal's reason, ReasonOK for a step that passed, ""
+	// for one not reached.
+	Reason Reason
+	// Detail is the refusal's sentence, or what a passing step found (the
+	// API, stage and method; the key by id and last four characters; the
+	// plan; each throttle bucket; the quota left). It is for the operator:
+	// it names keys, plans and limits.
+	Detail string
+}
+
+// Trace is the pipeline's answer to a request, step by step, as Explain
+// works it out.
+type Trace struct {
+	Steps []TraceStep
+	// Decision is the refusal; nil when the request would be admitted and
+	// go to its integration.
+	Decision *Decision
+	// For a refusal: what the caller would get (the API's gateway response
+	// customisations applied).
+	ResponseType apigw.ResponseType
+	Status       int
+	ErrorType    string
+	// What the pipeline found ("" when not reached).
+	APIID, Stage, DeploymentID, ResourcePath, HTTPMethod string
+	KeyID, PlanID                                        string
+	Integration                                          string // the integration type
+}
+
+// Explain runs the pipeline on a request in dry-run mode and returns the
+// trace of every step. It shares every step with the served path and
+// consumes nothing: no throttle token, no quota, no usage; it writes no
+// access log line and no metrics, and calls no integration. It is the one
+// seam for diagnostics (test-invoke-method, gatehouse explain, the
+// console). Explain may be called concurrently with serving.
+func (g *Gateway) Explain(ctx context.Context, er ExplainRequest) Trace {
+	rq := &request{r: er.Request, dryRun: true}
+	switch {
+	case !er.Now.IsZero():
+		rq.now = er.Now
+	case g.now != nil:
+		rq.now = g.now()
+	default:
+		rq.now = time.Now()
+	}
+	tr := &Trace{Steps: make([]TraceStep, 0, len(pipeline))}
+	rq.trace = tr
+	d := g.run(ctx, rq)
+	tr.Decision = d
+	if d != nil {
+		spec, res := g.resolve(rq, d)
+		tr.ResponseType, tr.Status, tr.ErrorType = spec.Type, res.Status, spec.ErrorType
+	}
+	tr.APIID = rq.target.apiID
+	if rq.api != nil {
+		tr.APIID = rq.api.ID
+	}
+	if rq.stage != nil {
+		tr.Stage, tr.DeploymentID = rq.stage.Name, rq.stage.DeploymentID
+	}
+	if rq.match.Resource != nil {
+		tr.ResourcePath, tr.HTTPMethod = rq.match.Resource.Path, rq.r.Method
+	}
+	if rq.key != nil {
+		tr.KeyID = rq.key.ID
+	}
+	if rq.plan != nil {
+		tr.PlanID = rq.plan.ID
+	}
+	if rq.match.Method != nil && rq.match.Method.Integration != nil {
+		tr.Integration = rq.match.Method.Integration.Type
+	}
+	return *tr
+}
+
+// record adds step i's outcome to the trace; after a refusal, the steps
+// not reached.
+func (g *Gateway) record(rq *request, i int, d *Decision) {
+	tr := rq.trace
+	s := TraceStep{Name: pipeline[i].name, Verdict: VerdictPass, Reason: ReasonOK}
+	if d != nil {
+		s.Verdict, s.Reason, s.Detail = VerdictRefuse, d.Reason, d.Detail
+	} else {
+		s.Detail = g.passDetail(rq, pipeline[i].name)
+	}
+	rq.note = rq.note[:0]
+	tr.Steps = append(tr.Steps, s)
+	if d != nil {
+		for _, rest := range pipeline[i+1:] {
+			tr.Steps = append(tr.Steps, TraceStep{Name: rest.name, Verdict: VerdictNotReached})
+		}
+	}
+}
+
+// noteBucket notes, for the trace, a throttle bucket the step checked.
+func (rq *request) noteBucket(name string, ok bool) {
+	if ok {
+		rq.note = append(rq.note, name+": has a token")
+	}
+}
+
+// passDetail says what a passing step found. It reads only what the step
+// left in rq (and the notes it took), so the steps carry no code for
+// tracing beyond those notes.
+func (g *Gateway) passDetail(rq *request, step string) string {
+	switch step {
+	case "route":
+		return fmt.Sprintf("API %s, stage %s (deployment %s), resource %s, method %s", rq.api.ID, rq.stage.Name, rq.stage.DeploymentID, rq.match.Resource.Path, rq.r.Method)
+	case "body":
+		if n := rq.r.ContentLength; n >= 0 {
+			return fmt.Sprintf("Content-Length %d, within the %d-byte payload limit", n, g.maxBody)
+		}
+		return fmt.Sprintf("no Content-Length: a chunked body is counted against the %d-byte payload limit as it is sent", g.maxBody)
+	case "keysource":
+		if !rq.keyRequired {
+			return "the method requires no API key"
+		}
+		return "the method requires an API key; the request sends one in the x-api-key header"
+	case "key":
+		if rq.key == nil {
+			return "no API key needed"
+		}
+		return "API key " + rq.key.ID + "…" + rq.key.Last4 + ", enabled"
+	case "plan":
+		switch {
+		case rq.plan != nil:
+			return "usage plan " + rq.plan.ID + " is attached to stage " + rq.stage.Ref
+		case rq.key != nil:
+			return "the key is associated with stage " + rq.stage.Ref + " directly (stageKeys): no plan limits apply"
+		}
+		return "no usage plan needed"
+	case "integration":
+		in := rq.match.Method.Integration
+		if in.Type == apigw.IntegrationHTTPProxy {
+			return "HTTP_PROXY to " + hostOf(rq.upstreamURL)
+		}
+		return in.Type
+	case "throttle":
+		if len(rq.note) == 0 {
+			return "no throttle applies"
+		}
+		return strings.Join(rq.note, "; ")
+	case "quota":
+		if rq.plan == nil || rq.plan.Quota == nil {
+			return "no quota applies"
+		}
+		q := rq.plan.Quota
+		return fmt.Sprintf("API key %s…%s has %d of %d requests per %s left in usage plan %s (used %d; resets at %s)",
+			rq.key.ID, rq.key.Last4, rq.quota.Remaining, q.Limit, q.Period, rq.plan.ID, rq.quota.Used, rq.quota.ResetAt.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
