@@ -150,9 +150,11 @@ func testDeleteAPIKeyCascade(t *testing.T, s store.Store) {
 			tx.AddUsagePlanKey(ctx, "p1", "k2"))
 	})
 	changes := changesOf(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteAPIKey(ctx, "k1") })
-	if !hasChange(changes, store.Change{Kind: store.KindAPIKey, Op: store.OpDelete, ID: "k1"}) {
-		t.Errorf("changes %+v lack the key's delete", changes)
-	}
+	sameChanges(t, "changes of DeleteAPIKey", []store.Change{
+		{Kind: store.KindUsagePlanKey, Op: store.OpDelete, ID: "p1", KeyID: "k1"},
+		{Kind: store.KindUsagePlanKey, Op: store.OpDelete, ID: "p2", KeyID: "k1"},
+		{Kind: store.KindAPIKey, Op: store.OpDelete, ID: "k1"},
+	}, changes)
 	// Recreating the key must not bring its memberships back.
 	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateAPIKey(ctx, SampleAPIKey("k1")) })
 	view(t, s, func(ctx context.Context, r store.Reader) error {

@@ -59,12 +59,22 @@ func flatten(in <-chan []store.Change) <-chan store.Change {
 	return out
 }
 
-// hasChange reports whether changes contain c, ignoring the revision.
-func hasChange(changes []store.Change, c store.Change) bool {
-	return slices.ContainsFunc(changes, func(x store.Change) bool {
-		x.Revision = 0
-		return x == c
-	})
+// sameChanges fails the test unless got holds exactly the changes of want,
+// in any order, ignoring revisions.
+func sameChanges(t *testing.T, what string, want, got []store.Change) {
+	t.Helper()
+	norm := func(cs []store.Change) []store.Change {
+		out := make([]store.Change, len(cs))
+		for i, c := range cs {
+			c.Revision = 0
+			out[i] = c
+		}
+		slices.SortFunc(out, func(a, b store.Change) int {
+			return cmpString(fmt.Sprint(a), fmt.Sprint(b))
+		})
+		return out
+	}
+	diff(t, what, norm(want), norm(got))
 }
 
 // changesOf commits fn and returns the changes it published.

@@ -26,6 +26,7 @@ const feedTimeout = 5 * time.Second
 // SetQuotaAdjustment when the plan is missing; lists of a missing parent are
 // empty; a position stays valid after the item it follows is deleted;
 // DeleteAPI and DeleteStage publish a put for every usage plan they change.
+// Each cascading delete publishes exactly the changes store.Tx documents.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -58,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ViewSnapshot", testViewSnapshot},
 		{"Reset", testReset},
 		{"Copies", testCopies},
+		{"Settings", testSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,9 +143,10 @@ func testDeleteUsagePlanCascade(t *testing.T, s store.Store) {
 			tx.SetQuotaAdjustment(ctx, store.QuotaAdjustment{PlanID: "p2", KeyID: "k1", PeriodStart: day(1), Delta: 4}))
 	})
 	changes := changesOf(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteUsagePlan(ctx, "p1") })
-	if !hasChange(changes, store.Change{Kind: store.KindUsagePlan, Op: store.OpDelete, ID: "p1"}) {
-		t.Errorf("changes %+v lack the plan's delete", changes)
-	}
+	sameChanges(t, "changes of DeleteUsagePlan", []store.Change{
+		{Kind: store.KindUsagePlanKey, Op: store.OpDelete, ID: "p1", KeyID: "k1"},
+		{Kind: store.KindUsagePlan, Op: store.OpDelete, ID: "p1"},
+	}, changes)
 	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateUsagePlan(ctx, SampleUsagePlan("p1")) })
 
 	type state struct {
