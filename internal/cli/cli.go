@@ -72,6 +72,9 @@ func newVersion(stdout io.Writer) *cobra.Command {
 	}
 }
 
+// storeEnv is the environment variable that gives --store's default.
+const storeEnv = "GATEHOUSE_STORE"
+
 type serveFlags struct {
 	cfg        server.Config
 	demo       bool
@@ -86,18 +89,24 @@ func newServe(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a Gatehouse node (data plane, management API)",
-		Long: `Run a Gatehouse node on an embedded SQLite database in --data-dir.
+		Long: `Run a Gatehouse node. By default it keeps its state in an embedded SQLite
+database in --data-dir (see --store); the data directory also holds the
+server secret and the admin credentials, and one node at a time owns it.
 
 The management API (AWS API Gateway compatible, SigV4-signed with the admin
 credentials kept in <data-dir>/admin-credentials) listens on --admin-listen;
 the data plane on --listen.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("store") {
+				f.cfg.Store = os.Getenv(storeEnv)
+			}
 			return serve(cmd.Context(), f, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.cfg.DataDir, "data-dir", server.DefaultDataDir, "directory for the database, server secret and admin credentials")
+	fl.StringVar(&f.cfg.Store, "store", "", "where configuration and usage are stored, as a URL: sqlite://PATH (default: $"+storeEnv+", else sqlite://<data-dir>/"+server.DatabaseFile+")")
 	fl.StringVar(&f.cfg.Listen, "listen", server.DefaultListen, "data plane listen address")
 	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /healthz)")
 	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset (admin listener must be loopback)")
@@ -170,7 +179,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	} else if srv.CredentialsCreated {
 		fmt.Fprintf(stdout, "Admin credentials created in %s (access key id %s).\n", f.cfg.DataDir+"/"+server.CredentialsFile, srv.Credentials.AccessKeyID)
 	}
-	log.Info("gatehouse serving", "version", version(), "admin", adminURL, "data", dataURL, "dataDir", f.cfg.DataDir, "dev", f.cfg.Dev)
+	log.Info("gatehouse serving", "version", version(), "admin", adminURL, "data", dataURL, "dataDir", f.cfg.DataDir, "store", srv.StoreLocation, "dev", f.cfg.Dev)
 	err = srv.Serve(ctx, adminLn, dataLn)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

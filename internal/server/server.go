@@ -22,7 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
-	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-dev/gatehouse/internal/store/storeurl"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,7 +45,10 @@ const (
 
 // Config configures a node.
 type Config struct {
-	DataDir     string
+	DataDir string
+	// Store is the store's URL (see package storeurl; "": the SQLite
+	// database DatabaseFile in DataDir).
+	Store       string
 	Listen      string // data plane address
 	AdminListen string // management API, /metrics, /healthz
 	// Dev accepts any SigV4 credentials and enables POST /_gatehouse/reset.
@@ -82,6 +85,8 @@ type Server struct {
 	// Gateway is the data plane handler.
 	Gateway  *gateway.Gateway
 	Registry *prometheus.Registry
+	// StoreLocation is where the store is, as a URL.
+	StoreLocation string
 
 	admin http.Handler
 	proxy *proxy.Proxy
@@ -120,6 +125,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Dev && !IsLoopback(cfg.AdminListen) {
 		return nil, fmt.Errorf("--dev needs the admin listener on a loopback address, got %q", cfg.AdminListen)
 	}
+	if cfg.Store == "" {
+		cfg.Store = storeurl.SQLite(filepath.Join(cfg.DataDir, DatabaseFile))
+	}
+	loc, err := storeurl.Parse(cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("--store %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -131,11 +143,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	st, err := storeurl.Open(ctx, loc)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store %s: %w", loc, err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Keys: keys, Credentials: creds, CredentialsCreated: created}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Keys: keys, Credentials: creds, CredentialsCreated: created, StoreLocation: loc.String()}
 	if err := s.buildDataPlane(ctx); err != nil {
 		st.Close()
 		return nil, err
