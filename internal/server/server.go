@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsapi"
 	"github.com/gatehouse-dev/gatehouse/internal/control"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/datadir"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
@@ -92,6 +93,9 @@ type Server struct {
 	proxy *proxy.Proxy
 	// quotaShape is each plan's quota as the counters last loaded it.
 	quotaShape map[string]apigw.Quota
+	// locks hold the data directory (and the database file's directory
+	// when it is elsewhere) for this node alone.
+	locks []*datadir.Lock
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
@@ -132,29 +136,73 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--store %w", err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	keys, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, SecretFile))
-	if err != nil {
+	s := &Server{cfg: cfg, log: cfg.Logger, StoreLocation: loc.String()}
+	if err := s.open(ctx, loc); err != nil {
+		s.releaseLocks()
 		return nil, err
 	}
-	creds, created, err := secret.LoadOrCreateCredentials(filepath.Join(cfg.DataDir, CredentialsFile))
-	if err != nil {
+	if err := s.buildDataPlane(ctx); err != nil {
+		s.Store.Close()
+		s.releaseLocks()
 		return nil, err
+	}
+	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
+	s.admin = s.adminHandler()
+	return s, nil
+}
+
+// open takes the data directory (and, for a database file kept
+// elsewhere, that file's directory) for this node alone, then opens the
+// secrets and the store. On failure the caller releases the locks; open
+// closes what else it opened.
+func (s *Server) open(ctx context.Context, loc storeurl.Location) error {
+	l, err := datadir.Acquire(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.locks = append(s.locks, l)
+	if loc.Path != "" {
+		// Checked once the data directory exists, so that two spellings
+		// of it are one directory.
+		if dbDir := filepath.Dir(loc.Path); !sameDir(dbDir, s.cfg.DataDir) {
+			l, err := datadir.Acquire(dbDir)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", loc, err)
+			}
+			s.locks = append(s.locks, l)
+		}
+	}
+	keys, err := secret.LoadOrCreate(filepath.Join(s.cfg.DataDir, SecretFile))
+	if err != nil {
+		return err
+	}
+	creds, created, err := secret.LoadOrCreateCredentials(filepath.Join(s.cfg.DataDir, CredentialsFile))
+	if err != nil {
+		return err
 	}
 	st, err := storeurl.Open(ctx, loc)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", loc, err)
+		return fmt.Errorf("open store %s: %w", loc, err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Keys: keys, Credentials: creds, CredentialsCreated: created, StoreLocation: loc.String()}
-	if err := s.buildDataPlane(ctx); err != nil {
-		st.Close()
-		return nil, err
+	s.Store, s.Keys, s.Credentials, s.CredentialsCreated = st, keys, creds, created
+	return nil
+}
+
+// sameDir reports whether a and b name the same existing directory.
+func sameDir(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// releaseLocks releases the directory locks, last taken first.
+func (s *Server) releaseLocks() error {
+	var errs []error
+	for i := len(s.locks) - 1; i >= 0; i-- {
+		errs = append(errs, s.locks[i].Release())
 	}
-	s.Control = control.New(control.Options{Store: st, Keys: keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
-	s.admin = s.adminHandler()
-	return s, nil
+	s.locks = nil
+	return errors.Join(errs...)
 }
 
 func (s *Server) now() time.Time {
@@ -253,12 +301,14 @@ func (s *Server) quotaReloads(changes []store.Change) []*apigw.UsagePlan {
 	return out
 }
 
-// Close releases the store and idle upstream connections.
+// Close releases the store and idle upstream connections, then the data
+// directory: another node may start on it once Close has returned.
 func (s *Server) Close() error {
 	if s.proxy != nil {
 		s.proxy.Close()
 	}
-	return s.Store.Close()
+	err := s.Store.Close()
+	return errors.Join(err, s.releaseLocks())
 }
 
 // AdminHandler serves the management API, /metrics, /healthz and the dev endpoints.
