@@ -172,10 +172,6 @@ func (s *Server) open(ctx context.Context, loc storeurl.Location) error {
 			s.locks = append(s.locks, l)
 		}
 	}
-	keys, err := secret.LoadOrCreate(filepath.Join(s.cfg.DataDir, SecretFile))
-	if err != nil {
-		return err
-	}
 	creds, created, err := secret.LoadOrCreateCredentials(filepath.Join(s.cfg.DataDir, CredentialsFile))
 	if err != nil {
 		return err
@@ -183,6 +179,11 @@ func (s *Server) open(ctx context.Context, loc storeurl.Location) error {
 	st, err := storeurl.Open(ctx, loc)
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", loc, err)
+	}
+	keys, err := s.openSecret(ctx, st, loc.String())
+	if err != nil {
+		st.Close()
+		return err
 	}
 	s.Store, s.Keys, s.Credentials, s.CredentialsCreated = st, keys, creds, created
 	return nil
