@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -328,19 +329,20 @@ func (s *Server) adminHandler() http.Handler {
 			return "", false
 		},
 	}
-	api := awsapi.New(awsapi.Options{
-		Control: s.Control,
-		Logger:  s.log,
-		Authenticate: func(r *http.Request, body []byte) error {
-			if _, err := v.Verify(r, body); err != nil {
-				var se *sigv4.Error
-				if errors.As(err, &se) {
-					return authError{se}
-				}
-				return err
+	authenticate := func(r *http.Request, body []byte) error {
+		if _, err := v.Verify(r, body); err != nil {
+			var se *sigv4.Error
+			if errors.As(err, &se) {
+				return authError{se}
 			}
-			return nil
-		},
+			return err
+		}
+		return nil
+	}
+	api := awsapi.New(awsapi.Options{
+		Control:      s.Control,
+		Logger:       s.log,
+		Authenticate: authenticate,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
@@ -354,7 +356,27 @@ func (s *Server) adminHandler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	if s.cfg.Dev {
+		// The reset is signed like a management call (any credentials in
+		// dev mode): a web page can make a browser POST to a loopback
+		// listener without a preflight, but not with an Authorization
+		// header.
 		mux.HandleFunc("POST /_gatehouse/reset", func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, resetMaxBody))
+			if err != nil {
+				writeAWSError(w, "BadRequestException", http.StatusBadRequest,
+					fmt.Sprintf("POST /_gatehouse/reset takes no body (at most %d bytes): %v", resetMaxBody, err))
+				return
+			}
+			if err := authenticate(r, body); err != nil {
+				var ae authError
+				if !errors.As(err, &ae) {
+					s.log.Error("reset: signature check failed", "error", err)
+					writeAWSError(w, "InternalServerErrorException", http.StatusInternalServerError, "Internal server error")
+					return
+				}
+				writeAWSError(w, ae.AWSCode(), http.StatusForbidden, ae.AWSMessage())
+				return
+			}
 			if err := s.Store.Reset(r.Context()); err != nil {
 				s.log.Error("reset failed", "error", err)
 				http.Error(w, "reset failed", http.StatusInternalServerError)
@@ -365,6 +387,19 @@ func (s *Server) adminHandler() http.Handler {
 		})
 	}
 	return mux
+}
+
+// resetMaxBody caps POST /_gatehouse/reset's body (it takes none).
+const resetMaxBody = 1 << 10
+
+// writeAWSError answers a /_gatehouse call in the management API's error
+// shape: the status, x-amzn-ErrorType and {"message": …}.
+func writeAWSError(w http.ResponseWriter, code string, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"message": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", code)
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 // authError adapts a SigV4 failure to the management API's AuthError.
