@@ -329,20 +329,19 @@ func (s *Server) adminHandler() http.Handler {
 			return "", false
 		},
 	}
-	authenticate := func(r *http.Request, body []byte) error {
-		if _, err := v.Verify(r, body); err != nil {
-			var se *sigv4.Error
-			if errors.As(err, &se) {
-				return authError{se}
-			}
-			return err
-		}
-		return nil
-	}
 	api := awsapi.New(awsapi.Options{
-		Control:      s.Control,
-		Logger:       s.log,
-		Authenticate: authenticate,
+		Control: s.Control,
+		Logger:  s.log,
+		Authenticate: func(r *http.Request, body []byte) error {
+			if _, err := v.Verify(r, body); err != nil {
+				var se *sigv4.Error
+				if errors.As(err, &se) {
+					return authError{se}
+				}
+				return err
+			}
+			return nil
+		},
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
@@ -367,14 +366,14 @@ func (s *Server) adminHandler() http.Handler {
 					fmt.Sprintf("POST /_gatehouse/reset takes no body (at most %d bytes): %v", resetMaxBody, err))
 				return
 			}
-			if err := authenticate(r, body); err != nil {
-				var ae authError
-				if !errors.As(err, &ae) {
+			if _, err := v.Verify(r, body); err != nil {
+				var se *sigv4.Error
+				if !errors.As(err, &se) {
 					s.log.Error("reset: signature check failed", "error", err)
 					writeAWSError(w, "InternalServerErrorException", http.StatusInternalServerError, "Internal server error")
 					return
 				}
-				writeAWSError(w, ae.AWSCode(), http.StatusForbidden, ae.AWSMessage())
+				writeAWSError(w, se.Code, se.StatusCode(), se.Message)
 				return
 			}
 			if err := s.Store.Reset(r.Context()); err != nil {
