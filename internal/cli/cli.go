@@ -115,20 +115,16 @@ the data plane on --listen.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
-	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
+	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst, 1 or more")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
 }
 
 func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: %w", f.logLevel, err)
-	}
-	lockMode, err := memlock.ParseMode(f.lockMemory)
+	level, lockMode, err := f.validate()
 	if err != nil {
-		return fmt.Errorf("--lock-memory: %w", err)
+		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if locked, reason, err := memlock.Lock(lockMode); err != nil {
@@ -203,10 +199,7 @@ func startGCFloor(mib uint64, getenv func(string) string, log *slog.Logger) *gcf
 			return gcfloor.Start(0)
 		}
 	}
-	if mib > 1<<20 {
-		mib = 1 << 20 // 1 TiB: beyond any sensible floor, and far from overflow
-	}
-	return gcfloor.Start(mib << 20)
+	return gcfloor.Start(mib << 20) // mib is at most maxGCFloorMiB (validate)
 }
 
 // hostForURL turns a listener address into host:port usable in a URL,
