@@ -97,6 +97,9 @@ type Server struct {
 	// locks hold the data directory (and the database file's directory
 	// when it is elsewhere) for this node alone.
 	locks []*datadir.Lock
+	// readiness is /readyz's last probe, reused for readyEvery.
+	readiness  readiness
+	readyEvery time.Duration
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
@@ -137,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--store %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, StoreLocation: loc.String()}
+	s := &Server{cfg: cfg, log: cfg.Logger, StoreLocation: loc.String(), readyEvery: defaultReadyEvery}
 	if err := s.open(ctx, loc); err != nil {
 		s.releaseLocks()
 		return nil, err
@@ -313,7 +316,8 @@ func (s *Server) Close() error {
 	return errors.Join(err, s.releaseLocks())
 }
 
-// AdminHandler serves the management API, /metrics, /healthz and the dev endpoints.
+// AdminHandler serves the management API, /metrics, /healthz (liveness),
+// /readyz (readiness: the store commits a write) and the dev endpoints.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 func (s *Server) adminHandler() http.Handler {
@@ -346,6 +350,8 @@ func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	// Liveness: the process serves and the store reads.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.Store.Revision(r.Context()); err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
