@@ -76,12 +76,14 @@ func newVersion(stdout io.Writer) *cobra.Command {
 const storeEnv = "GATEHOUSE_STORE"
 
 type serveFlags struct {
-	cfg        server.Config
-	demo       bool
-	logLevel   string
-	accessLog  string
-	gcFloorMiB uint64
-	lockMemory string
+	cfg server.Config
+	// The listeners' certificate and key files ("": plain HTTP).
+	tlsCert, tlsKey, adminTLSCert, adminTLSKey string
+	demo                                       bool
+	logLevel                                   string
+	accessLog                                  string
+	gcFloorMiB                                 uint64
+	lockMemory                                 string
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -116,6 +118,10 @@ the data plane on --listen.`,
 	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
 	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst, 1 or more")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve the data plane over HTTPS (HTTP/2 and HTTP/1.1) with this certificate file (PEM, leaf first, then intermediates); needs --tls-key; reloaded on SIGHUP")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key file (PEM) of --tls-cert")
+	fl.StringVar(&f.adminTLSCert, "admin-tls-cert", "", "serve the admin listener over HTTPS with this certificate file; needs --admin-tls-key; reloaded on SIGHUP")
+	fl.StringVar(&f.adminTLSKey, "admin-tls-key", "", "the private key file (PEM) of --admin-tls-cert")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
@@ -147,12 +153,18 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads the certificates; caught from here on, so that it
+	// never kills the node.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	srv, err := server.New(ctx, f.cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	go reloadOnHangup(ctx, hup, srv, log)
 
 	adminLn, err := net.Listen("tcp", f.cfg.AdminListen)
 	if err != nil {
@@ -163,8 +175,8 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		adminLn.Close()
 		return fmt.Errorf("--listen: %w", err)
 	}
-	adminURL := "http://" + adminLn.Addr().String()
-	dataURL := "http://" + hostForURL(dataLn.Addr())
+	adminURL := scheme(srv.AdminTLS()) + adminLn.Addr().String()
+	dataURL := scheme(srv.DataTLS()) + hostForURL(dataLn.Addr())
 
 	if f.demo {
 		if err := seedDemo(ctx, srv, f.cfg.DataDir, adminURL, dataURL, stdout); err != nil {
@@ -182,6 +194,34 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	}
 	log.Info("gatehouse stopped")
 	return nil
+}
+
+// scheme is a listener's URL scheme.
+func scheme(tls bool) string {
+	if tls {
+		return "https://"
+	}
+	return "http://"
+}
+
+// reloadOnHangup reloads the listeners' certificates on every SIGHUP until
+// ctx ends. A failed reload keeps the certificates in use and says why.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, srv *server.Server, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			switch err := srv.ReloadTLS(); {
+			case !srv.DataTLS() && !srv.AdminTLS():
+				log.Info("SIGHUP: no TLS certificate to reload")
+			case err != nil:
+				log.Error("SIGHUP: reloading the TLS certificates failed", "error", err)
+			default:
+				log.Info("SIGHUP: TLS certificates reloaded")
+			}
+		}
+	}
 }
 
 // defaultGCFloorMiB is --gc-heap-floor-mib's default: the memory a node

@@ -48,6 +48,9 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:http"}, `--listen "127.0.0.1:http": port "http" must be a number from 0 to 65535`},
 		{[]string{"--admin-listen", "bad host!:9090"}, `--admin-listen "bad host!:9090": host "bad host!" must be empty, an IP address or a host name`},
 		{[]string{"--gc-heap-floor-mib", "2000000"}, "--gc-heap-floor-mib 2000000: must be at most 1048576 (1 TiB)"},
+		{[]string{"--tls-cert", "/x.crt"}, `--tls-cert "/x.crt": needs --tls-key (its private key)`},
+		{[]string{"--admin-tls-key", "/x.key"}, `--admin-tls-key "/x.key": needs --admin-tls-cert (the certificate)`},
+		{[]string{"--tls-cert", "/nonexistent/x.crt", "--tls-key", "/nonexistent/x.key"}, "--tls-cert/--tls-key /nonexistent/x.crt / /nonexistent/x.key: open /nonexistent/x.crt: no such file or directory"},
 		// Every problem is reported at once.
 		{[]string{"--account-rate", "NaN", "--account-burst", "0"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit\n--account-burst 0"},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/memlock"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/gatehouse-dev/gatehouse/internal/store/storeurl"
 )
 
@@ -21,7 +22,8 @@ const maxGCFloorMiB = 1 << 20
 // validate is serve's one check of its flags, before anything starts:
 // every problem is reported at once, each naming the flag, its value and
 // the rule. Rules that belong to a domain come from it (throttles from
-// apigw, store URLs from storeurl, memory lock modes from memlock).
+// apigw, store URLs from storeurl, memory lock modes from memlock). It
+// also puts the paired TLS flags into f.cfg.
 func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -54,7 +56,26 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 	if f.gcFloorMiB > maxGCFloorMiB {
 		bad("--gc-heap-floor-mib %d: must be at most %d (1 TiB)", f.gcFloorMiB, maxGCFloorMiB)
 	}
+	f.cfg.TLS = tlsFiles(f.tlsCert, f.tlsKey, "--tls-cert", "--tls-key", bad)
+	f.cfg.AdminTLS = tlsFiles(f.adminTLSCert, f.adminTLSKey, "--admin-tls-cert", "--admin-tls-key", bad)
 	return level, lockMode, errors.Join(errs...)
+}
+
+// tlsFiles pairs a certificate flag with its key flag: both or neither.
+// The files are read by server.New, which names the flags when they do
+// not load.
+func tlsFiles(cert, key, certFlag, keyFlag string, bad func(string, ...any)) *server.TLSFiles {
+	switch {
+	case cert == "" && key == "":
+		return nil
+	case cert == "":
+		bad("%s %q: needs %s (the certificate)", keyFlag, key, certFlag)
+		return nil
+	case key == "":
+		bad("%s %q: needs %s (its private key)", certFlag, cert, keyFlag)
+		return nil
+	}
+	return &server.TLSFiles{CertFile: cert, KeyFile: key, Flags: certFlag + "/" + keyFlag}
 }
 
 // checkListenAddr checks a listen address: HOST:PORT with a numeric port

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +69,10 @@ type Config struct {
 	AccessLog io.Writer
 	// FlushInterval is how often usage is written to the store (0: 1 s).
 	FlushInterval time.Duration
+	// TLS makes the data plane listener serve HTTPS (HTTP/2 and HTTP/1.1)
+	// with this certificate; AdminTLS does the same for the admin
+	// listener. nil: plain HTTP. ReloadTLS reads the files again.
+	TLS, AdminTLS *TLSFiles
 }
 
 // Server is one Gatehouse node.
@@ -100,6 +105,8 @@ type Server struct {
 	// readiness is /readyz's last probe, reused for readyEvery.
 	readiness  readiness
 	readyEvery time.Duration
+	// dataCert and adminCert are the listeners' certificates (nil: HTTP).
+	dataCert, adminCert *certificate
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
@@ -141,6 +148,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("--store %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, StoreLocation: loc.String(), readyEvery: defaultReadyEvery}
+	if err := s.loadCertificates(); err != nil {
+		return nil, err
+	}
 	if err := s.open(ctx, loc); err != nil {
 		s.releaseLocks()
 		return nil, err
@@ -190,6 +200,27 @@ func (s *Server) open(ctx context.Context, loc storeurl.Location) error {
 		return err
 	}
 	s.Store, s.Keys, s.Credentials, s.CredentialsCreated = st, keys, creds, created
+	return nil
+}
+
+// loadCertificates loads the listeners' certificates, so that a bad file
+// stops the node before it takes anything.
+func (s *Server) loadCertificates() error {
+	for _, l := range []struct {
+		name  string
+		files *TLSFiles
+		dst   **certificate
+	}{{"data", s.cfg.TLS, &s.dataCert}, {"admin", s.cfg.AdminTLS, &s.adminCert}} {
+		if l.files == nil {
+			continue
+		}
+		c, err := loadCertificate(*l.files)
+		if err != nil {
+			return err
+		}
+		*l.dst = c
+		logCertificate(s.log, l.name, c.cur.Load().Leaf, time.Now())
+	}
 	return nil
 }
 
@@ -440,8 +471,15 @@ const (
 	shutdownTimeout   = 15 * time.Second
 )
 
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+// newHTTPServer returns a listener's server; with a certificate it serves
+// HTTPS (see tlsConfig).
+func newHTTPServer(h http.Handler, log *slog.Logger, cert *certificate) *http.Server {
+	var tc *tls.Config
+	if cert != nil {
+		tc = cert.tlsConfig()
+	}
 	return &http.Server{
+		TLSConfig:         tc,
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -455,16 +493,21 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // Serve serves the admin listener (and the data listener when not nil)
 // until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
-	servers := []*http.Server{newHTTPServer(s.admin, s.log)}
+	servers := []*http.Server{newHTTPServer(s.admin, s.log, s.adminCert)}
 	listeners := []net.Listener{admin}
 	if data != nil {
-		servers = append(servers, newHTTPServer(s.dataHandler(), s.log))
+		servers = append(servers, newHTTPServer(s.dataHandler(), s.log, s.dataCert))
 		listeners = append(listeners, data)
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() {
-			if err := srv.Serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serve := srv.Serve
+			if srv.TLSConfig != nil {
+				// The certificate comes from TLSConfig.GetCertificate.
+				serve = func(l net.Listener) error { return srv.ServeTLS(l, "", "") }
+			}
+			if err := serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 				return
 			}
