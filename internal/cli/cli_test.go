@@ -51,6 +51,9 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--tls-cert", "/x.crt"}, `--tls-cert "/x.crt": needs --tls-key (its private key)`},
 		{[]string{"--admin-tls-key", "/x.key"}, `--admin-tls-key "/x.key": needs --admin-tls-cert (the certificate)`},
 		{[]string{"--tls-cert", "/nonexistent/x.crt", "--tls-key", "/nonexistent/x.key"}, "--tls-cert/--tls-key /nonexistent/x.crt / /nonexistent/x.key: open /nonexistent/x.crt: no such file or directory"},
+		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}, `--trusted-proxies "proxy.internal": must be an IP address or a CIDR prefix`},
+		{[]string{"--trusted-proxies", "10.1.2.3/8"}, `--trusted-proxies "10.1.2.3/8": has bits set after the prefix length; the prefix is 10.0.0.0/8`},
+		{[]string{"--trusted-proxies", "10.0.0.0/33"}, `--trusted-proxies "10.0.0.0/33": must be an IP address or a CIDR prefix`},
 		// Every problem is reported at once.
 		{[]string{"--account-rate", "NaN", "--account-burst", "0"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit\n--account-burst 0"},
 	}

@@ -56,9 +56,38 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 	if f.gcFloorMiB > maxGCFloorMiB {
 		bad("--gc-heap-floor-mib %d: must be at most %d (1 TiB)", f.gcFloorMiB, maxGCFloorMiB)
 	}
+	for _, v := range f.trustedProxies {
+		p, err := parseProxy(v)
+		if err != nil {
+			bad("--trusted-proxies %q: %w", v, err)
+			continue
+		}
+		f.cfg.TrustedProxies = append(f.cfg.TrustedProxies, p)
+	}
 	f.cfg.TLS = tlsFiles(f.tlsCert, f.tlsKey, "--tls-cert", "--tls-key", bad)
 	f.cfg.AdminTLS = tlsFiles(f.adminTLSCert, f.adminTLSKey, "--admin-tls-cert", "--admin-tls-key", bad)
 	return level, lockMode, errors.Join(errs...)
+}
+
+// parseProxy reads a --trusted-proxies entry: a CIDR prefix without host
+// bits, or an address (a prefix of one address).
+func parseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return netip.Prefix{}, errors.New("must be an IP address or a CIDR prefix, as 10.0.0.0/8 or 2001:db8::/32")
+		}
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, errors.New("must be an IP address or a CIDR prefix, as 10.0.0.0/8 or 2001:db8::/32")
+	}
+	if m := p.Masked(); m != p {
+		return netip.Prefix{}, fmt.Errorf("has bits set after the prefix length; the prefix is %s", m)
+	}
+	return p, nil
 }
 
 // tlsFiles pairs a certificate flag with its key flag: both or neither.

@@ -207,7 +207,7 @@ func contextVar(name string, rq *request, oc outcome) string {
 			return rq.match.Resource.ID
 		}
 	case "identity.sourceIp":
-		return clientIP(rq.r)
+		return clientIP(rq.r, rq.trusted)
 	case "identity.userAgent":
 		return rq.r.UserAgent()
 	case "identity.apiKeyId":
@@ -259,13 +259,4 @@ func sanitizeHeader(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// clientIP is the caller's address (without port).
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }

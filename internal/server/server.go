@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -73,6 +74,10 @@ type Config struct {
 	// with this certificate; AdminTLS does the same for the admin
 	// listener. nil: plain HTTP. ReloadTLS reads the files again.
 	TLS, AdminTLS *TLSFiles
+	// TrustedProxies are the peers (load balancers, reverse proxies) whose
+	// X-Forwarded-For header names the client in the access log; nil:
+	// the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is one Gatehouse node.
@@ -279,6 +284,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		Metrics:         gateway.NewMetrics(s.Registry),
 		Now:             s.cfg.Now,
 		AccountThrottle: s.cfg.AccountThrottle,
+		TrustedProxies:  s.cfg.TrustedProxies,
 	})
 	return nil
 }
