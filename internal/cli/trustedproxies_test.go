@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,8 +40,11 @@ func TestTrustedProxies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			access := filepath.Join(t.TempDir(), "access.log")
 			s := startServe(t, append([]string{"--data-dir", t.TempDir(), "--access-log", access}, tc.flags...)...)
-			for _, r := range requests {
-				req, _ := http.NewRequest(http.MethodGet, s.Data+"/restapis/nope/prod/_user_request_/x", nil)
+			// Each request has its own path: the log lines are matched by it,
+			// since a line is written after its response is sent.
+			path := func(i int) string { return "/restapis/nope/prod/_user_request_/r" + strconv.Itoa(i) }
+			for i, r := range requests {
+				req, _ := http.NewRequest(http.MethodGet, s.Data+path(i), nil)
 				req.Header["X-Forwarded-For"] = r.xff
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
@@ -55,21 +59,24 @@ func TestTrustedProxies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			if len(lines) != len(requests) {
-				t.Fatalf("%d access log lines for %d requests:\n%s", len(lines), len(requests), b)
-			}
-			for i, r := range requests {
-				var line struct{ IP string }
-				if err := json.Unmarshal([]byte(lines[i]), &line); err != nil {
+			ips := map[string]string{}
+			for line := range strings.Lines(strings.TrimSpace(string(b))) {
+				var l struct{ IP, Path string }
+				if err := json.Unmarshal([]byte(line), &l); err != nil {
 					t.Fatal(err)
 				}
+				ips[l.Path] = l.IP
+			}
+			if len(ips) != len(requests) {
+				t.Fatalf("%d access log lines for %d requests:\n%s", len(ips), len(requests), b)
+			}
+			for i, r := range requests {
 				want := r.want
 				if !tc.trusted {
 					want = "127.0.0.1"
 				}
-				if line.IP != want {
-					t.Errorf("X-Forwarded-For %q: ip %q, want %q", r.xff, line.IP, want)
+				if got := ips[path(i)]; got != want {
+					t.Errorf("X-Forwarded-For %q: ip %q, want %q", r.xff, got, want)
 				}
 			}
 		})

@@ -54,8 +54,9 @@ type Config struct {
 	// database DatabaseFile in DataDir).
 	Store       string
 	Listen      string // data plane address
-	AdminListen string // management API, /metrics, /healthz
-	// Dev accepts any SigV4 credentials and enables POST /_gatehouse/reset.
+	AdminListen string // management API, /metrics, /healthz, /readyz
+	// Dev accepts any SigV4 credentials and enables POST /_gatehouse/reset
+	// (signed, with any credentials).
 	// It is refused unless the admin listener is on a loopback address.
 	Dev    bool
 	Region string
