@@ -73,14 +73,20 @@ func newVersion(stdout io.Writer) *cobra.Command {
 	}
 }
 
+// storeEnv is the environment variable that gives --store's default.
+const storeEnv = "GATEHOUSE_STORE"
+
 type serveFlags struct {
-	cfg        server.Config
-	demo       bool
-	logLevel   string
-	accessLog  string
-	auditLog   string
-	gcFloorMiB uint64
-	lockMemory string
+	cfg server.Config
+	// The listeners' certificate and key files ("": plain HTTP).
+	tlsCert, tlsKey, adminTLSCert, adminTLSKey string
+	trustedProxies                             []string
+	demo                                       bool
+	logLevel                                   string
+	accessLog                                  string
+	auditLog                                   string
+	gcFloorMiB                                 uint64
+	lockMemory                                 string
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -88,41 +94,48 @@ func newServe(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a Gatehouse node (data plane, management API)",
-		Long: `Run a Gatehouse node on an embedded SQLite database in --data-dir.
+		Long: `Run a Gatehouse node. By default it keeps its state in an embedded SQLite
+database in --data-dir (see --store); the data directory also holds the
+server secret and the admin credentials, and one node at a time owns it.
 
 The management API (AWS API Gateway compatible, SigV4-signed with the admin
 credentials kept in <data-dir>/admin-credentials) listens on --admin-listen;
 the data plane on --listen.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("store") {
+				f.cfg.Store = os.Getenv(storeEnv)
+			}
 			return serve(cmd.Context(), f, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.cfg.DataDir, "data-dir", server.DefaultDataDir, "directory for the database, server secret and admin credentials")
+	fl.StringVar(&f.cfg.Store, "store", "", "where configuration and usage are stored, as a URL: sqlite://PATH (default: $"+storeEnv+", else sqlite://<data-dir>/"+server.DatabaseFile+")")
 	fl.StringVar(&f.cfg.Listen, "listen", server.DefaultListen, "data plane listen address")
-	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /healthz)")
-	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset (admin listener must be loopback)")
+	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /metrics, /healthz and /readyz)")
+	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset, SigV4-signed with any credentials (admin listener must be loopback)")
 	fl.BoolVar(&f.demo, "demo", false, "seed the example UsefulAPI with a key and a usage plan when the data dir is new")
 	fl.StringVar(&f.cfg.Region, "region", server.DefaultRegion, "region reported in ARNs")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.accessLog, "access-log", "stderr", "where the data plane's access log goes: stderr, stdout, off, or a file path (appended)")
 	fl.StringVar(&f.auditLog, "audit-log", "", "where the audit log of management changes goes: a file path (appended, created with mode 0600), stderr, stdout, or off (default <data-dir>/"+auditLogFile+")")
 	fl.Float64Var(&f.cfg.AccountThrottle.RateLimit, "account-rate", 10000, "account-level throttle in requests/s, as AWS's per-region account limit (-1: none)")
-	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst")
+	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst, 1 or more")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve the data plane over HTTPS (HTTP/2 and HTTP/1.1) with this certificate file (PEM, leaf first, then intermediates); needs --tls-key; reloaded on SIGHUP")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key file (PEM) of --tls-cert")
+	fl.StringVar(&f.adminTLSCert, "admin-tls-cert", "", "serve the admin listener over HTTPS with this certificate file; needs --admin-tls-key; reloaded on SIGHUP")
+	fl.StringVar(&f.adminTLSKey, "admin-tls-key", "", "the private key file (PEM) of --admin-tls-cert")
+	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the load balancers and proxies in front of the data plane (comma-separated, repeatable): from those peers the access log takes the client ip from X-Forwarded-For (the right-most address not in this list)")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
 }
 
 func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: %w", f.logLevel, err)
-	}
-	lockMode, err := memlock.ParseMode(f.lockMemory)
+	level, lockMode, err := f.validate()
 	if err != nil {
-		return fmt.Errorf("--lock-memory: %w", err)
+		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if locked, reason, err := memlock.Lock(lockMode); err != nil {
@@ -155,12 +168,18 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads the certificates; caught from here on, so that it
+	// never kills the node.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	srv, err := server.New(ctx, f.cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	go reloadOnHangup(ctx, hup, srv, log)
 
 	adminLn, err := net.Listen("tcp", f.cfg.AdminListen)
 	if err != nil {
@@ -171,8 +190,8 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		adminLn.Close()
 		return fmt.Errorf("--listen: %w", err)
 	}
-	adminURL := "http://" + adminLn.Addr().String()
-	dataURL := "http://" + hostForURL(dataLn.Addr())
+	adminURL := scheme(srv.AdminTLS()) + adminLn.Addr().String()
+	dataURL := scheme(srv.DataTLS()) + hostForURL(dataLn.Addr())
 
 	if f.demo {
 		if err := seedDemo(ctx, srv, f.cfg.DataDir, adminURL, dataURL, stdout); err != nil {
@@ -183,13 +202,41 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	} else if srv.CredentialsCreated {
 		fmt.Fprintf(stdout, "Admin credentials created in %s (access key id %s).\n", f.cfg.DataDir+"/"+server.CredentialsFile, srv.Credentials.AccessKeyID)
 	}
-	log.Info("gatehouse serving", "version", version(), "admin", adminURL, "data", dataURL, "dataDir", f.cfg.DataDir, "dev", f.cfg.Dev)
+	log.Info("gatehouse serving", "version", version(), "admin", adminURL, "data", dataURL, "dataDir", f.cfg.DataDir, "store", srv.StoreLocation, "dev", f.cfg.Dev)
 	err = srv.Serve(ctx, adminLn, dataLn)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	log.Info("gatehouse stopped")
 	return nil
+}
+
+// scheme is a listener's URL scheme.
+func scheme(tls bool) string {
+	if tls {
+		return "https://"
+	}
+	return "http://"
+}
+
+// reloadOnHangup reloads the listeners' certificates on every SIGHUP until
+// ctx ends. A failed reload keeps the certificates in use and says why.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, srv *server.Server, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			switch err := srv.ReloadTLS(); {
+			case !srv.DataTLS() && !srv.AdminTLS():
+				log.Info("SIGHUP: no TLS certificate to reload")
+			case err != nil:
+				log.Error("SIGHUP: reloading the TLS certificates failed", "error", err)
+			default:
+				log.Info("SIGHUP: TLS certificates reloaded")
+			}
+		}
+	}
 }
 
 // defaultGCFloorMiB is --gc-heap-floor-mib's default: the memory a node
@@ -207,10 +254,7 @@ func startGCFloor(mib uint64, getenv func(string) string, log *slog.Logger) *gcf
 			return gcfloor.Start(0)
 		}
 	}
-	if mib > 1<<20 {
-		mib = 1 << 20 // 1 TiB: beyond any sensible floor, and far from overflow
-	}
-	return gcfloor.Start(mib << 20)
+	return gcfloor.Start(mib << 20) // mib is at most maxGCFloorMiB (validate)
 }
 
 // hostForURL turns a listener address into host:port usable in a URL,

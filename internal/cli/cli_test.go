@@ -31,17 +31,63 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"serve", "--data-dir", t.TempDir(), "--dev", "--admin-listen", "0.0.0.0:0"}, "loopback"},
-		{[]string{"serve", "--data-dir", t.TempDir(), "--log-level", "loud"}, "--log-level"},
-		{[]string{"serve", "--nope"}, "unknown flag"},
-		{[]string{"serve", "--data-dir", t.TempDir(), "--access-log", "/nonexistent-dir/x/access.log"}, "--access-log"},
-		{[]string{"serve", "--data-dir", t.TempDir(), "--lock-memory", "always"}, `--lock-memory: "always" is not a memory lock mode`},
+		{[]string{"--dev", "--admin-listen", "0.0.0.0:0"}, "loopback"},
+		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--nope"}, "unknown flag"},
+		{[]string{"--access-log", "/nonexistent-dir/x/access.log"}, "--access-log"},
+		{[]string{"--lock-memory", "always"}, `--lock-memory "always": must be one of auto, on, off`},
+		{[]string{"--account-rate", "NaN"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit"},
+		{[]string{"--account-rate", "+Inf"}, "--account-rate +Inf: must be a finite number"},
+		{[]string{"--account-rate", "0"}, "--account-rate 0: must be a finite number greater than 0, or -1"},
+		{[]string{"--account-rate", "-2"}, "--account-rate -2: must be"},
+		{[]string{"--account-burst", "-1"}, "--account-burst -1: must be between 1 and 2147483647"},
+		{[]string{"--account-burst", "0"}, "--account-burst 0: must be between 1 and 2147483647"},
+		{[]string{"--account-burst", "2147483648"}, "--account-burst 2147483648: must be between 1 and 2147483647"},
+		{[]string{"--listen", "8080"}, `--listen "8080": must be HOST:PORT`},
+		{[]string{"--listen", "127.0.0.1:70000"}, `--listen "127.0.0.1:70000": port "70000" must be a number from 0 to 65535`},
+		{[]string{"--listen", "127.0.0.1:http"}, `--listen "127.0.0.1:http": port "http" must be a number from 0 to 65535`},
+		{[]string{"--admin-listen", "bad host!:9090"}, `--admin-listen "bad host!:9090": host "bad host!" must be empty, an IP address or a host name`},
+		{[]string{"--gc-heap-floor-mib", "2000000"}, "--gc-heap-floor-mib 2000000: must be at most 1048576 (1 TiB)"},
+		{[]string{"--tls-cert", "/x.crt"}, `--tls-cert "/x.crt": needs --tls-key (its private key)`},
+		{[]string{"--admin-tls-key", "/x.key"}, `--admin-tls-key "/x.key": needs --admin-tls-cert (the certificate)`},
+		{[]string{"--tls-cert", "/nonexistent/x.crt", "--tls-key", "/nonexistent/x.key"}, "--tls-cert/--tls-key /nonexistent/x.crt / /nonexistent/x.key: open /nonexistent/x.crt: no such file or directory"},
+		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}, `--trusted-proxies "proxy.internal": must be an IP address or a CIDR prefix`},
+		{[]string{"--trusted-proxies", "10.1.2.3/8"}, `--trusted-proxies "10.1.2.3/8": has bits set after the prefix length; the prefix is 10.0.0.0/8`},
+		{[]string{"--trusted-proxies", "10.0.0.0/33"}, `--trusted-proxies "10.0.0.0/33": must be an IP address or a CIDR prefix`},
+		// Every problem is reported at once.
+		{[]string{"--account-rate", "NaN", "--account-burst", "0"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit\n--account-burst 0"},
 	}
 	for _, tt := range tests {
-		var errOut bytes.Buffer
-		if code := run(context.Background(), tt.args, io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), tt.want) {
-			t.Errorf("%v: exit %d, stderr %q; want failure naming %q", tt.args, code, errOut.String(), tt.want)
-		}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// A node that starts anyway is stopped after a while, and the
+			// test fails on its exit code 0.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--access-log", "off"}, tt.args...)
+			if tt.args[0] == "--access-log" {
+				args = append([]string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"}, tt.args...)
+			}
+			var errOut bytes.Buffer
+			if code := run(ctx, args, io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want failure naming %q", code, errOut.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestServeAcceptsGoodFlags: the limits of each rule are accepted.
+func TestServeAcceptsGoodFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--account-rate", "-1"},
+		{"--account-rate", "0.5", "--account-burst", "1"},
+		{"--account-burst", "2147483647"},
+		{"--gc-heap-floor-mib", "0"},
+		{"--listen", "localhost:0"},
+		{"--listen", "[::1]:0"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			startServe(t, append([]string{"--data-dir", t.TempDir()}, args...)...)
+		})
 	}
 }
 

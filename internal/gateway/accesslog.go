@@ -34,7 +34,7 @@ func (g *Gateway) logAccess(rq *request) {
 	b = append(b, `","level":"INFO","msg":"access","requestId":"`...)
 	b = append(b, rq.requestID[:]...)
 	b = append(b, `","ip":`...)
-	b = appendJSONString(b, clientIP(rq.r))
+	b = appendJSONString(b, clientIP(rq.r, rq.trusted))
 	b = append(b, `,"method":`...)
 	b = appendJSONString(b, rq.r.Method)
 	b = append(b, `,"path":`...)

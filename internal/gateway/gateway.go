@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,9 @@ type Options struct {
 	AccountThrottle apigw.Throttle
 	// MaxBodyBytes caps request bodies (0: AWS's 10 MB payload limit).
 	MaxBodyBytes int64
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (see clientIP); nil: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Gateway serves API callers. It is an http.Handler.
@@ -56,6 +60,7 @@ type Gateway struct {
 	metrics  *Metrics
 	now      func() time.Time // nil: the real clock (read once per request)
 	maxBody  int64
+	trusted  []netip.Prefix
 
 	account   apigw.Throttle // the account-level limit (the counters spread it to avoid contention)
 	accountOn bool
@@ -68,6 +73,7 @@ func New(o Options) *Gateway {
 	g := &Gateway{
 		state: o.State, keys: o.Keys, counters: o.Counters, proxy: o.Proxy,
 		access: o.AccessLog, log: o.Log, metrics: o.Metrics, now: o.Now, maxBody: o.MaxBodyBytes,
+		trusted: o.TrustedProxies,
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -17,7 +18,9 @@ type request struct {
 	w     http.ResponseWriter
 	r     *http.Request
 	start time.Time
-	now   time.Time
+	// trusted are the gateway's trusted proxies (see clientIP).
+	trusted []netip.Prefix
+	now     time.Time
 
 	requestID [36]byte
 	apigwID   [16]byte
@@ -64,7 +67,7 @@ type request struct {
 
 func (rq *request) reset(g *Gateway, w http.ResponseWriter, r *http.Request) {
 	keyBuf := rq.keyBuf[:0]
-	*rq = request{w: w, r: r, keyBuf: keyBuf}
+	*rq = request{w: w, r: r, keyBuf: keyBuf, trusted: g.trusted}
 	rq.start = time.Now()
 	rq.now = rq.start
 	if g.now != nil {

@@ -213,7 +213,7 @@ func contextVar(name string, rq *request, oc apigw.ResponseSpec) string {
 			return rq.match.Resource.ID
 		}
 	case "identity.sourceIp":
-		return clientIP(rq.r)
+		return clientIP(rq.r, rq.trusted)
 	case "identity.userAgent":
 		return rq.r.UserAgent()
 	case "identity.apiKeyId":
@@ -257,11 +257,3 @@ func paramValue(expr string, rq *request) (string, bool) {
 	return "", false
 }
 
-// clientIP is the caller's address (without port).
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}

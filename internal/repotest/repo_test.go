@@ -124,6 +124,8 @@ func TestDependencyRules(t *testing.T) {
 		{"internal/sigv4", []string{"internal/store", "internal/control", "internal/gateway"}, "auth is a leaf"},
 		{"internal/counters", []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, "counters are below the gateway"},
 		{"internal/counters/counterstest", []string{"internal/store/sqlite", "github.com/redis"}, "the conformance suite knows engines only through their interfaces"},
+		{"internal/datadir", []string{"internal/apigw", "internal/store", "internal/secret", "internal/control", "internal/gateway", "internal/server"}, "the data directory lock is a leaf"},
+		{"internal/store/storeurl", []string{"internal/server", "internal/cli"}, "the store opener knows only the engines"},
 		{"internal/gateway", []string{"internal/awsapi", "internal/control", "internal/server", "internal/cli", "github.com/aws/aws-sdk-go-v2/service"}, "the data plane never reaches the management API"},
 		{"cmd/gatehouse", []string{"github.com/aws/aws-sdk-go-v2/service", "github.com/aws/aws-sdk-go-v2/credentials", "internal/apitest", "github.com/google/go-cmp"}, "the binary links no test-only dependency"},
 	}

@@ -7,11 +7,13 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 )
@@ -21,6 +23,7 @@ type Keys struct {
 	hmacKey []byte
 	aead    cipher.AEAD
 	hashes  sync.Pool // of hash.Hash (HMAC-SHA256 under hmacKey)
+	check   string    // CheckValue
 }
 
 // secretLen is the server secret's length in bytes.
@@ -39,6 +42,10 @@ func New(serverSecret []byte) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive sealing key: %w", err)
 	}
+	ck, err := hkdf.Key(sha256.New, serverSecret, nil, checkLabel, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive check value: %w", err)
+	}
 	block, err := aes.NewCipher(ek)
 	if err != nil {
 		return nil, fmt.Errorf("sealing cipher: %w", err)
@@ -47,29 +54,52 @@ func New(serverSecret []byte) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sealing cipher: %w", err)
 	}
-	k := &Keys{hmacKey: hk, aead: aead}
+	k := &Keys{hmacKey: hk, aead: aead, check: checkPrefix + hex.EncodeToString(ck)}
 	k.hashes.New = func() any { return hmac.New(sha256.New, k.hmacKey) }
 	return k, nil
 }
 
-// LoadOrCreate reads the server secret file at path (hex text), creating it
-// with a fresh random secret (mode 0600) when it does not exist.
-func LoadOrCreate(path string) (*Keys, error) {
+// The check value is derived under its own HKDF label, so it reveals
+// nothing about the secret or the other derived keys.
+const (
+	checkLabel  = "gatehouse server secret check v1"
+	checkPrefix = "v1:"
+)
+
+// CheckValue returns a value derived from the server secret that a store
+// keeps to recognise the secret its keys were made with: equal secrets
+// give equal check values. It is safe to store and to show; it is not a
+// key.
+func (k *Keys) CheckValue() string { return k.check }
+
+// Matches reports whether check is this secret's CheckValue.
+func (k *Keys) Matches(check string) bool {
+	return subtle.ConstantTimeCompare([]byte(check), []byte(k.check)) == 1
+}
+
+// Load reads the server secret file at path (hex text). A missing file is
+// an error that matches fs.ErrNotExist; Load never creates one (Create
+// does), so that a lost secret is noticed rather than replaced.
+func Load(path string) (*Keys, error) {
 	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		s := make([]byte, secretLen)
-		rand.Read(s)
-		if err := writeNew(path, hex.EncodeToString(s)+"\n"); err != nil {
-			return nil, err
-		}
-		return New(s)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read server secret: %w", err)
 	}
 	s, err := hex.DecodeString(strings.TrimSpace(string(raw)))
 	if err != nil {
 		return nil, fmt.Errorf("server secret %s: not hex: %w", path, err)
+	}
+	return New(s)
+}
+
+// Create writes a fresh random server secret to a new file at path (mode
+// 0600, synced to disk before Create returns) and returns its keys. It
+// fails if the file exists.
+func Create(path string) (*Keys, error) {
+	s := make([]byte, secretLen)
+	rand.Read(s)
+	if err := writeNew(path, hex.EncodeToString(s)+"\n"); err != nil {
+		return nil, err
 	}
 	return New(s)
 }
@@ -125,17 +155,40 @@ func (k *Keys) Open(keyID string, sealed []byte) (string, error) {
 	return string(v), nil
 }
 
+// writeNew creates the file path with content, mode 0600, failing if it
+// exists. The content is written to a temporary file, synced, then linked
+// into place and the directory synced: a crash leaves either no file or
+// the whole one, never a truncated secret, and once writeNew returns the
+// file survives a power loss.
 func writeNew(path, content string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
-	if _, err := f.WriteString(content); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(content)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	// os.CreateTemp makes the file 0600; a link, unlike a rename, fails
+	// when path exists.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

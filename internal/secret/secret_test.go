@@ -2,7 +2,9 @@ package secret
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +12,7 @@ import (
 )
 
 func TestKeysRoundTripAndBinding(t *testing.T) {
-	k, err := LoadOrCreate(filepath.Join(t.TempDir(), "secret"))
+	k, err := Create(filepath.Join(t.TempDir(), "secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +37,16 @@ func TestKeysRoundTripAndBinding(t *testing.T) {
 	}
 }
 
-func TestLoadOrCreatePersistsSecret(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "secret")
-	k1, err := LoadOrCreate(path)
+func TestCreateAndLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret")
+	if _, err := Load(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load of a missing file = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("Load created the file")
+	}
+	k1, err := Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,22 +57,62 @@ func TestLoadOrCreatePersistsSecret(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("secret file mode %v, want 0600", fi.Mode().Perm())
 	}
-	k2, err := LoadOrCreate(path)
+	if _, err := Create(path); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Create over an existing file = %v, want fs.ErrExist", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("directory holds %d entries, want only the secret (no temporary file left)", len(entries))
+	}
+	k2, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(k1.LookupHash("v"), k2.LookupHash("v")) {
 		t.Fatal("reloaded secret derives different keys")
 	}
-	other, err := LoadOrCreate(filepath.Join(t.TempDir(), "secret"))
+	if k1.CheckValue() != k2.CheckValue() || !k2.Matches(k1.CheckValue()) {
+		t.Fatal("reloaded secret has another check value")
+	}
+	other, err := Create(filepath.Join(t.TempDir(), "secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Equal(k1.LookupHash("v"), other.LookupHash("v")) {
 		t.Fatal("two fresh secrets derive the same keys")
 	}
+	if other.Matches(k1.CheckValue()) || other.CheckValue() == k1.CheckValue() {
+		t.Fatal("two fresh secrets have the same check value")
+	}
 	if _, err := other.Open("id", k1.Seal("id", "value")); !errors.Is(err, ErrUnseal) {
 		t.Fatalf("open under another secret = %v, want ErrUnseal", err)
+	}
+}
+
+// TestCheckValue: the check value is derived under its own label: it is
+// neither the secret nor one of the keys derived from it, and it is fixed
+// for a given secret (stores keep it across versions).
+func TestCheckValue(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 32)
+	k, err := New(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "v1:"
+	got := k.CheckValue()
+	if !strings.HasPrefix(got, want) || len(got) != len(want)+64 {
+		t.Fatalf("CheckValue = %q, want v1: and 32 bytes in hex", got)
+	}
+	raw, _ := hex.DecodeString(got[len(want):])
+	for name, b := range map[string][]byte{"the secret": secret, "the lookup key": k.hmacKey} {
+		if bytes.Equal(raw, b) {
+			t.Errorf("the check value is %s", name)
+		}
+	}
+	// HKDF-SHA256(secret, no salt, "gatehouse server secret check v1"),
+	// computed independently (Python's hmac): a change here would make
+	// every existing store refuse its own secret.
+	if golden := "v1:ba09a2bfe6640be455b3c6cbb55222cdfcc4e07ac4950075bbc3bfd218230d9c"; got != golden {
+		t.Errorf("CheckValue = %q, want %q", got, golden)
 	}
 }
 

@@ -1,5 +1,7 @@
-// Package server assembles a Gatehouse node: it opens the data directory
-// (store, server secret, admin credentials), builds the control plane and
+// Package server assembles a Gatehouse node: it takes the data directory
+// for this node alone (package datadir's lock), opens the server secret,
+// the admin credentials and the store (by URL, package storeurl), builds
+// the control plane and
 // the management API behind SigV4, and serves the listeners with timeouts,
 // body limits and graceful shutdown.
 //

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,13 +19,14 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsapi"
 	"github.com/gatehouse-dev/gatehouse/internal/control"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/datadir"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
-	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-dev/gatehouse/internal/store/storeurl"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,10 +49,14 @@ const (
 
 // Config configures a node.
 type Config struct {
-	DataDir     string
+	DataDir string
+	// Store is the store's URL (see package storeurl; "": the SQLite
+	// database DatabaseFile in DataDir).
+	Store       string
 	Listen      string // data plane address
-	AdminListen string // management API, /metrics, /healthz
-	// Dev accepts any SigV4 credentials and enables POST /_gatehouse/reset.
+	AdminListen string // management API, /metrics, /healthz, /readyz
+	// Dev accepts any SigV4 credentials and enables POST /_gatehouse/reset
+	// (signed, with any credentials).
 	// It is refused unless the admin listener is on a loopback address.
 	Dev    bool
 	Region string
@@ -70,6 +78,14 @@ type Config struct {
 	// Counters names the counters engine (counters.Open): "" or
 	// "memory://" counts in this process.
 	Counters string
+	// TLS makes the data plane listener serve HTTPS (HTTP/2 and HTTP/1.1)
+	// with this certificate; AdminTLS does the same for the admin
+	// listener. nil: plain HTTP. ReloadTLS reads the files again.
+	TLS, AdminTLS *TLSFiles
+	// TrustedProxies are the peers (load balancers, reverse proxies) whose
+	// X-Forwarded-For header names the client in the access log; nil:
+	// the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is one Gatehouse node.
@@ -89,9 +105,19 @@ type Server struct {
 	// Gateway is the data plane handler.
 	Gateway  *gateway.Gateway
 	Registry *prometheus.Registry
+	// StoreLocation is where the store is, as a URL.
+	StoreLocation string
 
 	admin http.Handler
 	proxy *proxy.Proxy
+	// locks hold the data directory (and the database file's directory
+	// when it is elsewhere) for this node alone.
+	locks []*datadir.Lock
+	// readiness is /readyz's last probe, reused for readyEvery.
+	readiness  readiness
+	readyEvery time.Duration
+	// dataCert and adminCert are the listeners' certificates (nil: HTTP).
+	dataCert, adminCert *certificate
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
@@ -125,29 +151,105 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Dev && !IsLoopback(cfg.AdminListen) {
 		return nil, fmt.Errorf("--dev needs the admin listener on a loopback address, got %q", cfg.AdminListen)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if cfg.Store == "" {
+		cfg.Store = storeurl.SQLite(filepath.Join(cfg.DataDir, DatabaseFile))
 	}
-	keys, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, SecretFile))
+	loc, err := storeurl.Parse(cfg.Store)
 	if err != nil {
+		return nil, fmt.Errorf("--store %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, StoreLocation: loc.String(), readyEvery: defaultReadyEvery}
+	if err := s.loadCertificates(); err != nil {
 		return nil, err
 	}
-	creds, created, err := secret.LoadOrCreateCredentials(filepath.Join(cfg.DataDir, CredentialsFile))
-	if err != nil {
+	if err := s.open(ctx, loc); err != nil {
+		s.releaseLocks()
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Keys: keys, Credentials: creds, CredentialsCreated: created}
 	if err := s.buildDataPlane(ctx); err != nil {
-		st.Close()
+		s.Store.Close()
+		s.releaseLocks()
 		return nil, err
 	}
-	s.Control = control.New(control.Options{Store: st, Keys: keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
+	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
 	s.admin = s.adminHandler()
 	return s, nil
+}
+
+// open takes the data directory (and, for a database file kept
+// elsewhere, that file's directory) for this node alone, then opens the
+// secrets and the store. On failure the caller releases the locks; open
+// closes what else it opened.
+func (s *Server) open(ctx context.Context, loc storeurl.Location) error {
+	l, err := datadir.Acquire(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.locks = append(s.locks, l)
+	if loc.Path != "" {
+		// Checked once the data directory exists, so that two spellings
+		// of it are one directory.
+		if dbDir := filepath.Dir(loc.Path); !sameDir(dbDir, s.cfg.DataDir) {
+			l, err := datadir.Acquire(dbDir)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", loc, err)
+			}
+			s.locks = append(s.locks, l)
+		}
+	}
+	creds, created, err := secret.LoadOrCreateCredentials(filepath.Join(s.cfg.DataDir, CredentialsFile))
+	if err != nil {
+		return err
+	}
+	st, err := storeurl.Open(ctx, loc)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", loc, err)
+	}
+	keys, err := s.openSecret(ctx, st, loc.String())
+	if err != nil {
+		st.Close()
+		return err
+	}
+	s.Store, s.Keys, s.Credentials, s.CredentialsCreated = st, keys, creds, created
+	return nil
+}
+
+// loadCertificates loads the listeners' certificates, so that a bad file
+// stops the node before it takes anything.
+func (s *Server) loadCertificates() error {
+	for _, l := range []struct {
+		name  string
+		files *TLSFiles
+		dst   **certificate
+	}{{"data", s.cfg.TLS, &s.dataCert}, {"admin", s.cfg.AdminTLS, &s.adminCert}} {
+		if l.files == nil {
+			continue
+		}
+		c, err := loadCertificate(*l.files)
+		if err != nil {
+			return err
+		}
+		*l.dst = c
+		logCertificate(s.log, l.name, c.cur.Load().Leaf, time.Now())
+	}
+	return nil
+}
+
+// sameDir reports whether a and b name the same existing directory.
+func sameDir(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// releaseLocks releases the directory locks, last taken first.
+func (s *Server) releaseLocks() error {
+	var errs []error
+	for i := len(s.locks) - 1; i >= 0; i-- {
+		errs = append(errs, s.locks[i].Release())
+	}
+	s.locks = nil
+	return errors.Join(errs...)
 }
 
 func (s *Server) now() time.Time {
@@ -189,6 +291,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		Metrics:         gateway.NewMetrics(s.Registry),
 		Now:             s.cfg.Now,
 		AccountThrottle: s.cfg.AccountThrottle,
+		TrustedProxies:  s.cfg.TrustedProxies,
 	})
 	return nil
 }
@@ -205,8 +308,9 @@ func (s *Server) applyChanges(changes []store.Change) {
 	}
 }
 
-// Close releases the counters, the store and idle upstream connections.
-// Call it after Serve has returned.
+// Close releases the counters, the store and idle upstream connections,
+// then the data directory: another node may start on it once Close has
+// returned. Call it after Serve has returned.
 func (s *Server) Close() error {
 	if s.proxy != nil {
 		s.proxy.Close()
@@ -217,10 +321,11 @@ func (s *Server) Close() error {
 			cerr = fmt.Errorf("close counters: %w", err)
 		}
 	}
-	return errors.Join(cerr, s.Store.Close())
+	return errors.Join(cerr, s.Store.Close(), s.releaseLocks())
 }
 
-// AdminHandler serves the management API, /metrics, /healthz and the dev endpoints.
+// AdminHandler serves the management API, /metrics, /healthz (liveness),
+// /readyz (readiness: the store commits a write) and the dev endpoints.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 func (s *Server) adminHandler() http.Handler {
@@ -245,6 +350,8 @@ func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	// Liveness: the process serves and the store reads.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.Store.Revision(r.Context()); err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
@@ -254,7 +361,27 @@ func (s *Server) adminHandler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	if s.cfg.Dev {
+		// The reset is signed like a management call (any credentials in
+		// dev mode): a web page can make a browser POST to a loopback
+		// listener without a preflight, but not with an Authorization
+		// header.
 		mux.HandleFunc("POST /_gatehouse/reset", func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, resetMaxBody))
+			if err != nil {
+				writeAWSError(w, "BadRequestException", http.StatusBadRequest,
+					fmt.Sprintf("POST /_gatehouse/reset takes no body (at most %d bytes): %v", resetMaxBody, err))
+				return
+			}
+			if _, err := v.Verify(r, body); err != nil {
+				var se *sigv4.Error
+				if !errors.As(err, &se) {
+					s.log.Error("reset: signature check failed", "error", err)
+					writeAWSError(w, "InternalServerErrorException", http.StatusInternalServerError, "Internal server error")
+					return
+				}
+				writeAWSError(w, se.Code, se.StatusCode(), se.Message)
+				return
+			}
 			if err := s.Store.Reset(r.Context()); err != nil {
 				s.log.Error("reset failed", "error", err)
 				http.Error(w, "reset failed", http.StatusInternalServerError)
@@ -265,6 +392,19 @@ func (s *Server) adminHandler() http.Handler {
 		})
 	}
 	return mux
+}
+
+// resetMaxBody caps POST /_gatehouse/reset's body (it takes none).
+const resetMaxBody = 1 << 10
+
+// writeAWSError answers a /_gatehouse call in the management API's error
+// shape: the status, x-amzn-ErrorType and {"message": …}.
+func writeAWSError(w http.ResponseWriter, code string, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"message": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", code)
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 // IsLoopback reports whether a listen address ("host:port") is bound to
@@ -292,8 +432,15 @@ const (
 	shutdownTimeout   = 15 * time.Second
 )
 
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+// newHTTPServer returns a listener's server; with a certificate it serves
+// HTTPS (see tlsConfig).
+func newHTTPServer(h http.Handler, log *slog.Logger, cert *certificate) *http.Server {
+	var tc *tls.Config
+	if cert != nil {
+		tc = cert.tlsConfig()
+	}
 	return &http.Server{
+		TLSConfig:         tc,
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -307,16 +454,21 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // Serve serves the admin listener (and the data listener when not nil)
 // until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
-	servers := []*http.Server{newHTTPServer(s.admin, s.log)}
+	servers := []*http.Server{newHTTPServer(s.admin, s.log, s.adminCert)}
 	listeners := []net.Listener{admin}
 	if data != nil {
-		servers = append(servers, newHTTPServer(s.dataHandler(), s.log))
+		servers = append(servers, newHTTPServer(s.dataHandler(), s.log, s.dataCert))
 		listeners = append(listeners, data)
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() {
-			if err := srv.Serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serve := srv.Serve
+			if srv.TLSConfig != nil {
+				// The certificate comes from TLSConfig.GetCertificate.
+				serve = func(l net.Listener) error { return srv.ServeTLS(l, "", "") }
+			}
+			if err := serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 				return
 			}

@@ -45,7 +45,9 @@ type Store interface {
 	// Listen registers fn to be called synchronously with every committed
 	// batch of changes, in commit order, before Update returns (see Feed.Listen).
 	Listen(fn func([]Change))
-	// Reset deletes all state (development mode's POST /_gatehouse/reset).
+	// Reset deletes all configuration and usage (development mode's POST
+	// /_gatehouse/reset), bumps the revision and publishes one KindResync
+	// change. Settings (Tx.PutSetting) are kept.
 	Reset(ctx context.Context) error
 	// Close releases the store's resources.
 	Close() error
@@ -132,11 +134,22 @@ type Reader interface {
 	ListUsage(ctx context.Context, planID, keyID string, from, to time.Time) ([]UsageRecord, error)
 	// ListQuotaAdjustments returns the adjustments of a plan (one key, or all when keyID is "").
 	ListQuotaAdjustments(ctx context.Context, planID, keyID string) ([]QuotaAdjustment, error)
+
+	// GetSetting returns the node setting name (see Tx.PutSetting), or
+	// ErrNotFound when it was never set.
+	GetSetting(ctx context.Context, name string) (string, error)
 }
 
 // Tx is a read-write transaction. Create methods return ErrConflict when
 // the id (or unique value) exists; Update and Delete methods return
 // ErrNotFound when it does not.
+//
+// Every configuration write records Changes, published together once the
+// transaction commits (see Change for how each kind names its item). A
+// Create or Update records one put of its own kind, AddUsagePlanKey and
+// RemoveUsagePlanKey one KindUsagePlanKey put or delete; a Delete records
+// one delete of its own kind plus, where it cascades, the Changes its
+// comment lists. AddUsage, SetQuotaAdjustment and PutSetting record none.
 type Tx interface {
 	Reader
 
@@ -145,7 +158,10 @@ type Tx interface {
 	// UpdateAPI replaces an API, definition included.
 	UpdateAPI(ctx context.Context, api *apigw.RestAPI) error
 	// DeleteAPI deletes an API with its deployments and stages, and removes
-	// its stages from every usage plan.
+	// its stages from every usage plan. Changes: a KindStage delete for each
+	// of its stages, a KindDeployment delete for each of its deployments, a
+	// KindUsagePlan put for each plan that lost a stage, and the KindAPI
+	// delete.
 	DeleteAPI(ctx context.Context, id string) error
 
 	CreateDeployment(ctx context.Context, d *apigw.Deployment) error
@@ -154,17 +170,25 @@ type Tx interface {
 
 	CreateStage(ctx context.Context, s *apigw.Stage) error
 	UpdateStage(ctx context.Context, s *apigw.Stage) error
+	// DeleteStage deletes a stage and removes it from every usage plan.
+	// Changes: the KindStage delete and a KindUsagePlan put for each plan
+	// that lost the stage.
 	DeleteStage(ctx context.Context, apiID, name string) error
 
 	// CreateAPIKey returns ErrConflict also when LookupHash is taken.
 	CreateAPIKey(ctx context.Context, k *apigw.APIKey) error
 	UpdateAPIKey(ctx context.Context, k *apigw.APIKey) error
-	// DeleteAPIKey also removes the key from every usage plan.
+	// DeleteAPIKey also removes the key from every usage plan. Changes: a
+	// KindUsagePlanKey delete for each plan the key was in, and the
+	// KindAPIKey delete. The plans themselves are not changed (no
+	// KindUsagePlan put).
 	DeleteAPIKey(ctx context.Context, id string) error
 
 	CreateUsagePlan(ctx context.Context, p *apigw.UsagePlan) error
 	UpdateUsagePlan(ctx context.Context, p *apigw.UsagePlan) error
-	// DeleteUsagePlan also removes the plan's keys and usage.
+	// DeleteUsagePlan also removes the plan's keys, usage and quota
+	// adjustments. Changes: a KindUsagePlanKey delete for each of its keys,
+	// and the KindUsagePlan delete (usage rows publish nothing).
 	DeleteUsagePlan(ctx context.Context, id string) error
 
 	// AddUsagePlanKey returns ErrConflict when the key is already in the plan.
@@ -175,6 +199,12 @@ type Tx interface {
 	AddUsage(ctx context.Context, records []UsageRecord) error
 	// SetQuotaAdjustment sets (replaces) the adjustment for one period.
 	SetQuotaAdjustment(ctx context.Context, a QuotaAdjustment) error
+
+	// PutSetting sets (replaces) a node setting: a small named value that
+	// is not configuration, such as the check value that ties the store to
+	// the server secret. It bumps no revision, publishes no change, and
+	// Reset keeps it.
+	PutSetting(ctx context.Context, name, value string) error
 }
 
 // Kind names what a Change is about.

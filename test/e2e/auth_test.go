@@ -3,12 +3,16 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
@@ -91,17 +95,58 @@ func TestDevMode(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("dev mode accepted an unsigned call: %d", resp.StatusCode)
 	}
-	resp, err = http.Post(env.AdminURL+"/_gatehouse/reset", "", nil)
-	if err != nil {
-		t.Fatal(err)
+	// The reset needs a signature too (any credentials): a web page can
+	// make a browser send an unsigned "simple" POST, but not one with an
+	// Authorization header, to a loopback listener.
+	countKeys := func() int {
+		t.Helper()
+		keys, err := anyone.GetApiKeys(ctx, &apigateway.GetApiKeysInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys.Items)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("reset: %d", resp.StatusCode)
-	}
-	keys, err := anyone.GetApiKeys(ctx, &apigateway.GetApiKeysInput{})
-	if err != nil || len(keys.Items) != 0 {
-		t.Fatalf("after reset: %d keys, %v; want none", len(keys.Items), err)
+	for _, tc := range []struct {
+		name        string
+		contentType string
+		body        string
+		sign        bool
+		status      int
+		errorType   string
+		keysAfter   int
+	}{
+		{"cross-site form post", "text/plain", "x=1", false, http.StatusForbidden, "MissingAuthenticationTokenException", 1},
+		{"unsigned, no body", "", "", false, http.StatusForbidden, "MissingAuthenticationTokenException", 1},
+		{"signed by anyone", "", "", true, http.StatusNoContent, "", 0},
+		{"signed, with a body", "text/plain", strings.Repeat("a", 2048), true, http.StatusBadRequest, "BadRequestException", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.AdminURL+"/_gatehouse/reset", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			if tc.sign {
+				sum := sha256.Sum256([]byte(tc.body))
+				creds := aws.Credentials{AccessKeyID: "AKIAANYTHINGATALL000", SecretAccessKey: "whatever"}
+				if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "apigateway", "us-east-1", time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || resp.Header.Get("x-amzn-ErrorType") != tc.errorType {
+				t.Fatalf("reset: %d %q, want %d %q", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), tc.status, tc.errorType)
+			}
+			if n := countKeys(); n != tc.keysAfter {
+				t.Fatalf("after the reset: %d keys, want %d", n, tc.keysAfter)
+			}
+		})
 	}
 }
 

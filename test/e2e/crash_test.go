@@ -310,12 +310,12 @@ type gatehouseNode struct {
 // startNode runs `gatehouse serve` on dir with loopback ports chosen by the
 // kernel, reads the addresses from its "gatehouse serving" log line and
 // waits until /healthz answers. The process is SIGKILLed on cleanup if it
-// is still running.
-func startNode(t *testing.T, bin, dir string) *gatehouseNode {
+// is still running. extra are more serve flags.
+func startNode(t *testing.T, bin, dir string, extra ...string) *gatehouseNode {
 	t.Helper()
 	out := &nodeOutput{serving: make(chan servingLine, 1)}
-	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-		"--access-log", "off", "--log-level", "info", "--account-rate", "-1")
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+		"--access-log", "off", "--log-level", "info", "--account-rate", "-1"}, extra...)...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// Its own process group: the kill reaches it (and anything it starts)

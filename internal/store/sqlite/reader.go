@@ -424,3 +424,16 @@ func (r reader) ListQuotaAdjustments(ctx context.Context, planID, keyID string) 
 	}
 	return out, nil
 }
+
+// GetSetting implements store.Reader.
+func (r reader) GetSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := r.q.QueryRowContext(ctx, "SELECT value FROM settings WHERE name = ?", name).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("sqlite: setting %q: %w", name, store.ErrNotFound)
+	case err != nil:
+		return "", fmt.Errorf("sqlite: setting %q: %w", name, err)
+	}
+	return v, nil
+}

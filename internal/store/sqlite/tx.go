@@ -502,5 +502,15 @@ func (t *tx) SetQuotaAdjustment(ctx context.Context, a store.QuotaAdjustment) er
 	return nil
 }
 
+// PutSetting implements store.Tx.
+func (t *tx) PutSetting(ctx context.Context, name, value string) error {
+	_, err := t.q.ExecContext(ctx,
+		"INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
+	if err != nil {
+		return fmt.Errorf("sqlite: put setting %q: %w", name, err)
+	}
+	return nil
+}
+
 // Interface guard.
 var _ store.Tx = (*tx)(nil)
