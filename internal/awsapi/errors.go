@@ -32,7 +32,7 @@ var exceptions = map[control.Kind]exception{
 // {"message": …}. It is the only place errors become responses.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status, msg := classify(err)
-	if status >= 500 {
+	if status >= 500 && status != http.StatusNotImplemented {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "management operation failed",
 			slog.String("method", r.Method), slog.String("path", redactedPath(r, nil)), slog.Any("error", err))
 	}
