@@ -24,6 +24,7 @@ const (
 	ReasonUnknownRoute       Reason = "ROUTE_UNKNOWN"       // no resource matches the path
 	ReasonNoMethod           Reason = "METHOD_UNKNOWN"      // the resource has no such method (nor ANY)
 	ReasonNotDeployed        Reason = "METHOD_NOT_DEPLOYED" // exists in the API, not in the stage's deployment
+	ReasonPathDotSegment     Reason = "PATH_DOT_SEGMENT"    // the path, or what it sends upstream, has a "." or ".." segment
 
 	// Key source and key.
 	ReasonKeySourceAuthorizer Reason = "KEY_SOURCE_AUTHORIZER" // apiKeySource AUTHORIZER, and no authorizer supplied a key
@@ -72,6 +73,12 @@ var (
 	integrationFail = outcome{"INTEGRATION_FAILURE", http.StatusBadGateway, "InternalServerErrorException", "Internal server error"}
 	integrationTime = outcome{"INTEGRATION_TIMEOUT", http.StatusGatewayTimeout, "InternalServerErrorException", "Endpoint request timed out"}
 	unavailable     = outcome{"DEFAULT_5XX", http.StatusServiceUnavailable, "ServiceUnavailableException", "Service Unavailable"}
+	// badPath: a request path the gateway will not serve. AWS has no
+	// recorded answer for it; a path parameter that fails a rule is what
+	// BAD_REQUEST_PARAMETERS (400, BadRequestException, customisable
+	// through it or DEFAULT_4XX) answers, and the message follows AWS's
+	// "Invalid request body" of BAD_REQUEST_BODY.
+	badPath = outcome{"BAD_REQUEST_PARAMETERS", http.StatusBadRequest, "BadRequestException", "Invalid request path"}
 )
 
 // outcomes maps every refusal reason to what the caller gets.
@@ -86,6 +93,7 @@ var outcomes = map[Reason]outcome{
 	ReasonUnknownRoute:           missingToken,
 	ReasonNoMethod:               missingToken,
 	ReasonNotDeployed:            missingToken,
+	ReasonPathDotSegment:         badPath,
 	ReasonKeySourceAuthorizer:    invalidKey,
 	ReasonKeyMissing:             invalidKey,
 	ReasonKeyOtherHeader:         invalidKey,

@@ -217,6 +217,14 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		}
 	}
 	url, err := proxy.ResolveURL(in.URI, rq.params.Get, rq.stage.Variables, greedy, rq.r.URL.RawQuery)
+	if errors.Is(err, proxy.ErrDotSegment) {
+		var ps []string
+		for n, v := range rq.params.All() {
+			ps = append(ps, n+"="+quote(v))
+		}
+		g.refuse(rq, refuse(ReasonPathDotSegment, fmt.Sprintf("integration uri %s with path parameters %s: %v", in.URI, strings.Join(ps, ", "), err)))
+		return
+	}
 	if err != nil {
 		g.refuse(rq, refuse(ReasonIntegrationURI, fmt.Sprintf("integration uri %s: %v", in.URI, err)))
 		return
