@@ -112,6 +112,12 @@ var (
 	// AnswerBadRequest is the 400 for a request whose body cannot be read
 	// as HTTP: malformed chunked encoding, or a body cut short.
 	AnswerBadRequest = ResponseSpec{ResponseDefault4XX, 400, "BadRequestException", "Bad Request"}
+	// AnswerBadPath is the 400 for a request path the gateway will not
+	// serve (a "." or ".." segment). AWS has no recorded answer for it; a
+	// request parameter that fails a rule is BAD_REQUEST_PARAMETERS, whose
+	// customisation (or DEFAULT_4XX's) applies, and the message follows the
+	// form of BAD_REQUEST_BODY's "Invalid request body".
+	AnswerBadPath = mustResponseSpec(ResponseBadRequestParameters).WithMessage("Invalid request path")
 	// AnswerIntegrationFailed is INTEGRATION_FAILURE as AWS answers a
 	// failed upstream (refused or reset connection, malformed or oversized
 	// response): 502, although the type's listed default is 504.
@@ -146,6 +152,13 @@ func AnswerOf(t ResponseType) ResponseSpec { return mustResponseSpec(t) }
 // WithStatus returns s answering status n instead of its built-in status.
 func (s ResponseSpec) WithStatus(n int) ResponseSpec {
 	s.Status = n
+	return s
+}
+
+// WithMessage returns s answering message m instead of its built-in
+// message.
+func (s ResponseSpec) WithMessage(m string) ResponseSpec {
+	s.Message = m
 	return s
 }
 

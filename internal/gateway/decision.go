@@ -25,6 +25,7 @@ const (
 	ReasonUnknownRoute       Reason = "ROUTE_UNKNOWN"       // no resource matches the path
 	ReasonNoMethod           Reason = "METHOD_UNKNOWN"      // the resource has no such method (nor ANY)
 	ReasonNotDeployed        Reason = "METHOD_NOT_DEPLOYED" // exists in the API, not in the stage's deployment
+	ReasonPathDotSegment     Reason = "PATH_DOT_SEGMENT"    // the path, or what it sends upstream, has a "." or ".." segment
 
 	// The caller's request.
 	ReasonRequestTooLarge Reason = "REQUEST_TOO_LARGE"    // the body is over the payload limit (Content-Length or counted)
@@ -78,6 +79,7 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonUnknownRoute:           apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
 	ReasonNoMethod:               apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
 	ReasonNotDeployed:            apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonPathDotSegment:         apigw.AnswerBadPath,
 	ReasonRequestTooLarge:        apigw.AnswerOf(apigw.ResponseRequestTooLarge),
 	ReasonBodyInvalid:            apigw.AnswerBadRequest,
 	ReasonClientGone:             apigw.AnswerBadRequest, // nobody reads it; the access log and metrics do

@@ -46,6 +46,13 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 			}
 		}
 		url, err := proxy.ResolveURL(in.URI, rq.params.Get, rq.stage.Variables, greedy, rq.r.URL.RawQuery)
+		if errors.Is(err, proxy.ErrDotSegment) {
+			var ps []string
+			for n, v := range rq.params.All() {
+				ps = append(ps, n+"="+quote(v))
+			}
+			return refuse(ReasonPathDotSegment, fmt.Sprintf("integration uri %s with path parameters %s: %v", in.URI, strings.Join(ps, ", "), err))
+		}
 		if err != nil {
 			return refuse(ReasonIntegrationURI, fmt.Sprintf("integration uri %s: %v", in.URI, err))
 		}

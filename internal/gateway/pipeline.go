@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
 )
 
@@ -64,6 +65,13 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 		return refuse(ReasonUnknownStage, unknownStageDetail(api.ID, t.stage, api.Stages))
 	}
 	rq.stage = stage
+	// The path the upstream serves must be the path that was authorised:
+	// upstreams resolve dot segments (some after decoding %2F, or taking
+	// "\" for "/"), so a path with one could match a public resource here
+	// and reach a private one there. Refused before any key is looked at.
+	if proxy.HasDotSegment(t.path, true) {
+		return refuse(ReasonPathDotSegment, "the request path "+quote(t.path)+` has a "." or ".." segment (after percent-decoding, with "\" read as "/" and ";parameters" dropped), which an upstream would resolve into another path`)
+	}
 	if stage.Table == nil {
 		return refuse(ReasonStageBroken, fmt.Sprintf("stage %s of API %s serves deployment %s, which cannot be served: %v", stage.Name, api.ID, stage.DeploymentID, stage.CompileErr))
 	}

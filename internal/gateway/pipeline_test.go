@@ -184,6 +184,7 @@ func TestPipelineReasons(t *testing.T) {
 		{name: "unknown route", env: env, req: get(env, "main000001", "/nothing/here"), status: 403, body: missingToken, reason: ReasonUnknownRoute, explain: true},
 		{name: "unknown method", env: env, req: method("PUT", env, "main000001", "/doit"), status: 403, body: missingToken, reason: ReasonNoMethod, explain: true},
 		{name: "method not deployed", env: env, req: method("DELETE", env, "main000001", "/doit"), status: 403, body: missingToken, reason: ReasonNotDeployed, explain: true},
+		{name: "dot segment in the path", env: env, req: raw("GET", env.srv.URL+mainPath+"/nothing/%2e%2e/open"), status: 400, body: `{"message":"Invalid request path"}`, reason: ReasonPathDotSegment, explain: true},
 		{name: "Content-Length over the limit", env: env, req: func() *http.Request {
 			return newReq(t, "POST", env.url("main000001", "/up"), bytes.NewReader(make([]byte, maxBody+1)))
 		}, status: 413, body: `{"message":"Request Too Long"}`, reason: ReasonRequestTooLarge, explain: true},

@@ -39,8 +39,17 @@
 //     does not fall back to GET. A resource that exists but defines neither is
 //     NoMethod, even when a greedy resource elsewhere would have the method
 //     (AWS answers such requests with 403 Missing Authentication Token).
-//   - No dot-segment ("." / "..") normalisation is done: they are ordinary
-//     segments.
+//   - Dot segments ("." and "..", also spelled %2E) are neither resolved nor
+//     refused here: Match treats them as ordinary segments, so "/a/../b"
+//     can select /a/{x}/b, and a parameter value may hold "../x" (decoded
+//     from "..%2Fx"). Such a path must never be served, because an upstream
+//     would resolve it into a path other than the one matched and
+//     authorised: the gateway refuses any request path with a dot segment
+//     before it calls Match (reason PATH_DOT_SEGMENT, using
+//     proxy.HasDotSegment, which also splits at %2F, "\" and %5C and
+//     ignores ";parameters"), and the integration uri resolver refuses to
+//     emit one. A resource whose pathPart is "." or ".." can therefore not
+//     be called.
 //
 // Match does not allocate unless the path contains percent-escapes, provided
 // the caller reuses a Params value (for example from a sync.Pool).
