@@ -256,4 +256,3 @@ func paramValue(expr string, rq *request) (string, bool) {
 	}
 	return "", false
 }
-
