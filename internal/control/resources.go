@@ -26,22 +26,15 @@ type ResourceInfo struct {
 // ResourcePath returns the full path of resource id in api ("" when the id
 // or one of its ancestors is missing, or the tree has a cycle).
 func ResourcePath(api *apigw.RestAPI, id string) string {
-	var parts []string
-	for range len(api.Resources) + 1 {
-		r := api.Resources[id]
-		if r == nil {
-			return ""
-		}
-		if r.ParentID == "" {
-			for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
-				parts[i], parts[j] = parts[j], parts[i]
-			}
-			return "/" + strings.Join(parts, "/")
-		}
-		parts = append(parts, r.PathPart)
-		id = r.ParentID
+	return respath.TreePath(api.Resources, id, resourceLink)
+}
+
+// resourceLink gives respath.TreePath a resource's parent and pathPart.
+func resourceLink(r *apigw.Resource) (parentID, part string, ok bool) {
+	if r == nil {
+		return "", "", false
 	}
-	return ""
+	return r.ParentID, r.PathPart, true
 }
 
 // sortedResources returns api's resources ordered by path, as AWS lists them.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -123,27 +124,21 @@ func (ps *planStages) checkMethodKey(ctx context.Context, apiID, stage, key stri
 	return nil
 }
 
-// snapshotMethodKeys lists a deployment's methods as throttle map keys.
+// snapshotMethodKeys lists a deployment's methods as throttle map keys. A
+// resource whose path cannot be computed (a broken tree, which no
+// deployment made by CreateDeployment has) contributes none.
 func snapshotMethodKeys(snap apigw.Snapshot) map[string]bool {
 	keys := map[string]bool{}
-	for _, res := range snap.Resources {
-		p := snapshotResourcePath(snap.Resources, res)
+	for id, res := range snap.Resources {
+		p := respath.TreePath(snap.Resources, id, resourceLink)
+		if p == "" {
+			continue
+		}
 		for m := range res.Methods {
 			keys[p+"/"+m] = true
 		}
 	}
 	return keys
-}
-
-// snapshotResourcePath is a resource's full path ("/" for the root).
-func snapshotResourcePath(all map[string]*apigw.Resource, res *apigw.Resource) string {
-	var parts []string
-	for depth := 0; res != nil && res.ParentID != "" && depth < 1000; depth++ {
-		parts = append(parts, res.PathPart)
-		res = all[res.ParentID]
-	}
-	slices.Reverse(parts)
-	return "/" + strings.Join(parts, "/")
 }
 
 // CreateUsagePlan creates a usage plan.
