@@ -135,7 +135,7 @@ func snapshotMethodKeys(snap apigw.Snapshot) map[string]bool {
 			continue
 		}
 		for m := range res.Methods {
-			keys[p+"/"+m] = true
+			keys[respath.MethodKey(p, m)] = true
 		}
 	}
 	return keys

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
 
 // FuzzSegments checks that Segments never panics, refuses exactly the paths
@@ -28,17 +30,17 @@ func FuzzSegments(f *testing.F) {
 			t.Fatalf("Segments(%q) gave %d segments, want %d", path, len(segs), want)
 		}
 		for _, s := range segs {
-			if got := Unescape(Escape(s)); got != s {
+			if got := respath.Unescape(respath.Escape(s)); got != s {
 				t.Fatalf("Unescape(Escape(%q)) = %q", s, got)
 			}
-			if strings.Contains(Escape(s), "/") {
-				t.Fatalf("Escape(%q) = %q contains /", s, Escape(s))
+			if strings.Contains(respath.Escape(s), "/") {
+				t.Fatalf("Escape(%q) = %q contains /", s, respath.Escape(s))
 			}
 		}
 		// Escaping every segment of a raw path and unescaping gives it back.
 		raw := strings.Split(path[1:], "/")
 		for i := range raw {
-			raw[i] = Escape(raw[i])
+			raw[i] = respath.Escape(raw[i])
 		}
 		back, err := Segments("/" + strings.Join(raw, "/"))
 		if err != nil {
@@ -80,15 +82,15 @@ func FuzzParseMethodSettingPath(f *testing.F) {
 		if want != path {
 			t.Fatalf("ParseMethodSettingPath(%q) = %+v, which rebuilds to %q", path, p, want)
 		}
-		res, method, err := NormalizeMethodSettingKey(p.Key)
-		if err != nil {
-			t.Fatalf("accepted key %q does not normalize: %v", p.Key, err)
+		res, method, ok := respath.ParseMethodKey(p.Key)
+		if !ok {
+			t.Fatalf("accepted key %q does not parse as a method key", p.Key)
 		}
 		if !strings.HasSuffix(p.Key, "/"+method) || method == "" || strings.Contains(method, "/") {
-			t.Fatalf("NormalizeMethodSettingKey(%q) method = %q", p.Key, method)
+			t.Fatalf("respath.ParseMethodKey(%q) method = %q", p.Key, method)
 		}
 		if res != "*" && !strings.HasPrefix(res, "/") {
-			t.Fatalf("NormalizeMethodSettingKey(%q) resource = %q, want leading /", p.Key, res)
+			t.Fatalf("respath.ParseMethodKey(%q) resource = %q, want leading /", p.Key, res)
 		}
 	})
 }
@@ -122,7 +124,7 @@ func FuzzParsePlanStagePath(f *testing.F) {
 		if !p.Throttle {
 			t.Fatalf("ParsePlanStagePath(%q) = %+v: accepted without throttle", path, p)
 		}
-		if !strings.HasPrefix(path, "/apiStages/") || !strings.Contains(Unescape(path), p.APIID+":"+p.Stage+"/throttle") {
+		if !strings.HasPrefix(path, "/apiStages/") || !strings.Contains(respath.Unescape(path), p.APIID+":"+p.Stage+"/throttle") {
 			t.Fatalf("ParsePlanStagePath(%q) = %+v: stage reference not from input", path, p)
 		}
 		if p.Field != "" && !strings.HasSuffix(path, "/"+p.Field) {
@@ -139,7 +141,7 @@ func FuzzParsePlanStagePath(f *testing.F) {
 		if !strings.HasPrefix(p.MethodKey, "/") || i < 1 || method == "" {
 			t.Fatalf("ParsePlanStagePath(%q) MethodKey %q lacks /{resource}/{method} shape", path, p.MethodKey)
 		}
-		if !strings.Contains(Unescape(path), method) {
+		if !strings.Contains(respath.Unescape(path), method) {
 			t.Fatalf("ParsePlanStagePath(%q) method %q not in input", path, method)
 		}
 	})

@@ -44,30 +44,3 @@ func TestSegments(t *testing.T) {
 		})
 	}
 }
-
-func TestEscapeUnescape(t *testing.T) {
-	tests := []struct{ raw, escaped string }{
-		{"image/png", "image~1png"},
-		{"/pets", "~1pets"},
-		{"a~b", "a~0b"},
-		{"~/", "~0~1"},
-		{"~1", "~01"},
-		{"plain", "plain"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := Escape(tt.raw); got != tt.escaped {
-			t.Errorf("Escape(%q) = %q, want %q", tt.raw, got, tt.escaped)
-		}
-		if got := Unescape(tt.escaped); got != tt.raw {
-			t.Errorf("Unescape(%q) = %q, want %q", tt.escaped, got, tt.raw)
-		}
-	}
-	// Unknown escapes and a dangling "~" are kept as is.
-	for _, s := range []string{"~2", "a~", "~", "~~1"} {
-		want := map[string]string{"~2": "~2", "a~": "a~", "~": "~", "~~1": "~/"}[s]
-		if got := Unescape(s); got != want {
-			t.Errorf("Unescape(%q) = %q, want %q", s, got, want)
-		}
-	}
-}

@@ -1,8 +1,9 @@
 package patch
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
 
 // MethodSettingPath is a Stage patch path that addresses methodSettings.
@@ -71,33 +72,6 @@ func ParseMethodSettingPath(path string) (MethodSettingPath, error) {
 // validMethodKey reports whether key has the "{resource}/{method}" shape with a
 // non-empty method.
 func validMethodKey(key string) bool {
-	i := strings.LastIndexByte(key, '/')
-	return i >= 0 && i < len(key)-1
-}
-
-// NormalizeMethodSettingKey turns a stored methodSettings key into the
-// resource path and HTTP method it applies to, for runtime matching:
-//
-//	"*/*"             -> ("*", "*")
-//	"~1pets/GET"      -> ("/pets", "GET")
-//	"test/GET"        -> ("/test", "GET")
-//	"path1/path2/GET" -> ("/path1/path2", "GET")
-//	"~1/GET"          -> ("/", "GET")   root resource, AWS's escaped form
-//	"/GET"            -> ("/", "GET")   root written as "//GET/..." in the patch path
-//
-// The last segment is the method, kept verbatim (compare it case-sensitively;
-// "*" means any method). The rest is unescaped (~1, ~0), stripped of leading
-// and trailing "/", and given one leading "/"; an empty rest is the root "/".
-// A resource of exactly "*" is returned as "*" (any resource). A key without
-// a "/" or with an empty method is an error that names the key.
-func NormalizeMethodSettingKey(key string) (resourcePath, method string, err error) {
-	i := strings.LastIndexByte(key, '/')
-	if i < 0 || i == len(key)-1 {
-		return "", "", fmt.Errorf("invalid method setting key %q: want {resourcePath}/{httpMethod}", key)
-	}
-	res, method := key[:i], key[i+1:]
-	if res == "*" {
-		return "*", method, nil
-	}
-	return "/" + strings.Trim(Unescape(res), "/"), method, nil
+	_, _, ok := respath.SplitMethodKey(key)
+	return ok
 }

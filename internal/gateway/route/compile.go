@@ -216,7 +216,7 @@ func (c *compiler) methods(r *Resource, src *apigw.Resource) {
 		if name == "ANY" {
 			r.anyIdx = len(r.methods)
 		}
-		r.methods = append(r.methods, method{name: name, m: m, throttleKey: r.Path + "/" + name})
+		r.methods = append(r.methods, method{name: name, m: m, throttleKey: respath.MethodKey(r.Path, name)})
 	}
 }
 
