@@ -269,31 +269,25 @@ type keyTarget struct {
 // Must be one of: [/description, /enabled, /name, /customerId]".
 var keyPatch = patch.NewTable(
 	patch.Options{UnknownOp: patch.RefuseOp, WrongOp: patch.RefusePathsForOp, UnknownPath: patch.RefusePathsForOp},
-	patch.Rule[*keyTarget]{Path: "/description", Ops: []string{patch.Replace}, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
+	patch.Rule[*keyTarget]{Path: "/description", Ops: replaceOp, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
 		if err := validateKeyDescription(op.Value); err != nil {
 			return err
 		}
 		t.k.Description = op.Value
 		return nil
 	}},
-	patch.Rule[*keyTarget]{Path: "/enabled", Ops: []string{patch.Replace}, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
-		t.k.Enabled = patch.ParseBool(op.Value)
-		return nil
-	}},
-	patch.Rule[*keyTarget]{Path: "/name", Ops: []string{patch.Replace}, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
+	patch.Rule[*keyTarget]{Path: "/enabled", Ops: replaceOp, Set: patch.Bool(func(t *keyTarget) *bool { return &t.k.Enabled })},
+	patch.Rule[*keyTarget]{Path: "/name", Ops: replaceOp, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
 		if err := validateKeyName(op.Value); err != nil {
 			return err
 		}
 		t.k.Name = op.Value
 		return nil
 	}},
-	patch.Rule[*keyTarget]{Path: "/customerId", Ops: []string{patch.Replace}, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
-		t.k.CustomerID = op.Value
-		return nil
-	}},
-	patch.Rule[*keyTarget]{Path: "/stages", Ops: []string{patch.Add, patch.Remove}, Set: patchStageKey},
+	patch.Rule[*keyTarget]{Path: "/customerId", Ops: replaceOp, Set: patch.String(func(t *keyTarget) *string { return &t.k.CustomerID })},
+	patch.Rule[*keyTarget]{Path: "/stages", Ops: addRemove, Set: patchStageKey},
 	// Legacy: accepted and ignored.
-	patch.Rule[*keyTarget]{Path: "/labels", Ops: []string{patch.Add, patch.Remove}, Set: func(*keyTarget, patch.Op, patch.Params) error {
+	patch.Rule[*keyTarget]{Path: "/labels", Ops: addRemove, Set: func(*keyTarget, patch.Op, patch.Params) error {
 		return nil
 	}},
 )

@@ -294,10 +294,7 @@ func (s *Service) UpdateDeployment(ctx context.Context, apiID, id string, ops []
 // deploymentPatch is UpdateDeployment's one path; AWS lists it for any
 // other.
 var deploymentPatch = patch.NewTable(patch.Options{UnknownPath: patch.RefuseAllPaths},
-	patch.Rule[*apigw.Deployment]{Path: "/description", Ops: []string{patch.Replace}, Set: func(d *apigw.Deployment, op patch.Op, _ patch.Params) error {
-		d.Description = op.Value
-		return nil
-	}},
+	patch.Rule[*apigw.Deployment]{Path: "/description", Ops: replaceOp, Set: patch.String(func(d *apigw.Deployment) *string { return &d.Description })},
 )
 
 // DeleteDeployment deletes a deployment no stage (or stage canary) uses.

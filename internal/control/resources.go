@@ -210,8 +210,8 @@ type resourceTarget struct {
 // paths that take the op.
 var resourcePatch = patch.NewTable(
 	patch.Options{UnknownOp: patch.RefuseChooseOp, WrongOp: patch.RefuseChooseOp, UnknownPath: patch.RefusePathsForOp},
-	patch.Rule[*resourceTarget]{Path: "/parentId", Ops: []string{patch.Replace}, Set: setParentID},
-	patch.Rule[*resourceTarget]{Path: "/pathPart", Ops: []string{patch.Replace}, Set: setPathPart},
+	patch.Rule[*resourceTarget]{Path: "/parentId", Ops: replaceOp, Set: setParentID},
+	patch.Rule[*resourceTarget]{Path: "/pathPart", Ops: replaceOp, Set: setPathPart},
 )
 
 // notRoot refuses to patch field of the root resource.

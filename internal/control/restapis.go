@@ -284,12 +284,6 @@ func restAPISet(set func(api *apigw.RestAPI, op patch.Op, p patch.Params) error)
 	return func(t *restAPITarget, op patch.Op, p patch.Params) error { return set(t.api, op, p) }
 }
 
-var (
-	replaceOp        = []string{patch.Replace}
-	addRemove        = []string{patch.Add, patch.Remove}
-	addRemoveReplace = []string{patch.Add, patch.Remove, patch.Replace}
-)
-
 // restAPIPatch is UpdateRestApi's paths.
 var restAPIPatch = patch.NewTable(patch.Options{},
 	patch.Rule[*restAPITarget]{Path: "/name", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
@@ -321,10 +315,7 @@ var restAPIPatch = patch.NewTable(patch.Options{},
 		api.APIKeySource = op.Value
 		return nil
 	})},
-	patch.Rule[*restAPITarget]{Path: "/disableExecuteApiEndpoint", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
-		api.DisableExecuteAPIEndpoint = patch.ParseBool(op.Value)
-		return nil
-	})},
+	patch.Rule[*restAPITarget]{Path: "/disableExecuteApiEndpoint", Ops: replaceOp, Set: patch.Bool(func(t *restAPITarget) *bool { return &t.api.DisableExecuteAPIEndpoint })},
 	// An empty value turns compression off.
 	patch.Rule[*restAPITarget]{Path: "/minimumCompressionSize", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
 		if op.Value == "" {

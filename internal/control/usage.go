@@ -248,7 +248,7 @@ func usageReport(ctx context.Context, r store.Reader, plan *apigw.UsagePlan, key
 // usagePatch is UpdateUsage's one path, the quota remaining in the
 // current period; AWS lists it for any other.
 var usagePatch = patch.NewTable(patch.Options{UnknownPath: patch.RefuseAllPaths},
-	patch.Rule[*int64]{Path: "/remaining", Ops: []string{patch.Replace}, Set: func(remaining *int64, op patch.Op, _ patch.Params) error {
+	patch.Rule[*int64]{Path: "/remaining", Ops: replaceOp, Set: func(remaining *int64, op patch.Op, _ patch.Params) error {
 		n, err := patch.ParseInt(op.Path, op.Value)
 		if err != nil {
 			return err

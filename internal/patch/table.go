@@ -353,3 +353,35 @@ func (r *rule[T]) takes(op Op) bool {
 func (t *Table[T]) refused(op Op, ops []string) Refused {
 	return Refused{Ops: ops, Paths: t.pathsByOp[op.Op], AllPaths: t.allPaths}
 }
+
+// String returns a Rule.Set that stores the op's value in the string field
+// returns (the field of the target): Set: patch.String(func(m *Method)
+// *string { return &m.OperationName }).
+func String[T any](field func(T) *string) func(T, Op, Params) error {
+	return func(t T, op Op, _ Params) error {
+		*field(t) = op.Value
+		return nil
+	}
+}
+
+// Bool returns a Rule.Set that stores the op's value, read with ParseBool,
+// in the bool field returns.
+func Bool[T any](field func(T) *bool) func(T, Op, Params) error {
+	return func(t T, op Op, _ Params) error {
+		*field(t) = ParseBool(op.Value)
+		return nil
+	}
+}
+
+// Int returns a Rule.Set that stores the op's value, read with ParseInt
+// (whose *ValueError names the op's path), in the int field returns.
+func Int[T any](field func(T) *int) func(T, Op, Params) error {
+	return func(t T, op Op, _ Params) error {
+		n, err := ParseInt(op.Path, op.Value)
+		if err != nil {
+			return err
+		}
+		*field(t) = n
+		return nil
+	}
+}

@@ -291,3 +291,25 @@ func greedyCapture(p pattern) int {
 	}
 	return -1
 }
+
+func TestFieldSetters(t *testing.T) {
+	type rec struct {
+		S string
+		B bool
+		N int
+	}
+	tb := NewTable(Options{},
+		Rule[*rec]{Path: "/s", Ops: []string{Replace}, Set: String(func(r *rec) *string { return &r.S })},
+		Rule[*rec]{Path: "/b", Ops: []string{Replace}, Set: Bool(func(r *rec) *bool { return &r.B })},
+		Rule[*rec]{Path: "/n", Ops: []string{Replace}, Set: Int(func(r *rec) *int { return &r.N })},
+	)
+	var r rec
+	err := tb.ApplyAll(&r, []Op{{Op: Replace, Path: "/s", Value: "x"}, {Op: Replace, Path: "/b", Value: "TRUE"}, {Op: Replace, Path: "/n", Value: "7.000000"}})
+	if err != nil || r != (rec{"x", true, 7}) {
+		t.Fatalf("ApplyAll = %v, %+v", err, r)
+	}
+	err = tb.Apply(&r, Op{Op: Replace, Path: "/n", Value: "seven"})
+	if err == nil || err.Error() != `Invalid value "seven" for /n: must be an integer` || r.N != 7 {
+		t.Fatalf("Apply(/n seven) = %v, N = %d", err, r.N)
+	}
+}
