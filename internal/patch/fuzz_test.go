@@ -52,49 +52,6 @@ func FuzzSegments(f *testing.F) {
 	})
 }
 
-// FuzzParseMethodSettingPath checks that the parser never panics, that what it
-// returns is a slice of the input, and that keys normalize.
-func FuzzParseMethodSettingPath(f *testing.F) {
-	for _, s := range []string{
-		"/*/*/throttling/rateLimit", "/~1pets/GET/logging/loglevel", "/path1/path2/GET/metrics/enabled",
-		"/*/*", "/tags/tag1", "/metrics/enabled", "/GET/metrics/enabled", "", "/", "//GET/caching/enabled",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, path string) {
-		p, err := ParseMethodSettingPath(path)
-		if err != nil {
-			var mse *MethodSettingPathError
-			if !errors.As(err, &mse) || mse.Path != path {
-				t.Fatalf("ParseMethodSettingPath(%q) error = %v, want *MethodSettingPathError", path, err)
-			}
-			return
-		}
-		want := "/" + p.Key
-		if p.Group != "" {
-			want += "/" + p.Group + "/" + p.Setting
-			if !methodSettings[p.Group+"/"+p.Setting] {
-				t.Fatalf("ParseMethodSettingPath(%q) gave unknown setting %q/%q", path, p.Group, p.Setting)
-			}
-		} else if p.Setting != "" {
-			t.Fatalf("ParseMethodSettingPath(%q) = %+v: setting without group", path, p)
-		}
-		if want != path {
-			t.Fatalf("ParseMethodSettingPath(%q) = %+v, which rebuilds to %q", path, p, want)
-		}
-		res, method, ok := respath.ParseMethodKey(p.Key)
-		if !ok {
-			t.Fatalf("accepted key %q does not parse as a method key", p.Key)
-		}
-		if !strings.HasSuffix(p.Key, "/"+method) || method == "" || strings.Contains(method, "/") {
-			t.Fatalf("respath.ParseMethodKey(%q) method = %q", p.Key, method)
-		}
-		if res != "*" && !strings.HasPrefix(res, "/") {
-			t.Fatalf("respath.ParseMethodKey(%q) resource = %q, want leading /", p.Key, res)
-		}
-	})
-}
-
 // FuzzParsePlanStagePath checks that the parser never panics, that the stage
 // reference and method come from the input, and that MethodKey has AWS's shape.
 func FuzzParsePlanStagePath(f *testing.F) {
