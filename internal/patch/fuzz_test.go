@@ -8,50 +8,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
 
-// FuzzSegments checks that Segments never panics, refuses exactly the paths
-// without a leading "/", and that each segment round-trips through Escape.
-func FuzzSegments(f *testing.F) {
-	for _, s := range []string{"/binaryMediaTypes/image~1png", "/~1pets/GET", "/a~0b/~01", "/", "", "x", "//", "/~", "/~2"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, path string) {
-		segs, err := Segments(path)
-		if !strings.HasPrefix(path, "/") {
-			var bp *BadPathError
-			if !errors.As(err, &bp) || bp.Path != path {
-				t.Fatalf("Segments(%q) = %q, %v; want *BadPathError", path, segs, err)
-			}
-			return
-		}
-		if err != nil {
-			t.Fatalf("Segments(%q) error = %v", path, err)
-		}
-		if want := strings.Count(path, "/"); len(segs) != want {
-			t.Fatalf("Segments(%q) gave %d segments, want %d", path, len(segs), want)
-		}
-		for _, s := range segs {
-			if got := respath.Unescape(respath.Escape(s)); got != s {
-				t.Fatalf("Unescape(Escape(%q)) = %q", s, got)
-			}
-			if strings.Contains(respath.Escape(s), "/") {
-				t.Fatalf("Escape(%q) = %q contains /", s, respath.Escape(s))
-			}
-		}
-		// Escaping every segment of a raw path and unescaping gives it back.
-		raw := strings.Split(path[1:], "/")
-		for i := range raw {
-			raw[i] = respath.Escape(raw[i])
-		}
-		back, err := Segments("/" + strings.Join(raw, "/"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Join(back, "/"); got != path[1:] {
-			t.Fatalf("escape/Segments round trip of %q gave %q", path, got)
-		}
-	})
-}
-
 // FuzzParsePlanStagePath checks that the parser never panics, that the stage
 // reference and method come from the input, and that MethodKey has AWS's shape.
 func FuzzParsePlanStagePath(f *testing.F) {

@@ -26,7 +26,7 @@ type PlanStagePath struct {
 const apiStagesPrefix = "/apiStages"
 
 // ParsePlanStagePath parses a UsagePlan patch path that starts with
-// "/apiStages" (aws-compat §2.2). The method part after ".../throttle/" is
+// "/apiStages". The method part after ".../throttle/" is
 // read from the right and accepts every form clients send: AWS's escaped
 // "~1pets/GET", the CLI docs' "/pets/GET" (giving "throttle//pets/GET") and
 // Terraform's unescaped "/pets/GET"; a trailing "/rateLimit" or "/burstLimit"

@@ -125,6 +125,55 @@ func TestTableApply(t *testing.T) {
 	}
 }
 
+// TestTableSegments pins how a path is cut into segments: at every "/",
+// each {name} unescaped (~1 is "/", ~0 is "~").
+func TestTableSegments(t *testing.T) {
+	capture := func(n int) Rule[*thing] {
+		path := ""
+		for i := range n {
+			path += fmt.Sprintf("/{p%d}", i)
+		}
+		return Rule[*thing]{Path: path, Ops: []string{Replace}, Set: func(th *thing, _ Op, p Params) error {
+			for i := range n {
+				th.log = append(th.log, p.Get(fmt.Sprintf("p%d", i)))
+			}
+			return nil
+		}}
+	}
+	tb := NewTable(Options{}, capture(1), capture(2), capture(4))
+	tests := []struct {
+		path    string
+		want    []string
+		wantErr string
+	}{
+		{path: "/binaryMediaTypes/image~1png", want: []string{"binaryMediaTypes", "image/png"}},
+		{path: "/responseTemplates/application~1json", want: []string{"responseTemplates", "application/json"}},
+		{path: "/~1pets/GET/throttling/rateLimit", want: []string{"/pets", "GET", "throttling", "rateLimit"}},
+		{path: "/name", want: []string{"name"}},
+		{path: "/a~0b/~01", want: []string{"a~b", "~1"}},
+		{path: "/binaryMediaTypes/-", want: []string{"binaryMediaTypes", "-"}},
+		{path: "/", wantErr: "Invalid patch path /"},
+		{path: "//x/", wantErr: "Invalid patch path //x/"},
+		{path: "", wantErr: "Invalid patch path null"},
+		{path: "name", wantErr: "Invalid patch path name"},
+		{path: "~1name", wantErr: "Invalid patch path ~1name"},
+	}
+	for _, tt := range tests {
+		var th thing
+		err := tb.Apply(&th, Op{Op: Replace, Path: tt.path})
+		if tt.wantErr != "" {
+			var bp *BadPathError
+			if !errors.As(err, &bp) || err.Error() != tt.wantErr {
+				t.Errorf("Apply(%q) = %v, want *BadPathError %q", tt.path, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || strings.Join(th.log, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("Apply(%q) captured %q, %v; want %q", tt.path, th.log, err, tt.want)
+		}
+	}
+}
+
 func TestTableRefusalLists(t *testing.T) {
 	set := func(*thing, Op, Params) error { return nil }
 	rules := []Rule[*thing]{

@@ -111,3 +111,22 @@ func FuzzParseMethodKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEscape checks that Escape output has no "/" and that every segment of
+// a path round-trips through Escape and Unescape.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"/binaryMediaTypes/image~1png", "/~1pets/GET", "/a~0b/~01", "/", "", "x", "//", "/~", "/~2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		for _, s := range strings.Split(path, "/") {
+			e := Escape(s)
+			if got := Unescape(e); got != s {
+				t.Fatalf("Unescape(Escape(%q)) = %q", s, got)
+			}
+			if strings.Contains(e, "/") {
+				t.Fatalf("Escape(%q) = %q contains /", s, e)
+			}
+		}
+	})
+}
