@@ -363,7 +363,7 @@ func refuseStageCopy(op patch.Op, r patch.Refused) error {
 // Terraform's "path1/path2/GET"), and AWS refuses anything else with its
 // list of Stage paths. Where AWS reads a remove on one of the Stage's own
 // sub-paths as removing a method setting of that name, the rule's refusal
-// passes the remove on (patch.NextRule).
+// passes the remove on (patch.ErrNextRule).
 var stagePatch = patch.NewTable(patch.Options{UnknownPath: patch.RefuseMethodSetting, BadPath: patch.RefusePath}, stageRules()...)
 
 func stageRules() []patch.Rule[*stageTarget] {
@@ -457,7 +457,7 @@ func stageRules() []patch.Rule[*stageTarget] {
 		}},
 		{Path: "/canarySettings/{rest+}", Refuse: func(op patch.Op, r patch.Refused) error {
 			if op.Op == patch.Remove {
-				return patch.NextRule
+				return patch.ErrNextRule
 			}
 			return patch.RefuseMethodSetting(op, r)
 		}},
@@ -476,7 +476,7 @@ func stageRules() []patch.Rule[*stageTarget] {
 // not know; a remove is read as removing a method setting of that name.
 func refuseAccessLogPath(op patch.Op, _ patch.Refused) error {
 	if op.Op == patch.Remove {
-		return patch.NextRule
+		return patch.ErrNextRule
 	}
 	return BadRequestf(msgAccessLogPath)
 }
@@ -486,7 +486,7 @@ func refuseAccessLogPath(op patch.Op, _ patch.Refused) error {
 // of that name.
 func refuseAccessLogOp(op patch.Op, r patch.Refused) error {
 	if op.Op == patch.Remove {
-		return patch.NextRule
+		return patch.ErrNextRule
 	}
 	r.Ops = addRemoveReplace
 	return patch.RefuseOp(op, r)
@@ -510,7 +510,7 @@ func setAccessLog(field func(*apigw.AccessLogSettings) *string) func(*stageTarge
 // field; a remove is read as removing a method setting of that name.
 func refuseCanaryOp(op patch.Op, _ patch.Refused) error {
 	if op.Op == patch.Remove {
-		return patch.NextRule
+		return patch.ErrNextRule
 	}
 	return BadRequestf("Invalid %s operation with path: %s", op.Op, op.Path)
 }

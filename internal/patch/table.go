@@ -17,7 +17,7 @@ import (
 // Rules are tried in order. The first rule whose Path (and When) matches
 // the op's path decides: when it takes the op, its Set applies it;
 // otherwise its refusal (Rule.Refuse, else Options.WrongOp) answers, unless
-// that refusal returns NextRule, which passes the op on to the later rules.
+// that refusal returns ErrNextRule, which passes the op on to the later rules.
 // A path no rule matches gets Options.UnknownPath.
 type Table[T any] struct {
 	rules     []rule[T]
@@ -74,7 +74,7 @@ type Options struct {
 }
 
 // A Refusal returns the error for a refused op. A rule's refusal may
-// instead return NextRule to let the table's later rules have the op.
+// instead return ErrNextRule to let the table's later rules have the op.
 type Refusal func(op Op, r Refused) error
 
 // Refused is what a Refusal may name.
@@ -89,9 +89,9 @@ type Refused struct {
 	AllPaths []string
 }
 
-// NextRule, returned by a rule's Refusal, passes the op on to the later
+// ErrNextRule, returned by a rule's Refusal, passes the op on to the later
 // rules as if the rule had not matched.
-var NextRule = errors.New("patch: rule passes the op on")
+var ErrNextRule = errors.New("patch: rule passes the op on")
 
 // RefuseOp is AWS's usual refusal of an op: "Invalid patch operation
 // specified. Must be one of: [replace]" (*UnsupportedOpError).
@@ -324,7 +324,7 @@ func (t *Table[T]) Apply(target T, op Op) error {
 			refuse = t.opts.WrongOp
 		}
 		err := refuse(op, t.refused(op, r.Ops))
-		if errors.Is(err, NextRule) {
+		if errors.Is(err, ErrNextRule) {
 			continue
 		}
 		return err

@@ -31,7 +31,7 @@ func record(name string) func(t *thing, op Op, p Params) error {
 var errBadValue = errors.New("bad value")
 
 // testTable exercises every feature: literals, {param}, {key+} in the
-// middle and at the end, When, From, AnyOp, per-rule refusals and NextRule.
+// middle and at the end, When, From, AnyOp, per-rule refusals and ErrNextRule.
 var testTable = NewTable(Options{UnknownPath: RefuseMethodSetting, BadPath: RefusePath},
 	Rule[*thing]{Path: "/name", Ops: []string{Replace}, Set: func(t *thing, op Op, _ Params) error {
 		if op.Value == "" {
@@ -45,7 +45,7 @@ var testTable = NewTable(Options{UnknownPath: RefuseMethodSetting, BadPath: Refu
 			if op.Op == Copy {
 				return fmt.Errorf("bad copy from %q", op.From)
 			}
-			return NextRule
+			return ErrNextRule
 		}},
 	Rule[*thing]{Path: "/deploymentId", Ops: []string{Replace}, Set: record("deploymentId")},
 	Rule[*thing]{Path: "/variables/{name}", Ops: []string{Add, Remove, Replace}, Set: record("variable")},
@@ -57,7 +57,7 @@ var testTable = NewTable(Options{UnknownPath: RefuseMethodSetting, BadPath: Refu
 	Rule[*thing]{Path: "/log/format", Ops: []string{Add, Replace}, Set: record("format"),
 		Refuse: func(op Op, r Refused) error {
 			if op.Op == Remove {
-				return NextRule
+				return ErrNextRule
 			}
 			return RefuseOp(op, r)
 		}},
