@@ -235,10 +235,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, f store.KeyFilter, includeVal
 	return out, next, nil
 }
 
-// apiKeyReplacePaths is what AWS lists for a bad UpdateApiKey path.
-var apiKeyReplacePaths = []string{"/description", "/enabled", "/name", "/customerId"}
-
-// UpdateAPIKey applies patch operations (aws-compat §2.1) atomically.
+// UpdateAPIKey applies patch operations atomically.
 func (s *Service) UpdateAPIKey(ctx context.Context, id string, ops []patch.Op) (*apigw.APIKey, error) {
 	var k *apigw.APIKey
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -246,10 +243,8 @@ func (s *Service) UpdateAPIKey(ctx context.Context, id string, ops []patch.Op) (
 		if k, err = tx.GetAPIKey(ctx, id); err != nil {
 			return notFound(err, msgKeyNotFound)
 		}
-		for _, op := range ops {
-			if err := applyKeyOp(ctx, tx, k, op); err != nil {
-				return FromPatch(err)
-			}
+		if err := keyPatch.ApplyAll(&keyTarget{ctx: ctx, r: tx, k: k}, ops); err != nil {
+			return FromPatch(err)
 		}
 		k.LastUpdatedDate = s.timestamp()
 		return keyConflict(tx.UpdateAPIKey(ctx, k))
@@ -260,53 +255,61 @@ func (s *Service) UpdateAPIKey(ctx context.Context, id string, ops []patch.Op) (
 	return k, nil
 }
 
-func applyKeyOp(ctx context.Context, r store.Reader, k *apigw.APIKey, op patch.Op) error {
-	switch op.Op {
-	case patch.Replace:
-		switch op.Path {
-		case "/name":
-			if err := validateKeyName(op.Value); err != nil {
-				return err
-			}
-			k.Name = op.Value
-		case "/description":
-			if err := validateKeyDescription(op.Value); err != nil {
-				return err
-			}
-			k.Description = op.Value
-		case "/enabled":
-			k.Enabled = patch.ParseBool(op.Value)
-		case "/customerId":
-			k.CustomerID = op.Value
-		default:
-			return &patch.BadPathError{Op: op.Op, Path: op.Path, Allowed: apiKeyReplacePaths}
-		}
-		return nil
-	case patch.Add, patch.Remove:
-		switch op.Path {
-		case "/labels":
-			return nil // legacy; accepted and ignored
-		case "/stages":
-		default:
-			return &patch.BadPathError{Op: op.Op, Path: op.Path, Allowed: []string{"/stages", "/labels"}}
-		}
-		apiID, stage, ok := strings.Cut(op.Value, "/")
-		if !ok {
-			return BadRequestf("Invalid stage key %q: must be {restApiId}/{stageName}", op.Value)
-		}
-		if op.Op == patch.Remove {
-			k.StageKeys = slices.DeleteFunc(k.StageKeys, func(s string) bool { return s == op.Value })
-			return nil
-		}
-		if err := checkStageKey(ctx, r, apiID, stage); err != nil {
+// keyTarget is what UpdateApiKey's rules patch: the key, and the store to
+// check a stage key against.
+type keyTarget struct {
+	ctx context.Context
+	r   store.Reader
+	k   *apigw.APIKey
+}
+
+// keyPatch is UpdateApiKey's paths. AWS refuses an op no path takes by
+// listing the ops, and a path that does not take the op by listing the
+// paths that do: "Invalid patch path  '/id' specified for op 'replace'.
+// Must be one of: [/description, /enabled, /name, /customerId]".
+var keyPatch = patch.NewTable(
+	patch.Options{UnknownOp: patch.RefuseOp, WrongOp: patch.RefusePathsForOp, UnknownPath: patch.RefusePathsForOp},
+	patch.Rule[*keyTarget]{Path: "/description", Ops: replaceOp, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
+		if err := validateKeyDescription(op.Value); err != nil {
 			return err
 		}
-		if !slices.Contains(k.StageKeys, op.Value) {
-			k.StageKeys = append(k.StageKeys, op.Value)
+		t.k.Description = op.Value
+		return nil
+	}},
+	patch.Rule[*keyTarget]{Path: "/enabled", Ops: replaceOp, Set: patch.Bool(func(t *keyTarget) *bool { return &t.k.Enabled })},
+	patch.Rule[*keyTarget]{Path: "/name", Ops: replaceOp, Set: func(t *keyTarget, op patch.Op, _ patch.Params) error {
+		if err := validateKeyName(op.Value); err != nil {
+			return err
 		}
+		t.k.Name = op.Value
+		return nil
+	}},
+	patch.Rule[*keyTarget]{Path: "/customerId", Ops: replaceOp, Set: patch.String(func(t *keyTarget) *string { return &t.k.CustomerID })},
+	patch.Rule[*keyTarget]{Path: "/stages", Ops: addRemove, Set: patchStageKey},
+	// Legacy: accepted and ignored.
+	patch.Rule[*keyTarget]{Path: "/labels", Ops: addRemove, Set: func(*keyTarget, patch.Op, patch.Params) error {
+		return nil
+	}},
+)
+
+// patchStageKey adds or removes a legacy stage key "{restApiId}/{stageName}".
+func patchStageKey(t *keyTarget, op patch.Op, _ patch.Params) error {
+	apiID, stage, ok := strings.Cut(op.Value, "/")
+	if !ok {
+		return BadRequestf("Invalid stage key %q: must be {restApiId}/{stageName}", op.Value)
+	}
+	k := t.k
+	if op.Op == patch.Remove {
+		k.StageKeys = slices.DeleteFunc(k.StageKeys, func(s string) bool { return s == op.Value })
 		return nil
 	}
-	return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
+	if err := checkStageKey(t.ctx, t.r, apiID, stage); err != nil {
+		return err
+	}
+	if !slices.Contains(k.StageKeys, op.Value) {
+		k.StageKeys = append(k.StageKeys, op.Value)
+	}
+	return nil
 }
 
 // DeleteAPIKey deletes a key and removes it from every usage plan.

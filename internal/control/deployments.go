@@ -269,7 +269,7 @@ func (s *Service) ListDeployments(ctx context.Context, apiID string, p store.Pag
 	return ds, next, err
 }
 
-// UpdateDeployment applies "replace /description".
+// UpdateDeployment applies "replace /description" (deploymentPatch).
 func (s *Service) UpdateDeployment(ctx context.Context, apiID, id string, ops []patch.Op) (*apigw.Deployment, error) {
 	var d *apigw.Deployment
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -280,14 +280,8 @@ func (s *Service) UpdateDeployment(ctx context.Context, apiID, id string, ops []
 		if d, err = tx.GetDeployment(ctx, apiID, id); err != nil {
 			return notFound(err, msgDeploymentNotFound)
 		}
-		for _, op := range ops {
-			if op.Path != "/description" {
-				return FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path, Allowed: []string{"/description"}})
-			}
-			if op.Op != patch.Replace {
-				return FromPatch(&patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}})
-			}
-			d.Description = op.Value
+		if err := deploymentPatch.ApplyAll(d, ops); err != nil {
+			return FromPatch(err)
 		}
 		return tx.UpdateDeployment(ctx, d)
 	})
@@ -296,6 +290,12 @@ func (s *Service) UpdateDeployment(ctx context.Context, apiID, id string, ops []
 	}
 	return d, nil
 }
+
+// deploymentPatch is UpdateDeployment's one path; AWS lists it for any
+// other.
+var deploymentPatch = patch.NewTable(patch.Options{UnknownPath: patch.RefuseAllPaths},
+	patch.Rule[*apigw.Deployment]{Path: "/description", Ops: replaceOp, Set: patch.String(func(d *apigw.Deployment) *string { return &d.Description })},
+)
 
 // DeleteDeployment deletes a deployment no stage (or stage canary) uses.
 func (s *Service) DeleteDeployment(ctx context.Context, apiID, id string) error {

@@ -145,7 +145,7 @@ func (s *Service) DeleteGatewayResponse(ctx context.Context, apiID, typ string) 
 
 // UpdateGatewayResponse patches a type (customising it if it was not):
 // replace /statusCode; add, replace, remove /responseParameters/{name} and
-// /responseTemplates/{contentType}.
+// /responseTemplates/{contentType} (gatewayResponsePatch).
 func (s *Service) UpdateGatewayResponse(ctx context.Context, apiID, typ string, ops []patch.Op) (*apigw.GatewayResponse, error) {
 	if err := checkResponseType(typ); err != nil {
 		return nil, err
@@ -177,56 +177,44 @@ func (s *Service) UpdateGatewayResponse(ctx context.Context, apiID, typ string, 
 }
 
 func applyGatewayResponsePatch(gr *apigw.GatewayResponse, ops []patch.Op) error {
-	for _, op := range ops {
-		if op.Path == "" {
-			return &patch.BadPathError{Op: op.Op, Path: op.Path}
-		}
-		segs, err := patch.Segments(op.Path)
-		if err != nil {
+	return gatewayResponsePatch.ApplyAll(gr, ops)
+}
+
+// gatewayResponsePatch is UpdateGatewayResponse's paths. AWS refuses an op
+// other than replace on /statusCode as an invalid path.
+var gatewayResponsePatch = patch.NewTable(patch.Options{},
+	patch.Rule[*apigw.GatewayResponse]{Path: "/statusCode", Ops: replaceOp, Refuse: patch.RefusePath, Set: func(gr *apigw.GatewayResponse, op patch.Op, _ patch.Params) error {
+		if err := checkStatusCode(op.Value); err != nil {
 			return err
 		}
-		switch {
-		case op.Path == "/statusCode":
-			if op.Op != patch.Replace {
-				return &patch.BadPathError{Op: op.Op, Path: op.Path}
-			}
-			if err := checkStatusCode(op.Value); err != nil {
-				return err
-			}
-			gr.StatusCode = op.Value
-		case len(segs) == 2 && (segs[0] == "responseParameters" || segs[0] == "responseTemplates") && segs[1] != "":
-			params := segs[0] == "responseParameters"
-			m := gr.ResponseTemplates
-			if params {
-				m = gr.ResponseParameters
-			}
-			if (op.Op == patch.Add || op.Op == patch.Replace) && op.Value == "" {
-				return BadRequestf("Invalid null or empty value in %s", segs[0])
-			}
-			if m == nil {
-				m = map[string]string{}
-			}
-			if _, ok := m[segs[1]]; !ok && op.Op != patch.Add {
-				if op.Op == patch.Replace || op.Op == patch.Remove {
-					return NotFoundf(msgParameterNotFound)
-				}
-			}
-			switch op.Op {
-			case patch.Add, patch.Replace:
-				m[segs[1]] = op.Value
-			case patch.Remove:
-				delete(m, segs[1])
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-			}
-			if params {
-				gr.ResponseParameters = m
-			} else {
-				gr.ResponseTemplates = m
-			}
-		default:
-			return &patch.BadPathError{Op: op.Op, Path: op.Path}
+		gr.StatusCode = op.Value
+		return nil
+	}},
+	patch.Rule[*apigw.GatewayResponse]{Path: "/responseParameters/{name}", Ops: addRemoveReplace, Set: gatewayResponseEntry("responseParameters", func(gr *apigw.GatewayResponse) *map[string]string { return &gr.ResponseParameters })},
+	patch.Rule[*apigw.GatewayResponse]{Path: "/responseTemplates/{name}", Ops: addRemoveReplace, Set: gatewayResponseEntry("responseTemplates", func(gr *apigw.GatewayResponse) *map[string]string { return &gr.ResponseTemplates })},
+)
+
+// gatewayResponseEntry adds, replaces or removes an entry of the map field
+// returns (member names it in messages). A value must not be empty; a
+// replaced or removed entry must exist. An emptied map stays empty, not nil.
+func gatewayResponseEntry(member string, field func(*apigw.GatewayResponse) *map[string]string) func(*apigw.GatewayResponse, patch.Op, patch.Params) error {
+	return func(gr *apigw.GatewayResponse, op patch.Op, p patch.Params) error {
+		name := p.Get("name")
+		if op.Op != patch.Remove && op.Value == "" {
+			return BadRequestf("Invalid null or empty value in %s", member)
 		}
+		m := field(gr)
+		if _, ok := (*m)[name]; !ok && op.Op != patch.Add {
+			return NotFoundf(msgParameterNotFound)
+		}
+		if *m == nil {
+			*m = map[string]string{}
+		}
+		if op.Op == patch.Remove {
+			delete(*m, name)
+		} else {
+			(*m)[name] = op.Value
+		}
+		return nil
 	}
-	return nil
 }

@@ -203,7 +203,7 @@ func (s *Service) DeleteMethod(ctx context.Context, ref MethodRef) error {
 	})
 }
 
-// UpdateMethod applies patch operations (aws-compat §2.5).
+// UpdateMethod applies patch operations (methodPatch).
 func (s *Service) UpdateMethod(ctx context.Context, ref MethodRef, ops []patch.Op) (*apigw.Method, error) {
 	var out *apigw.Method
 	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
@@ -216,73 +216,11 @@ func (s *Service) UpdateMethod(ctx context.Context, ref MethodRef, ops []patch.O
 	return out, err
 }
 
+// applyMethodPatch applies ops (methodPatch), then AWS's checks of the
+// method as a whole.
 func applyMethodPatch(m *apigw.Method, ops []patch.Op) error {
-	for _, op := range ops {
-		segs, err := patch.Segments(op.Path)
-		if err != nil {
-			return err
-		}
-		scalar := len(segs) == 1 && slices.Contains([]string{"authorizationType", "authorizerId", "apiKeyRequired", "operationName", "requestValidatorId"}, segs[0])
-		if scalar && op.Op != patch.Replace {
-			return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
-		}
-		switch {
-		case scalar && segs[0] == "authorizationType":
-			m.AuthorizationType = op.Value
-		case scalar && segs[0] == "authorizerId":
-			m.AuthorizerID = op.Value
-		case scalar && segs[0] == "apiKeyRequired":
-			m.APIKeyRequired = patch.ParseBool(op.Value)
-		case scalar && segs[0] == "operationName":
-			m.OperationName = op.Value
-		case scalar && segs[0] == "requestValidatorId":
-			if op.Value != "" {
-				return BadRequestf(msgBadRequestValidator)
-			}
-			m.RequestValidatorID = ""
-		case len(segs) == 2 && segs[0] == "requestParameters" && segs[1] != "":
-			switch op.Op {
-			case patch.Add, patch.Replace:
-				if m.RequestParameters == nil {
-					m.RequestParameters = map[string]bool{}
-				}
-				m.RequestParameters[segs[1]] = patch.ParseBool(op.Value)
-				if err := checkRequestParameters(m.RequestParameters); err != nil {
-					return err
-				}
-			case patch.Remove:
-				delete(m.RequestParameters, segs[1])
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-			}
-		case len(segs) == 2 && segs[0] == "requestModels" && segs[1] != "":
-			switch op.Op {
-			case patch.Add, patch.Replace:
-				if m.RequestModels == nil {
-					m.RequestModels = map[string]string{}
-				}
-				m.RequestModels[segs[1]] = op.Value
-			case patch.Remove:
-				delete(m.RequestModels, segs[1])
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-			}
-		case len(segs) == 1 && segs[0] == "authorizationScopes":
-			switch op.Op {
-			case patch.Add:
-				if op.Value != "" && !slices.Contains(m.AuthorizationScopes, op.Value) {
-					m.AuthorizationScopes = append(m.AuthorizationScopes, op.Value)
-				}
-			case patch.Remove:
-				if i := slices.Index(m.AuthorizationScopes, op.Value); i >= 0 {
-					m.AuthorizationScopes = slices.Delete(m.AuthorizationScopes, i, i+1)
-				}
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove}}
-			}
-		default:
-			return &patch.BadPathError{Op: op.Op, Path: op.Path}
-		}
+	if err := methodPatch.ApplyAll(m, ops); err != nil {
+		return err
 	}
 	if err := checkAuthorization(m); err != nil {
 		return err
@@ -302,6 +240,56 @@ func applyMethodPatch(m *apigw.Method, ops []patch.Op) error {
 	}
 	return nil
 }
+
+// methodPatch is UpdateMethod's paths.
+var methodPatch = patch.NewTable(patch.Options{},
+	patch.Rule[*apigw.Method]{Path: "/authorizationType", Ops: replaceOp, Set: patch.String(func(m *apigw.Method) *string { return &m.AuthorizationType })},
+	patch.Rule[*apigw.Method]{Path: "/authorizerId", Ops: replaceOp, Set: patch.String(func(m *apigw.Method) *string { return &m.AuthorizerID })},
+	patch.Rule[*apigw.Method]{Path: "/apiKeyRequired", Ops: replaceOp, Set: patch.Bool(func(m *apigw.Method) *bool { return &m.APIKeyRequired })},
+	patch.Rule[*apigw.Method]{Path: "/operationName", Ops: replaceOp, Set: patch.String(func(m *apigw.Method) *string { return &m.OperationName })},
+	// Request validators are not implemented: only "" (none) is valid.
+	patch.Rule[*apigw.Method]{Path: "/requestValidatorId", Ops: replaceOp, Set: func(m *apigw.Method, op patch.Op, _ patch.Params) error {
+		if op.Value != "" {
+			return BadRequestf(msgBadRequestValidator)
+		}
+		m.RequestValidatorID = ""
+		return nil
+	}},
+	patch.Rule[*apigw.Method]{Path: "/requestParameters/{name}", Ops: addRemoveReplace, Set: func(m *apigw.Method, op patch.Op, p patch.Params) error {
+		if op.Op == patch.Remove {
+			delete(m.RequestParameters, p.Get("name"))
+			return nil
+		}
+		if m.RequestParameters == nil {
+			m.RequestParameters = map[string]bool{}
+		}
+		m.RequestParameters[p.Get("name")] = patch.ParseBool(op.Value)
+		return checkRequestParameters(m.RequestParameters)
+	}},
+	patch.Rule[*apigw.Method]{Path: "/requestModels/{name}", Ops: addRemoveReplace, Set: func(m *apigw.Method, op patch.Op, p patch.Params) error {
+		if op.Op == patch.Remove {
+			delete(m.RequestModels, p.Get("name"))
+			return nil
+		}
+		if m.RequestModels == nil {
+			m.RequestModels = map[string]string{}
+		}
+		m.RequestModels[p.Get("name")] = op.Value
+		return nil
+	}},
+	patch.Rule[*apigw.Method]{Path: "/authorizationScopes", Ops: addRemove, Set: func(m *apigw.Method, op patch.Op, _ patch.Params) error {
+		if op.Op == patch.Remove {
+			if i := slices.Index(m.AuthorizationScopes, op.Value); i >= 0 {
+				m.AuthorizationScopes = slices.Delete(m.AuthorizationScopes, i, i+1)
+			}
+			return nil
+		}
+		if op.Value != "" && !slices.Contains(m.AuthorizationScopes, op.Value) {
+			m.AuthorizationScopes = append(m.AuthorizationScopes, op.Value)
+		}
+		return nil
+	}},
+)
 
 // --- Method responses ---
 
@@ -373,7 +361,8 @@ func opAndStatusViolations(ops []patch.Op, inputName, status string) error {
 }
 
 // UpdateMethodResponse patches /responseParameters/{name} and
-// /responseModels/{contentType}. ops are not yet op-validated.
+// /responseModels/{contentType} (methodResponsePatch). ops are not yet
+// op-validated.
 func (s *Service) UpdateMethodResponse(ctx context.Context, ref MethodRef, status string, ops []patch.Op) (*apigw.MethodResponse, error) {
 	if err := opAndStatusViolations(ops, "updateMethodResponseInput", status); err != nil {
 		return nil, err
@@ -383,51 +372,35 @@ func (s *Service) UpdateMethodResponse(ctx context.Context, ref MethodRef, statu
 		if mr = m.MethodResponses[status]; mr == nil {
 			return NotFoundf(msgStatusNotFound)
 		}
-		for _, op := range ops {
-			segs, err := patch.Segments(op.Path)
-			if err != nil {
-				return FromPatch(err)
-			}
-			if len(segs) != 2 || segs[1] == "" {
-				return FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path})
-			}
-			switch segs[0] {
-			case "responseParameters":
-				mr.ResponseParameters, err = patchBoolMap(mr.ResponseParameters, op, segs[1], msgParameterNotFound)
-			case "responseModels":
-				mr.ResponseModels, err = patchStringMap(mr.ResponseModels, op, segs[1], msgContentTypeNotFound, false)
-			default:
-				err = &patch.BadPathError{Op: op.Op, Path: op.Path}
-			}
-			if err != nil {
-				return FromPatch(err)
-			}
-		}
-		return nil
+		return FromPatch(methodResponsePatch.ApplyAll(mr, ops))
 	})
 	return mr, err
 }
 
-// patchBoolMap applies add/replace/remove of key to m. Replacing or removing
-// a missing key is a NotFound with missingMsg. An emptied map becomes nil.
+// methodResponsePatch is UpdateMethodResponse's paths.
+var methodResponsePatch = patch.NewTable(patch.Options{},
+	patch.Rule[*apigw.MethodResponse]{Path: "/responseParameters/{name}", Ops: addRemoveReplace, Set: func(mr *apigw.MethodResponse, op patch.Op, p patch.Params) error {
+		var err error
+		mr.ResponseParameters, err = patchBoolMap(mr.ResponseParameters, op, p.Get("name"), msgParameterNotFound)
+		return err
+	}},
+	patch.Rule[*apigw.MethodResponse]{Path: "/responseModels/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(mr *apigw.MethodResponse) *map[string]string { return &mr.ResponseModels }, msgContentTypeNotFound, false)},
+)
+
+// patchBoolMap applies add, replace or remove of key to m. Replacing or
+// removing a missing key is a NotFound with missingMsg. An emptied map
+// becomes nil.
 func patchBoolMap(m map[string]bool, op patch.Op, key, missingMsg string) (map[string]bool, error) {
-	switch op.Op {
-	case patch.Add:
+	if _, ok := m[key]; !ok && op.Op != patch.Add {
+		return m, NotFoundf("%s", missingMsg)
+	}
+	if op.Op == patch.Remove {
+		delete(m, key)
+	} else {
 		if m == nil {
 			m = map[string]bool{}
 		}
 		m[key] = patch.ParseBool(op.Value)
-	case patch.Replace, patch.Remove:
-		if _, ok := m[key]; !ok {
-			return m, NotFoundf("%s", missingMsg)
-		}
-		if op.Op == patch.Replace {
-			m[key] = patch.ParseBool(op.Value)
-		} else {
-			delete(m, key)
-		}
-	default:
-		return m, &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
 	}
 	if len(m) == 0 {
 		return nil, nil
@@ -438,31 +411,32 @@ func patchBoolMap(m map[string]bool, op patch.Op, key, missingMsg string) (map[s
 // patchStringMap is patchBoolMap for string values. With lenient set,
 // replace of a missing key adds it and remove of a missing key is a no-op.
 func patchStringMap(m map[string]string, op patch.Op, key, missingMsg string, lenient bool) (map[string]string, error) {
-	switch op.Op {
-	case patch.Add:
+	if _, ok := m[key]; !ok && !lenient && op.Op != patch.Add {
+		return m, NotFoundf("%s", missingMsg)
+	}
+	if op.Op == patch.Remove {
+		delete(m, key)
+	} else {
 		if m == nil {
 			m = map[string]string{}
 		}
 		m[key] = op.Value
-	case patch.Replace, patch.Remove:
-		if _, ok := m[key]; !ok && !lenient {
-			return m, NotFoundf("%s", missingMsg)
-		}
-		if op.Op == patch.Replace {
-			if m == nil {
-				m = map[string]string{}
-			}
-			m[key] = op.Value
-		} else {
-			delete(m, key)
-		}
-	default:
-		return m, &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
 	}
 	if len(m) == 0 {
 		return nil, nil
 	}
 	return m, nil
+}
+
+// stringMapEntry is a Rule.Set for ".../{name}" on the map field returns
+// (add, replace or remove, with patchStringMap's rules).
+func stringMapEntry[T any](field func(T) *map[string]string, missingMsg string, lenient bool) func(T, patch.Op, patch.Params) error {
+	return func(t T, op patch.Op, p patch.Params) error {
+		m := field(t)
+		var err error
+		*m, err = patchStringMap(*m, op, p.Get("name"), missingMsg, lenient)
+		return err
+	}
 }
 
 // --- Integrations ---
@@ -643,7 +617,7 @@ func (s *Service) DeleteIntegration(ctx context.Context, ref MethodRef) error {
 	})
 }
 
-// UpdateIntegration applies patch operations (aws-compat §2.6) and
+// UpdateIntegration applies patch operations (integrationPatch) and
 // revalidates the result.
 func (s *Service) UpdateIntegration(ctx context.Context, ref MethodRef, ops []patch.Op) (*apigw.Integration, error) {
 	var out *apigw.Integration
@@ -664,70 +638,41 @@ func (s *Service) UpdateIntegration(ctx context.Context, ref MethodRef, ops []pa
 }
 
 func applyIntegrationPatch(in *apigw.Integration, ops []patch.Op) error {
-	scalars := []string{"uri", "httpMethod", "timeoutInMillis", "passthroughBehavior", "contentHandling", "connectionType", "connectionId", "cacheNamespace", "credentials"}
-	for _, op := range ops {
-		segs, err := patch.Segments(op.Path)
-		if err != nil {
-			return err
-		}
-		if len(segs) == 1 && slices.Contains(scalars, segs[0]) || op.Path == "/tlsConfig/insecureSkipVerification" {
-			if op.Op != patch.Replace {
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
-			}
-		}
-		switch {
-		case op.Path == "/uri":
-			in.URI = op.Value
-		case op.Path == "/httpMethod":
-			in.HTTPMethod = op.Value
-		case op.Path == "/timeoutInMillis":
-			n, err := patch.ParseInt(op.Path, op.Value)
-			if err != nil {
-				return err
-			}
-			in.TimeoutInMillis = n
-		case op.Path == "/passthroughBehavior":
-			in.PassthroughBehavior = op.Value
-		case op.Path == "/contentHandling":
-			in.ContentHandling = op.Value
-		case op.Path == "/connectionType":
-			in.ConnectionType = op.Value
-		case op.Path == "/connectionId":
-			in.ConnectionID = op.Value
-		case op.Path == "/cacheNamespace":
-			in.CacheNamespace = op.Value
-		case op.Path == "/credentials":
-			in.Credentials = op.Value
-		case op.Path == "/tlsConfig/insecureSkipVerification":
-			v := patch.ParseBool(op.Value)
-			in.TLSInsecureSkipVerify = &v
-		case len(segs) == 2 && segs[0] == "requestParameters" && segs[1] != "":
-			if in.RequestParameters, err = patchStringMap(in.RequestParameters, op, segs[1], msgParameterNotFound, true); err != nil {
-				return err
-			}
-		case len(segs) == 2 && segs[0] == "requestTemplates" && segs[1] != "":
-			if in.RequestTemplates, err = patchStringMap(in.RequestTemplates, op, segs[1], msgContentTypeNotFound, true); err != nil {
-				return err
-			}
-		case len(segs) == 2 && segs[0] == "cacheKeyParameters" && segs[1] != "":
-			switch op.Op {
-			case patch.Add:
-				if !slices.Contains(in.CacheKeyParameters, segs[1]) {
-					in.CacheKeyParameters = append(in.CacheKeyParameters, segs[1])
-				}
-			case patch.Remove:
-				if i := slices.Index(in.CacheKeyParameters, segs[1]); i >= 0 {
-					in.CacheKeyParameters = slices.Delete(in.CacheKeyParameters, i, i+1)
-				}
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove}}
-			}
-		default:
-			return &patch.BadPathError{Op: op.Op, Path: op.Path}
-		}
-	}
-	return nil
+	return integrationPatch.ApplyAll(in, ops)
 }
+
+// integrationPatch is UpdateIntegration's paths; the type is not patchable.
+var integrationPatch = patch.NewTable(patch.Options{},
+	patch.Rule[*apigw.Integration]{Path: "/uri", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.URI })},
+	patch.Rule[*apigw.Integration]{Path: "/httpMethod", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.HTTPMethod })},
+	patch.Rule[*apigw.Integration]{Path: "/timeoutInMillis", Ops: replaceOp, Set: patch.Int(func(in *apigw.Integration) *int { return &in.TimeoutInMillis })},
+	patch.Rule[*apigw.Integration]{Path: "/passthroughBehavior", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.PassthroughBehavior })},
+	patch.Rule[*apigw.Integration]{Path: "/contentHandling", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.ContentHandling })},
+	patch.Rule[*apigw.Integration]{Path: "/connectionType", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.ConnectionType })},
+	patch.Rule[*apigw.Integration]{Path: "/connectionId", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.ConnectionID })},
+	patch.Rule[*apigw.Integration]{Path: "/cacheNamespace", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.CacheNamespace })},
+	patch.Rule[*apigw.Integration]{Path: "/credentials", Ops: replaceOp, Set: patch.String(func(in *apigw.Integration) *string { return &in.Credentials })},
+	patch.Rule[*apigw.Integration]{Path: "/tlsConfig/insecureSkipVerification", Ops: replaceOp, Set: func(in *apigw.Integration, op patch.Op, _ patch.Params) error {
+		v := patch.ParseBool(op.Value)
+		in.TLSInsecureSkipVerify = &v
+		return nil
+	}},
+	patch.Rule[*apigw.Integration]{Path: "/requestParameters/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(in *apigw.Integration) *map[string]string { return &in.RequestParameters }, msgParameterNotFound, true)},
+	patch.Rule[*apigw.Integration]{Path: "/requestTemplates/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(in *apigw.Integration) *map[string]string { return &in.RequestTemplates }, msgContentTypeNotFound, true)},
+	patch.Rule[*apigw.Integration]{Path: "/cacheKeyParameters/{name}", Ops: addRemove, Set: func(in *apigw.Integration, op patch.Op, p patch.Params) error {
+		name := p.Get("name")
+		if op.Op == patch.Remove {
+			if i := slices.Index(in.CacheKeyParameters, name); i >= 0 {
+				in.CacheKeyParameters = slices.Delete(in.CacheKeyParameters, i, i+1)
+			}
+			return nil
+		}
+		if !slices.Contains(in.CacheKeyParameters, name) {
+			in.CacheKeyParameters = append(in.CacheKeyParameters, name)
+		}
+		return nil
+	}},
+)
 
 // --- Integration responses ---
 
@@ -837,8 +782,8 @@ func (s *Service) DeleteIntegrationResponse(ctx context.Context, ref MethodRef, 
 }
 
 // UpdateIntegrationResponse patches /selectionPattern, /contentHandling,
-// /responseParameters/{name} and /responseTemplates/{contentType}. ops are
-// not yet op-validated.
+// /responseParameters/{name} and /responseTemplates/{contentType}
+// (integrationResponsePatch). ops are not yet op-validated.
 func (s *Service) UpdateIntegrationResponse(ctx context.Context, ref MethodRef, status string, ops []patch.Op) (*apigw.IntegrationResponse, error) {
 	if err := opAndStatusViolations(ops, "updateIntegrationResponseInput", status); err != nil {
 		return nil, err
@@ -848,33 +793,18 @@ func (s *Service) UpdateIntegrationResponse(ctx context.Context, ref MethodRef, 
 		if ir = integ.IntegrationResponses[status]; ir == nil {
 			return NotFoundf(msgStatusNotFound)
 		}
-		for _, op := range ops {
-			segs, err := patch.Segments(op.Path)
-			if err != nil {
-				return FromPatch(err)
-			}
-			switch {
-			case op.Path == "/selectionPattern" || op.Path == "/contentHandling":
-				if op.Op != patch.Replace {
-					return FromPatch(&patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}})
-				}
-				if op.Path == "/selectionPattern" {
-					ir.SelectionPattern = op.Value
-				} else {
-					ir.ContentHandling = op.Value
-				}
-			case len(segs) == 2 && segs[0] == "responseParameters" && segs[1] != "":
-				ir.ResponseParameters, err = patchStringMap(ir.ResponseParameters, op, segs[1], msgParameterNotFound, true)
-			case len(segs) == 2 && segs[0] == "responseTemplates" && segs[1] != "":
-				ir.ResponseTemplates, err = patchStringMap(ir.ResponseTemplates, op, segs[1], msgContentTypeNotFound, true)
-			default:
-				err = &patch.BadPathError{Op: op.Op, Path: op.Path}
-			}
-			if err != nil {
-				return FromPatch(err)
-			}
+		if err := integrationResponsePatch.ApplyAll(ir, ops); err != nil {
+			return FromPatch(err)
 		}
 		return checkIntegrationResponse(ir)
 	})
 	return ir, err
 }
+
+// integrationResponsePatch is UpdateIntegrationResponse's paths.
+var integrationResponsePatch = patch.NewTable(patch.Options{},
+	patch.Rule[*apigw.IntegrationResponse]{Path: "/selectionPattern", Ops: replaceOp, Set: patch.String(func(ir *apigw.IntegrationResponse) *string { return &ir.SelectionPattern })},
+	patch.Rule[*apigw.IntegrationResponse]{Path: "/contentHandling", Ops: replaceOp, Set: patch.String(func(ir *apigw.IntegrationResponse) *string { return &ir.ContentHandling })},
+	patch.Rule[*apigw.IntegrationResponse]{Path: "/responseParameters/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(ir *apigw.IntegrationResponse) *map[string]string { return &ir.ResponseParameters }, msgParameterNotFound, true)},
+	patch.Rule[*apigw.IntegrationResponse]{Path: "/responseTemplates/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(ir *apigw.IntegrationResponse) *map[string]string { return &ir.ResponseTemplates }, msgContentTypeNotFound, true)},
+)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
@@ -26,22 +25,15 @@ type ResourceInfo struct {
 // ResourcePath returns the full path of resource id in api ("" when the id
 // or one of its ancestors is missing, or the tree has a cycle).
 func ResourcePath(api *apigw.RestAPI, id string) string {
-	var parts []string
-	for range len(api.Resources) + 1 {
-		r := api.Resources[id]
-		if r == nil {
-			return ""
-		}
-		if r.ParentID == "" {
-			for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
-				parts[i], parts[j] = parts[j], parts[i]
-			}
-			return "/" + strings.Join(parts, "/")
-		}
-		parts = append(parts, r.PathPart)
-		id = r.ParentID
+	return respath.TreePath(api.Resources, id, resourceLink)
+}
+
+// resourceLink gives respath.TreePath a resource's parent and pathPart.
+func resourceLink(r *apigw.Resource) (parentID, part string, ok bool) {
+	if r == nil {
+		return "", "", false
 	}
-	return ""
+	return r.ParentID, r.PathPart, true
 }
 
 // sortedResources returns api's resources ordered by path, as AWS lists them.
@@ -189,7 +181,8 @@ func pageSlice[T any](items []T, p store.Page, key func(T) string) ([]T, string,
 	return items[start:end], next, nil
 }
 
-// UpdateResource applies /pathPart and /parentId replacements.
+// UpdateResource applies /pathPart and /parentId replacements
+// (resourcePatch).
 func (s *Service) UpdateResource(ctx context.Context, apiID, id string, ops []patch.Op) (ResourceInfo, error) {
 	var info ResourceInfo
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -197,48 +190,72 @@ func (s *Service) UpdateResource(ctx context.Context, apiID, id string, ops []pa
 		if err != nil {
 			return err
 		}
-		for _, op := range ops {
-			if op.Path != "/pathPart" && op.Path != "/parentId" {
-				if op.Op == patch.Replace {
-					return FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path, Allowed: []string{"/parentId", "/pathPart"}})
-				}
-				return FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path, ChooseOp: true})
-			}
-			if op.Op != patch.Replace {
-				return FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path, ChooseOp: true})
-			}
-			if res.ParentID == "" {
-				return BadRequestf("Root resource cannot update its %s.", strings.TrimPrefix(op.Path, "/"))
-			}
-			if op.Path == "/pathPart" {
-				if err := checkPlacement(api, res.ParentID, id, op.Value); err != nil {
-					return err
-				}
-				res.PathPart = op.Value
-				continue
-			}
-			if api.Resources[op.Value] == nil {
-				return NotFoundf(msgResourceNotFound)
-			}
-			for a := op.Value; a != ""; {
-				if a == id {
-					return BadRequestf(msgCyclical)
-				}
-				p := api.Resources[a]
-				if p == nil {
-					break
-				}
-				a = p.ParentID
-			}
-			if err := checkPlacement(api, op.Value, id, res.PathPart); err != nil {
-				return err
-			}
-			res.ParentID = op.Value
+		if err := resourcePatch.ApplyAll(&resourceTarget{api: api, res: res}, ops); err != nil {
+			return FromPatch(err)
 		}
 		info = ResourceInfo{Resource: res, Path: ResourcePath(api, id)}
 		return tx.UpdateAPI(ctx, api)
 	})
 	return info, err
+}
+
+// resourceTarget is what UpdateResource's rules patch: a resource of api.
+type resourceTarget struct {
+	api *apigw.RestAPI
+	res *apigw.Resource
+}
+
+// resourcePatch is UpdateResource's paths. AWS answers an op no path takes
+// with "Please choose supported operations", and an unknown path with the
+// paths that take the op.
+var resourcePatch = patch.NewTable(
+	patch.Options{UnknownOp: patch.RefuseChooseOp, WrongOp: patch.RefuseChooseOp, UnknownPath: patch.RefusePathsForOp},
+	patch.Rule[*resourceTarget]{Path: "/parentId", Ops: replaceOp, Set: setParentID},
+	patch.Rule[*resourceTarget]{Path: "/pathPart", Ops: replaceOp, Set: setPathPart},
+)
+
+// notRoot refuses to patch field of the root resource.
+func (t *resourceTarget) notRoot(field string) error {
+	if t.res.ParentID == "" {
+		return BadRequestf("Root resource cannot update its %s.", field)
+	}
+	return nil
+}
+
+func setPathPart(t *resourceTarget, op patch.Op, _ patch.Params) error {
+	if err := t.notRoot("pathPart"); err != nil {
+		return err
+	}
+	if err := checkPlacement(t.api, t.res.ParentID, t.res.ID, op.Value); err != nil {
+		return err
+	}
+	t.res.PathPart = op.Value
+	return nil
+}
+
+func setParentID(t *resourceTarget, op patch.Op, _ patch.Params) error {
+	if err := t.notRoot("parentId"); err != nil {
+		return err
+	}
+	api, id := t.api, t.res.ID
+	if api.Resources[op.Value] == nil {
+		return NotFoundf(msgResourceNotFound)
+	}
+	for a := op.Value; a != ""; {
+		if a == id {
+			return BadRequestf(msgCyclical)
+		}
+		p := api.Resources[a]
+		if p == nil {
+			break
+		}
+		a = p.ParentID
+	}
+	if err := checkPlacement(api, op.Value, id, t.res.PathPart); err != nil {
+		return err
+	}
+	t.res.ParentID = op.Value
+	return nil
 }
 
 // DeleteResource deletes a resource and its whole subtree. The root cannot

@@ -234,7 +234,7 @@ func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
 	})
 }
 
-// UpdateRestAPI applies patch operations (aws-compat §2.4) atomically.
+// UpdateRestAPI applies patch operations atomically.
 func (s *Service) UpdateRestAPI(ctx context.Context, id string, ops []patch.Op) (*apigw.RestAPI, error) {
 	var api *apigw.RestAPI
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -253,155 +253,166 @@ func (s *Service) UpdateRestAPI(ctx context.Context, id string, ops []patch.Op) 
 	return api, nil
 }
 
-// applyRestAPIPatch applies ops to api in order; api is left partly
-// modified on error, so callers apply it to a value they then discard.
+// applyRestAPIPatch applies ops to api in order (restAPIPatch); api is
+// left partly modified on error, so callers apply it to a value they then
+// discard.
 func applyRestAPIPatch(api *apigw.RestAPI, ops []patch.Op) error {
-	ipPatched := false
-	for _, op := range ops {
-		segs, err := patch.Segments(op.Path)
-		if err != nil {
-			return err
-		}
-		replaceOnly := func() error {
-			if op.Op != patch.Replace {
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
-			}
-			return nil
-		}
-		switch {
-		case len(segs) == 1 && segs[0] == "name":
-			if err := replaceOnly(); err != nil {
-				return err
-			}
-			if op.Value == "" {
-				return BadRequestf("Invalid patch value for /name: the name must be non-empty")
-			}
-			api.Name = op.Value
-		case len(segs) == 1 && segs[0] == "description":
-			switch op.Op {
-			case patch.Add, patch.Replace:
-				api.Description = op.Value
-			case patch.Remove:
-				api.Description = ""
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-			}
-		case len(segs) == 1 && segs[0] == "policy":
-			if err := replaceOnly(); err != nil {
-				return err
-			}
-			p, err := minifyPolicy(op.Value)
-			if err != nil {
-				return err
-			}
-			api.Policy = p
-		case len(segs) == 1 && segs[0] == "apiKeySource":
-			if err := replaceOnly(); err != nil {
-				return err
-			}
-			if op.Value != apigw.KeySourceHeader && op.Value != apigw.KeySourceAuthorizer {
-				return BadRequestf("Invalid apiKeySource %q: must be one of [HEADER, AUTHORIZER]", op.Value)
-			}
-			api.APIKeySource = op.Value
-		case len(segs) == 1 && segs[0] == "disableExecuteApiEndpoint":
-			if err := replaceOnly(); err != nil {
-				return err
-			}
-			api.DisableExecuteAPIEndpoint = patch.ParseBool(op.Value)
-		case len(segs) == 1 && segs[0] == "minimumCompressionSize":
-			if err := replaceOnly(); err != nil {
-				return err
-			}
-			if op.Value == "" {
-				api.MinimumCompressionSize = nil
-				continue
-			}
-			n, err := patch.ParseInt(op.Path, op.Value)
-			if err != nil || n < 0 || n > MaxMinimumCompressionSize {
-				return BadRequestf(msgCompressionSize)
-			}
-			api.MinimumCompressionSize = &n
-		case len(segs) == 2 && segs[0] == "binaryMediaTypes" && segs[1] != "":
-			typ := segs[1]
-			switch op.Op {
-			case patch.Add:
-				if !slices.Contains(api.BinaryMediaTypes, typ) {
-					api.BinaryMediaTypes = append(api.BinaryMediaTypes, typ)
-				}
-			case patch.Replace:
-				if op.Value == "" {
-					return BadRequestf("Invalid patch value for %s: the new media type must be non-empty", op.Path)
-				}
-				i := slices.Index(api.BinaryMediaTypes, typ)
-				switch {
-				case slices.Contains(api.BinaryMediaTypes, op.Value):
-					if i >= 0 {
-						api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
-					}
-				case i >= 0:
-					api.BinaryMediaTypes[i] = op.Value
-				default:
-					api.BinaryMediaTypes = append(api.BinaryMediaTypes, op.Value)
-				}
-			case patch.Remove:
-				if i := slices.Index(api.BinaryMediaTypes, typ); i >= 0 {
-					api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
-				}
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-			}
-			if len(api.BinaryMediaTypes) == 0 {
-				api.BinaryMediaTypes = nil
-			}
-		case len(segs) == 3 && segs[0] == "endpointConfiguration" && segs[1] == "types":
-			if op.Op != patch.Replace {
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}, Quoted: true}
-			}
-			cur := segs[2]
-			if cur != "0" && !slices.Contains(api.EndpointConfiguration.Types, cur) {
-				return &patch.BadPathError{Op: op.Op, Path: op.Path}
-			}
-			if !validEndpointType(op.Value) {
-				return BadRequestf(msgBadEndpointType)
-			}
-			api.EndpointConfiguration.Types = []string{op.Value}
-		case len(segs) == 2 && segs[0] == "endpointConfiguration" && segs[1] == "ipAddressType":
-			if err := replaceOnly(); err != nil {
-				return err
-			}
-			if op.Value != IPv4 && op.Value != DualStack {
-				return BadRequestf(msgBadIPAddressType)
-			}
-			api.EndpointConfiguration.IPAddressType = op.Value
-			ipPatched = true
-		case len(segs) == 2 && segs[0] == "endpointConfiguration" && segs[1] == "vpcEndpointIds":
-			switch op.Op {
-			case patch.Add:
-				if op.Value == "" {
-					return BadRequestf("Invalid patch value for %s: a VPC endpoint id is required", op.Path)
-				}
-				if !slices.Contains(api.EndpointConfiguration.VPCEndpointIDs, op.Value) {
-					api.EndpointConfiguration.VPCEndpointIDs = append(api.EndpointConfiguration.VPCEndpointIDs, op.Value)
-				}
-			case patch.Remove:
-				ids := api.EndpointConfiguration.VPCEndpointIDs
-				if i := slices.Index(ids, op.Value); i >= 0 {
-					api.EndpointConfiguration.VPCEndpointIDs = slices.Delete(ids, i, i+1)
-				}
-			default:
-				return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove}}
-			}
-		default:
-			return &patch.BadPathError{Op: op.Op, Path: op.Path}
-		}
+	t := &restAPITarget{api: api}
+	if err := restAPIPatch.ApplyAll(t, ops); err != nil {
+		return err
 	}
 	ec := &api.EndpointConfiguration
 	if len(ec.Types) == 1 && ec.Types[0] == apigw.EndpointPrivate && ec.IPAddressType != DualStack {
-		if ipPatched {
+		if t.ipPatched {
 			return BadRequestf(msgPrivateDualstack)
 		}
 		ec.IPAddressType = DualStack
 	}
+	return nil
+}
+
+// restAPITarget is what UpdateRestApi's rules patch; ipPatched records that
+// the request set the ip address type (a private API then refuses ipv4
+// instead of switching to dualstack).
+type restAPITarget struct {
+	api       *apigw.RestAPI
+	ipPatched bool
+}
+
+// restAPISet adapts a setter of the API alone to the table.
+func restAPISet(set func(api *apigw.RestAPI, op patch.Op, p patch.Params) error) func(*restAPITarget, patch.Op, patch.Params) error {
+	return func(t *restAPITarget, op patch.Op, p patch.Params) error { return set(t.api, op, p) }
+}
+
+// restAPIPatch is UpdateRestApi's paths.
+var restAPIPatch = patch.NewTable(patch.Options{},
+	patch.Rule[*restAPITarget]{Path: "/name", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
+		if op.Value == "" {
+			return BadRequestf("Invalid patch value for /name: the name must be non-empty")
+		}
+		api.Name = op.Value
+		return nil
+	})},
+	patch.Rule[*restAPITarget]{Path: "/description", Ops: addRemoveReplace, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
+		api.Description = op.Value
+		if op.Op == patch.Remove {
+			api.Description = ""
+		}
+		return nil
+	})},
+	patch.Rule[*restAPITarget]{Path: "/policy", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
+		p, err := minifyPolicy(op.Value)
+		if err != nil {
+			return err
+		}
+		api.Policy = p
+		return nil
+	})},
+	patch.Rule[*restAPITarget]{Path: "/apiKeySource", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
+		if op.Value != apigw.KeySourceHeader && op.Value != apigw.KeySourceAuthorizer {
+			return BadRequestf("Invalid apiKeySource %q: must be one of [HEADER, AUTHORIZER]", op.Value)
+		}
+		api.APIKeySource = op.Value
+		return nil
+	})},
+	patch.Rule[*restAPITarget]{Path: "/disableExecuteApiEndpoint", Ops: replaceOp, Set: patch.Bool(func(t *restAPITarget) *bool { return &t.api.DisableExecuteAPIEndpoint })},
+	// An empty value turns compression off.
+	patch.Rule[*restAPITarget]{Path: "/minimumCompressionSize", Ops: replaceOp, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
+		if op.Value == "" {
+			api.MinimumCompressionSize = nil
+			return nil
+		}
+		n, err := patch.ParseInt(op.Path, op.Value)
+		if err != nil || n < 0 || n > MaxMinimumCompressionSize {
+			return BadRequestf(msgCompressionSize)
+		}
+		api.MinimumCompressionSize = &n
+		return nil
+	})},
+	patch.Rule[*restAPITarget]{Path: "/binaryMediaTypes/{type}", Ops: addRemoveReplace, Set: restAPISet(patchBinaryMediaType)},
+	// AWS documents the current type as the last segment; Terraform and
+	// boto3 send its index, 0. A wrong op gets AWS's quoted wording, and an
+	// empty type is refused as an unknown type, after the op.
+	patch.Rule[*restAPITarget]{Path: "/endpointConfiguration/types/{type}", Ops: replaceOp, Refuse: refuseEndpointTypeOp, Set: restAPISet(setEndpointType)},
+	patch.Rule[*restAPITarget]{Path: "/endpointConfiguration/types/", Ops: replaceOp, Refuse: refuseEndpointTypeOp, Set: restAPISet(setEndpointType)},
+	patch.Rule[*restAPITarget]{Path: "/endpointConfiguration/ipAddressType", Ops: replaceOp, Set: func(t *restAPITarget, op patch.Op, _ patch.Params) error {
+		if op.Value != IPv4 && op.Value != DualStack {
+			return BadRequestf(msgBadIPAddressType)
+		}
+		t.api.EndpointConfiguration.IPAddressType = op.Value
+		t.ipPatched = true
+		return nil
+	}},
+	patch.Rule[*restAPITarget]{Path: "/endpointConfiguration/vpcEndpointIds", Ops: addRemove, Set: restAPISet(func(api *apigw.RestAPI, op patch.Op, _ patch.Params) error {
+		ec := &api.EndpointConfiguration
+		if op.Op == patch.Remove {
+			if i := slices.Index(ec.VPCEndpointIDs, op.Value); i >= 0 {
+				ec.VPCEndpointIDs = slices.Delete(ec.VPCEndpointIDs, i, i+1)
+			}
+			return nil
+		}
+		if op.Value == "" {
+			return BadRequestf("Invalid patch value for %s: a VPC endpoint id is required", op.Path)
+		}
+		if !slices.Contains(ec.VPCEndpointIDs, op.Value) {
+			ec.VPCEndpointIDs = append(ec.VPCEndpointIDs, op.Value)
+		}
+		return nil
+	})},
+)
+
+// patchBinaryMediaType adds, renames (replace, value = the new type) or
+// removes the type the path names.
+func patchBinaryMediaType(api *apigw.RestAPI, op patch.Op, p patch.Params) error {
+	typ := p.Get("type")
+	switch op.Op {
+	case patch.Add:
+		if !slices.Contains(api.BinaryMediaTypes, typ) {
+			api.BinaryMediaTypes = append(api.BinaryMediaTypes, typ)
+		}
+	case patch.Replace:
+		if op.Value == "" {
+			return BadRequestf("Invalid patch value for %s: the new media type must be non-empty", op.Path)
+		}
+		i := slices.Index(api.BinaryMediaTypes, typ)
+		switch {
+		case slices.Contains(api.BinaryMediaTypes, op.Value):
+			if i >= 0 {
+				api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
+			}
+		case i >= 0:
+			api.BinaryMediaTypes[i] = op.Value
+		default:
+			api.BinaryMediaTypes = append(api.BinaryMediaTypes, op.Value)
+		}
+	case patch.Remove:
+		if i := slices.Index(api.BinaryMediaTypes, typ); i >= 0 {
+			api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
+		}
+	}
+	if len(api.BinaryMediaTypes) == 0 {
+		api.BinaryMediaTypes = nil
+	}
+	return nil
+}
+
+// refuseEndpointTypeOp is AWS's wording for an op other than replace on
+// /endpointConfiguration/types/{type}: "Invalid patch operation specified.
+// Must be 'add'|'remove'|'replace'".
+func refuseEndpointTypeOp(op patch.Op, _ patch.Refused) error {
+	return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: addRemoveReplace, Quoted: true}
+}
+
+// setEndpointType replaces the API's endpoint type named by the path (or
+// index 0) with the value.
+func setEndpointType(api *apigw.RestAPI, op patch.Op, p patch.Params) error {
+	if cur := p.Get("type"); cur != "0" && !slices.Contains(api.EndpointConfiguration.Types, cur) {
+		return &patch.BadPathError{Op: op.Op, Path: op.Path}
+	}
+	if !validEndpointType(op.Value) {
+		return BadRequestf(msgBadEndpointType)
+	}
+	api.EndpointConfiguration.Types = []string{op.Value}
 	return nil
 }
 

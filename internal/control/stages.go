@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -252,7 +253,7 @@ func (s *Service) FlushStageAuthorizersCache(ctx context.Context, apiID, name st
 	return err
 }
 
-// UpdateStage applies patch operations (aws-compat §2.3) atomically.
+// UpdateStage applies patch operations (ApplyStagePatch) atomically.
 func (s *Service) UpdateStage(ctx context.Context, apiID, name string, ops []patch.Op) (StageStatus, error) {
 	var out StageStatus
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -286,12 +287,18 @@ func (s *Service) UpdateStage(ctx context.Context, apiID, name string, ops []pat
 	return out, err
 }
 
-// ApplyStagePatch applies ops to st in order. deploymentExists checks a
-// deployment id named by /deploymentId or /canarySettings/deploymentId. st
-// is left partly modified on error.
+// ApplyStagePatch applies ops to st in order (stagePatch, and
+// stageCopyPatch for copy). deploymentExists checks a deployment id named
+// by /deploymentId or /canarySettings/deploymentId. st is left partly
+// modified on error.
 func ApplyStagePatch(st *apigw.Stage, ops []patch.Op, deploymentExists func(id string) error) error {
+	t := &stageTarget{st: st, deploymentExists: deploymentExists}
 	for _, op := range ops {
-		if err := applyStageOp(st, op, deploymentExists); err != nil {
+		table := stagePatch
+		if op.Op == patch.Copy { // AWS reads a copy only as a canary promotion
+			table = stageCopyPatch
+		}
+		if err := table.Apply(t, op); err != nil {
 			return err
 		}
 	}
@@ -304,160 +311,29 @@ func ApplyStagePatch(st *apigw.Stage, ops []patch.Op, deploymentExists func(id s
 	return nil
 }
 
-func replaceOnly(op patch.Op) error {
-	if op.Op != patch.Replace {
-		return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
-	}
-	return nil
+// stageTarget is what UpdateStage's rules patch.
+type stageTarget struct {
+	st               *apigw.Stage
+	deploymentExists func(id string) error
 }
 
-func applyStageOp(st *apigw.Stage, op patch.Op, deploymentExists func(string) error) error {
-	if op.Path == "" {
-		return &patch.BadPathError{Op: op.Op, Path: op.Path}
-	}
-	if op.Op == patch.Copy {
-		return applyStageCopy(st, op, deploymentExists)
-	}
-	segs, err := patch.Segments(op.Path)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(segs) == 1 && segs[0] == "deploymentId":
-		if err := replaceOnly(op); err != nil {
-			return err
-		}
-		if err := deploymentExists(op.Value); err != nil {
-			return err
-		}
-		st.DeploymentID = op.Value
-		return nil
-	case len(segs) == 1 && slices.Contains([]string{"description", "cacheClusterEnabled", "cacheClusterSize", "clientCertificateId", "documentationVersion", "tracingEnabled"}, segs[0]):
-		if err := replaceOnly(op); err != nil {
-			return err
-		}
-		switch segs[0] {
-		case "description":
-			st.Description = op.Value
-		case "cacheClusterEnabled":
-			setCacheCluster(st, patch.ParseBool(op.Value))
-		case "cacheClusterSize":
-			st.CacheClusterSize = op.Value
-		case "clientCertificateId":
-			st.ClientCertificateID = op.Value
-		case "documentationVersion":
-			st.DocumentationVersion = op.Value
-		case "tracingEnabled":
-			st.TracingEnabled = patch.ParseBool(op.Value)
-		}
-		return nil
-	case len(segs) == 2 && segs[0] == "variables" && segs[1] != "":
-		switch op.Op {
-		case patch.Add, patch.Replace:
-			if st.Variables == nil {
-				st.Variables = map[string]string{}
-			}
-			st.Variables[segs[1]] = op.Value
-		case patch.Remove:
-			delete(st.Variables, segs[1])
-		default:
-			return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-		}
-		return nil
-	case len(segs) == 1 && segs[0] == "variables" && op.Op == patch.Remove:
-		st.Variables = nil
-		return nil
-	case segs[0] == "accessLogSettings" && op.Op != patch.Remove:
-		if len(segs) != 2 || (segs[1] != "destinationArn" && segs[1] != "format") {
-			return BadRequestf(msgAccessLogPath)
-		}
-		if op.Op != patch.Add && op.Op != patch.Replace {
-			return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Add, patch.Remove, patch.Replace}}
-		}
-		if op.Value == "" {
-			return BadRequestf(msgAccessLogEmpty)
-		}
-		if st.AccessLogSettings == nil {
-			st.AccessLogSettings = &apigw.AccessLogSettings{}
-		}
-		if segs[1] == "destinationArn" {
-			st.AccessLogSettings.DestinationARN = op.Value
-		} else {
-			st.AccessLogSettings.Format = op.Value
-		}
-		return nil
-	case len(segs) == 1 && segs[0] == "accessLogSettings":
-		st.AccessLogSettings = nil
-		return nil
-	case len(segs) == 1 && segs[0] == "canarySettings" && op.Op == patch.Remove:
-		st.CanarySettings = nil
-		return nil
-	case segs[0] == "canarySettings" && op.Op != patch.Remove:
-		return applyCanaryOp(st, op, segs, deploymentExists)
-	case len(segs) == 3 && segs[0] == "canarySettings" && segs[1] == "stageVariableOverrides" && segs[2] != "" && st.CanarySettings != nil:
-		delete(st.CanarySettings.StageVariableOverrides, segs[2])
-		return nil
-	}
-	return applyMethodSettingOp(st, op)
-}
-
-func applyCanaryOp(st *apigw.Stage, op patch.Op, segs []string, deploymentExists func(string) error) error {
-	field := ""
-	if len(segs) >= 2 {
-		field = segs[1]
-	}
-	known := (len(segs) == 2 && slices.Contains([]string{"deploymentId", "percentTraffic", "useStageCache"}, field)) ||
-		(len(segs) == 3 && field == "stageVariableOverrides" && segs[2] != "")
-	if !known {
-		return &patch.MethodSettingPathError{Path: op.Path}
-	}
-	if op.Op != patch.Replace {
-		return BadRequestf("Invalid %s operation with path: %s", op.Op, op.Path)
-	}
-	if st.CanarySettings == nil {
-		st.CanarySettings = &apigw.CanarySettings{}
-	}
-	c := st.CanarySettings
-	switch field {
-	case "deploymentId":
-		if err := deploymentExists(op.Value); err != nil {
-			return err
-		}
-		c.DeploymentID = op.Value
-	case "percentTraffic":
-		f, err := patch.ParseFloat(op.Path, op.Value)
-		if err != nil {
-			return err
-		}
-		if f < 0 || f > 100 {
-			return BadRequestf("Invalid percentTraffic %s: must be between 0.0 and 100.0", op.Value)
-		}
-		c.PercentTraffic = f
-	case "useStageCache":
-		c.UseStageCache = patch.ParseBool(op.Value)
-	case "stageVariableOverrides":
-		if c.StageVariableOverrides == nil {
-			c.StageVariableOverrides = map[string]string{}
-		}
-		c.StageVariableOverrides[segs[2]] = op.Value
-	}
-	return nil
-}
-
-// applyStageCopy handles canary promotion: copy /deploymentId from
-// /canarySettings/deploymentId and /variables from
-// /canarySettings/stageVariableOverrides.
-func applyStageCopy(st *apigw.Stage, op patch.Op, deploymentExists func(string) error) error {
-	switch {
-	case op.Path == "/deploymentId" && op.From == "/canarySettings/deploymentId":
-		if st.CanarySettings == nil {
+// stageCopyPatch is UpdateStage's copy ops: promoting the canary's
+// deployment or stage variable overrides. Any other copy is refused with
+// AWS's list of both.
+var stageCopyPatch = patch.NewTable(patch.Options{WrongOp: refuseStageCopy, UnknownPath: refuseStageCopy, BadPath: refuseStageCopy},
+	patch.Rule[*stageTarget]{Path: "/deploymentId", From: "/canarySettings/deploymentId", Ops: []string{patch.Copy}, Set: func(t *stageTarget, _ patch.Op, _ patch.Params) error {
+		c := t.st.CanarySettings
+		if c == nil {
 			return BadRequestf(msgNoCanary)
 		}
-		if err := deploymentExists(st.CanarySettings.DeploymentID); err != nil {
+		if err := t.deploymentExists(c.DeploymentID); err != nil {
 			return err
 		}
-		st.DeploymentID = st.CanarySettings.DeploymentID
-	case op.Path == "/variables" && op.From == "/canarySettings/stageVariableOverrides":
+		t.st.DeploymentID = c.DeploymentID
+		return nil
+	}},
+	patch.Rule[*stageTarget]{Path: "/variables", From: "/canarySettings/stageVariableOverrides", Ops: []string{patch.Copy}, Set: func(t *stageTarget, _ patch.Op, _ patch.Params) error {
+		st := t.st
 		if st.CanarySettings == nil {
 			return BadRequestf(msgNoCanary)
 		}
@@ -467,43 +343,211 @@ func applyStageCopy(st *apigw.Stage, op patch.Op, deploymentExists func(string) 
 			}
 			st.Variables[k] = v
 		}
-	default:
-		return BadRequestf("Invalid copy operation with path: %s and from %s. Valid copy:path are [/deploymentId, /variables] and valid copy:from are [/canarySettings/deploymentId, /canarySettings/stageVariableOverrides]", op.Path, op.From)
+		return nil
+	}},
+)
+
+// refuseStageCopy is AWS's answer to a copy that is not a canary promotion
+// ("Invalid patch path null" when the path is missing).
+func refuseStageCopy(op patch.Op, r patch.Refused) error {
+	if op.Path == "" {
+		return patch.RefusePath(op, r)
 	}
+	return BadRequestf("Invalid copy operation with path: %s and from %s. Valid copy:path are [/deploymentId, /variables] and valid copy:from are [/canarySettings/deploymentId, /canarySettings/stageVariableOverrides]", op.Path, op.From)
+}
+
+// stagePatch is UpdateStage's paths for every op but copy. The Stage's own
+// members come first; the method settings "/{methodKey}/{group}/{setting}"
+// (replace) and "/{methodKey}" (remove) take what is left, reading the key
+// from the right as AWS stores it (verbatim: "*/*", "~1pets/GET",
+// Terraform's "path1/path2/GET"), and AWS refuses anything else with its
+// list of Stage paths. Where AWS reads a remove on one of the Stage's own
+// sub-paths as removing a method setting of that name, the rule's refusal
+// passes the remove on (patch.ErrNextRule).
+var stagePatch = patch.NewTable(patch.Options{UnknownPath: patch.RefuseMethodSetting, BadPath: patch.RefusePath}, stageRules()...)
+
+func stageRules() []patch.Rule[*stageTarget] {
+	type rule = patch.Rule[*stageTarget]
+	str := func(field func(st *apigw.Stage) *string) func(*stageTarget, patch.Op, patch.Params) error {
+		return patch.String(func(t *stageTarget) *string { return field(t.st) })
+	}
+	rules := []rule{
+		{Path: "/deploymentId", Ops: replaceOp, Set: func(t *stageTarget, op patch.Op, _ patch.Params) error {
+			if err := t.deploymentExists(op.Value); err != nil {
+				return err
+			}
+			t.st.DeploymentID = op.Value
+			return nil
+		}},
+		{Path: "/description", Ops: replaceOp, Set: str(func(st *apigw.Stage) *string { return &st.Description })},
+		{Path: "/cacheClusterEnabled", Ops: replaceOp, Set: func(t *stageTarget, op patch.Op, _ patch.Params) error {
+			setCacheCluster(t.st, patch.ParseBool(op.Value))
+			return nil
+		}},
+		{Path: "/cacheClusterSize", Ops: replaceOp, Set: str(func(st *apigw.Stage) *string { return &st.CacheClusterSize })},
+		{Path: "/clientCertificateId", Ops: replaceOp, Set: str(func(st *apigw.Stage) *string { return &st.ClientCertificateID })},
+		{Path: "/documentationVersion", Ops: replaceOp, Set: str(func(st *apigw.Stage) *string { return &st.DocumentationVersion })},
+		{Path: "/tracingEnabled", Ops: replaceOp, Set: patch.Bool(func(t *stageTarget) *bool { return &t.st.TracingEnabled })},
+		{Path: "/variables/{name}", Ops: addRemoveReplace, Set: func(t *stageTarget, op patch.Op, p patch.Params) error {
+			st := t.st
+			if op.Op == patch.Remove {
+				delete(st.Variables, p.Get("name"))
+				return nil
+			}
+			if st.Variables == nil {
+				st.Variables = map[string]string{}
+			}
+			st.Variables[p.Get("name")] = op.Value
+			return nil
+		}},
+		{Path: "/variables", Ops: []string{patch.Remove}, Refuse: patch.RefuseMethodSetting, Set: func(t *stageTarget, _ patch.Op, _ patch.Params) error {
+			t.st.Variables = nil
+			return nil
+		}},
+		{Path: "/accessLogSettings", Ops: []string{patch.Remove}, Refuse: refuseAccessLogPath, Set: func(t *stageTarget, _ patch.Op, _ patch.Params) error {
+			t.st.AccessLogSettings = nil
+			return nil
+		}},
+		{Path: "/accessLogSettings/destinationArn", Ops: []string{patch.Add, patch.Replace}, Refuse: refuseAccessLogOp, Set: setAccessLog(func(a *apigw.AccessLogSettings) *string { return &a.DestinationARN })},
+		{Path: "/accessLogSettings/format", Ops: []string{patch.Add, patch.Replace}, Refuse: refuseAccessLogOp, Set: setAccessLog(func(a *apigw.AccessLogSettings) *string { return &a.Format })},
+		{Path: "/accessLogSettings/{rest+}", Refuse: refuseAccessLogPath},
+		{Path: "/canarySettings", Ops: []string{patch.Remove}, Refuse: patch.RefuseMethodSetting, Set: func(t *stageTarget, _ patch.Op, _ patch.Params) error {
+			t.st.CanarySettings = nil
+			return nil
+		}},
+		{Path: "/canarySettings/deploymentId", Ops: replaceOp, Refuse: refuseCanaryOp, Set: setCanary(func(t *stageTarget, c *apigw.CanarySettings, op patch.Op) error {
+			if err := t.deploymentExists(op.Value); err != nil {
+				return err
+			}
+			c.DeploymentID = op.Value
+			return nil
+		})},
+		{Path: "/canarySettings/percentTraffic", Ops: replaceOp, Refuse: refuseCanaryOp, Set: setCanary(func(_ *stageTarget, c *apigw.CanarySettings, op patch.Op) error {
+			f, err := patch.ParseFloat(op.Path, op.Value)
+			if err != nil {
+				return err
+			}
+			if f < 0 || f > 100 {
+				return BadRequestf("Invalid percentTraffic %s: must be between 0.0 and 100.0", op.Value)
+			}
+			c.PercentTraffic = f
+			return nil
+		})},
+		{Path: "/canarySettings/useStageCache", Ops: replaceOp, Refuse: refuseCanaryOp, Set: setCanary(func(_ *stageTarget, c *apigw.CanarySettings, op patch.Op) error {
+			c.UseStageCache = patch.ParseBool(op.Value)
+			return nil
+		})},
+		// Without a canary, AWS reads the remove as removing a method
+		// setting of that name.
+		{Path: "/canarySettings/stageVariableOverrides/{name}", Ops: []string{patch.Replace, patch.Remove}, Refuse: refuseCanaryOp, Set: func(t *stageTarget, op patch.Op, p patch.Params) error {
+			if op.Op == patch.Remove {
+				if t.st.CanarySettings == nil {
+					return removeMethodSetting(t.st, op.Path[1:])
+				}
+				delete(t.st.CanarySettings.StageVariableOverrides, p.Get("name"))
+				return nil
+			}
+			return setCanary(func(_ *stageTarget, c *apigw.CanarySettings, op patch.Op) error {
+				if c.StageVariableOverrides == nil {
+					c.StageVariableOverrides = map[string]string{}
+				}
+				c.StageVariableOverrides[p.Get("name")] = op.Value
+				return nil
+			})(t, op, p)
+		}},
+		{Path: "/canarySettings/{rest+}", Refuse: func(op patch.Op, r patch.Refused) error {
+			if op.Op == patch.Remove {
+				return patch.ErrNextRule
+			}
+			return patch.RefuseMethodSetting(op, r)
+		}},
+	}
+	for _, f := range methodSettingFields {
+		rules = append(rules, rule{Path: "/{key+}/" + f.path, Ops: replaceOp, When: isMethodKey, Set: func(t *stageTarget, op patch.Op, p patch.Params) error {
+			return setMethodSetting(t.st, p.Get("key"), op, f.set)
+		}})
+	}
+	return append(rules, rule{Path: "/{key+}", Ops: []string{patch.Remove}, Refuse: patch.RefuseMethodSetting, Set: func(t *stageTarget, _ patch.Op, p patch.Params) error {
+		return removeMethodSetting(t.st, p.Get("key"))
+	}})
+}
+
+// refuseAccessLogPath is AWS's refusal of an access log sub-path it does
+// not know; a remove is read as removing a method setting of that name.
+func refuseAccessLogPath(op patch.Op, _ patch.Refused) error {
+	if op.Op == patch.Remove {
+		return patch.ErrNextRule
+	}
+	return BadRequestf(msgAccessLogPath)
+}
+
+// refuseAccessLogOp lists add, remove and replace as AWS does, though a
+// remove of a single access log field is read as removing a method setting
+// of that name.
+func refuseAccessLogOp(op patch.Op, r patch.Refused) error {
+	if op.Op == patch.Remove {
+		return patch.ErrNextRule
+	}
+	r.Ops = addRemoveReplace
+	return patch.RefuseOp(op, r)
+}
+
+// setAccessLog sets the access log field returns, creating the settings.
+func setAccessLog(field func(*apigw.AccessLogSettings) *string) func(*stageTarget, patch.Op, patch.Params) error {
+	return func(t *stageTarget, op patch.Op, _ patch.Params) error {
+		if op.Value == "" {
+			return BadRequestf(msgAccessLogEmpty)
+		}
+		if t.st.AccessLogSettings == nil {
+			t.st.AccessLogSettings = &apigw.AccessLogSettings{}
+		}
+		*field(t.st.AccessLogSettings) = op.Value
+		return nil
+	}
+}
+
+// refuseCanaryOp is AWS's refusal of an op other than replace on a canary
+// field; a remove is read as removing a method setting of that name.
+func refuseCanaryOp(op patch.Op, _ patch.Refused) error {
+	if op.Op == patch.Remove {
+		return patch.ErrNextRule
+	}
+	return BadRequestf("Invalid %s operation with path: %s", op.Op, op.Path)
+}
+
+// setCanary applies set to the stage's canary settings, creating them.
+func setCanary(set func(t *stageTarget, c *apigw.CanarySettings, op patch.Op) error) func(*stageTarget, patch.Op, patch.Params) error {
+	return func(t *stageTarget, op patch.Op, _ patch.Params) error {
+		if t.st.CanarySettings == nil {
+			t.st.CanarySettings = &apigw.CanarySettings{}
+		}
+		return set(t, t.st.CanarySettings, op)
+	}
+}
+
+// isMethodKey accepts a method-setting path whose key has AWS's
+// "{resource}/{method}" shape ("*/*", "~1pets/GET").
+func isMethodKey(p patch.Params) bool {
+	_, _, ok := respath.SplitMethodKey(p.Get("key"))
+	return ok
+}
+
+// removeMethodSetting removes the method setting stored under key.
+func removeMethodSetting(st *apigw.Stage, key string) error {
+	if st.MethodSettings[key] == nil {
+		return BadRequestf("Cannot remove method setting %s because there is no method setting for this method ", key)
+	}
+	delete(st.MethodSettings, key)
 	return nil
 }
 
-// applyMethodSettingOp handles /{methodKey}/{group}/{setting} (replace) and
-// /{methodKey} (remove).
-func applyMethodSettingOp(st *apigw.Stage, op patch.Op) error {
-	mp, err := patch.ParseMethodSettingPath(op.Path)
-	if op.Op == patch.Remove {
-		key := strings.TrimPrefix(op.Path, "/")
-		if err == nil && mp.Group == "" {
-			key = mp.Key
-		}
-		if err != nil || mp.Group == "" {
-			if st.MethodSettings[key] == nil {
-				return BadRequestf("Cannot remove method setting %s because there is no method setting for this method ", key)
-			}
-			delete(st.MethodSettings, key)
-			return nil
-		}
-		return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}}
-	}
-	if err != nil {
-		return err
-	}
-	if mp.Group == "" {
-		return &patch.MethodSettingPathError{Path: op.Path}
-	}
-	if err := replaceOnly(op); err != nil {
-		return err
-	}
+// setMethodSetting sets one field of the method setting stored under key,
+// creating it from "*/*" (or AWS's defaults) when there is none.
+func setMethodSetting(st *apigw.Stage, key string, op patch.Op, set func(*apigw.MethodSetting, patch.Op) error) error {
 	if st.MethodSettings == nil {
 		st.MethodSettings = map[string]*apigw.MethodSetting{}
 	}
-	ms := st.MethodSettings[mp.Key]
+	ms := st.MethodSettings[key]
 	fresh := ms == nil
 	if fresh {
 		def := apigw.DefaultMethodSetting()
@@ -512,69 +556,91 @@ func applyMethodSettingOp(st *apigw.Stage, op patch.Op) error {
 		}
 		ms = &def
 	}
-	if err := setMethodSetting(ms, mp, op); err != nil {
+	if err := set(ms, op); err != nil {
 		return err
 	}
 	if fresh {
-		st.MethodSettings[mp.Key] = ms
+		st.MethodSettings[key] = ms
 	}
 	return nil
 }
 
-// setMethodSetting sets one field of a method setting from a patch value.
+// methodSettingField is one field of a method setting: its path suffix
+// and setter.
+type methodSettingField struct {
+	path string
+	set  func(ms *apigw.MethodSetting, op patch.Op) error
+}
+
+// methodSettingFields are the {group}/{setting} suffixes AWS documents for
+// a Stage's method settings (case-sensitive), with their setters.
 // Throttling limits accept -1 (Terraform's "no method-level limit").
-func setMethodSetting(ms *apigw.MethodSetting, mp patch.MethodSettingPath, op patch.Op) error {
-	v := op.Value
-	switch mp.Group + "/" + mp.Setting {
-	case "metrics/enabled":
-		ms.MetricsEnabled = patch.ParseBool(v)
-	case "logging/dataTrace":
-		ms.DataTraceEnabled = patch.ParseBool(v)
-	case "logging/loglevel":
-		if v != "OFF" && v != "ERROR" && v != "INFO" {
+var methodSettingFields = []methodSettingField{
+	{"metrics/enabled", func(ms *apigw.MethodSetting, op patch.Op) error {
+		ms.MetricsEnabled = patch.ParseBool(op.Value)
+		return nil
+	}},
+	{"logging/dataTrace", func(ms *apigw.MethodSetting, op patch.Op) error {
+		ms.DataTraceEnabled = patch.ParseBool(op.Value)
+		return nil
+	}},
+	{"logging/loglevel", func(ms *apigw.MethodSetting, op patch.Op) error {
+		if v := op.Value; v != "OFF" && v != "ERROR" && v != "INFO" {
 			return BadRequestf("Invalid logging level %q for %s: must be one of [OFF, ERROR, INFO]", v, op.Path)
 		}
-		ms.LoggingLevel = v
-	case "throttling/burstLimit":
-		n, err := patch.ParseInt(op.Path, v)
+		ms.LoggingLevel = op.Value
+		return nil
+	}},
+	{"throttling/burstLimit", func(ms *apigw.MethodSetting, op patch.Op) error {
+		n, err := patch.ParseInt(op.Path, op.Value)
 		if err != nil {
 			return err
 		}
 		if n < -1 {
-			return BadRequestf("Invalid burst limit %s for %s: must be -1 (no limit) or at least 0", v, op.Path)
+			return BadRequestf("Invalid burst limit %s for %s: must be -1 (no limit) or at least 0", op.Value, op.Path)
 		}
 		ms.ThrottlingBurstLimit = n
-	case "throttling/rateLimit":
-		f, err := patch.ParseFloat(op.Path, v)
+		return nil
+	}},
+	{"throttling/rateLimit", func(ms *apigw.MethodSetting, op patch.Op) error {
+		f, err := patch.ParseFloat(op.Path, op.Value)
 		if err != nil {
 			return err
 		}
 		if f < 0 && f != -1 {
-			return BadRequestf("Invalid rate limit %s for %s: must be -1 (no limit) or at least 0", v, op.Path)
+			return BadRequestf("Invalid rate limit %s for %s: must be -1 (no limit) or at least 0", op.Value, op.Path)
 		}
 		ms.ThrottlingRateLimit = f
-	case "caching/enabled":
-		ms.CachingEnabled = patch.ParseBool(v)
-	case "caching/ttlInSeconds":
-		n, err := patch.ParseInt(op.Path, v)
+		return nil
+	}},
+	{"caching/enabled", func(ms *apigw.MethodSetting, op patch.Op) error {
+		ms.CachingEnabled = patch.ParseBool(op.Value)
+		return nil
+	}},
+	{"caching/ttlInSeconds", func(ms *apigw.MethodSetting, op patch.Op) error {
+		n, err := patch.ParseInt(op.Path, op.Value)
 		if err != nil {
 			return err
 		}
 		if n < 0 || n > maxCacheTTLSeconds {
-			return BadRequestf("Invalid cache TTL %s for %s: must be between 0 and 3600", v, op.Path)
+			return BadRequestf("Invalid cache TTL %s for %s: must be between 0 and 3600", op.Value, op.Path)
 		}
 		ms.CacheTTLInSeconds = n
-	case "caching/dataEncrypted":
-		ms.CacheDataEncrypted = patch.ParseBool(v)
-	case "caching/requireAuthorizationForCacheControl":
-		ms.RequireAuthorizationForCacheControl = patch.ParseBool(v)
-	case "caching/unauthorizedCacheControlHeaderStrategy":
-		if !slices.Contains(strings.Split(unauthorizedStrategies, ", "), v) {
-			return BadRequestf("Invalid unauthorizedCacheControlHeaderStrategy %q for %s: must be one of [%s]", v, op.Path, unauthorizedStrategies)
+		return nil
+	}},
+	{"caching/dataEncrypted", func(ms *apigw.MethodSetting, op patch.Op) error {
+		ms.CacheDataEncrypted = patch.ParseBool(op.Value)
+		return nil
+	}},
+	{"caching/requireAuthorizationForCacheControl", func(ms *apigw.MethodSetting, op patch.Op) error {
+		ms.RequireAuthorizationForCacheControl = patch.ParseBool(op.Value)
+		return nil
+	}},
+	{"caching/unauthorizedCacheControlHeaderStrategy", func(ms *apigw.MethodSetting, op patch.Op) error {
+		if !slices.Contains(strings.Split(unauthorizedStrategies, ", "), op.Value) {
+			return BadRequestf("Invalid unauthorizedCacheControlHeaderStrategy %q for %s: must be one of [%s]", op.Value, op.Path, unauthorizedStrategies)
 		}
-		ms.UnauthorizedCacheControlHeaderStrategy = v
-	default:
-		return &patch.MethodSettingPathError{Path: op.Path}
-	}
-	return nil
+		ms.UnauthorizedCacheControlHeaderStrategy = op.Value
+		return nil
+	}},
 }

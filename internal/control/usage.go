@@ -245,26 +245,29 @@ func usageReport(ctx context.Context, r store.Reader, plan *apigw.UsagePlan, key
 	return rep, nil
 }
 
+// usagePatch is UpdateUsage's one path, the quota remaining in the
+// current period; AWS lists it for any other.
+var usagePatch = patch.NewTable(patch.Options{UnknownPath: patch.RefuseAllPaths},
+	patch.Rule[*int64]{Path: "/remaining", Ops: replaceOp, Set: func(remaining *int64, op patch.Op, _ patch.Params) error {
+		n, err := patch.ParseInt(op.Path, op.Value)
+		if err != nil {
+			return err
+		}
+		if n < 0 {
+			return BadRequestf("Invalid value %q for /remaining: must not be negative", op.Value)
+		}
+		*remaining = int64(n)
+		return nil
+	}},
+)
+
 // UpdateUsage sets the quota remaining for a key in the current period
 // ("replace /remaining"), as a quota adjustment of that period, and returns
 // the key's usage for the current day.
 func (s *Service) UpdateUsage(ctx context.Context, planID, keyID string, ops []patch.Op) (*UsageReport, error) {
 	remaining := int64(-1)
-	for _, op := range ops {
-		if op.Path != "/remaining" {
-			return nil, FromPatch(&patch.BadPathError{Op: op.Op, Path: op.Path, Allowed: []string{"/remaining"}})
-		}
-		if op.Op != patch.Replace {
-			return nil, FromPatch(&patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: []string{patch.Replace}})
-		}
-		n, err := patch.ParseInt(op.Path, op.Value)
-		if err != nil {
-			return nil, FromPatch(err)
-		}
-		if n < 0 {
-			return nil, BadRequestf("Invalid value %q for /remaining: must not be negative", op.Value)
-		}
-		remaining = int64(n)
+	if err := usagePatch.ApplyAll(&remaining, ops); err != nil {
+		return nil, FromPatch(err)
 	}
 	if err := s.flushUsage(ctx); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -123,27 +124,21 @@ func (ps *planStages) checkMethodKey(ctx context.Context, apiID, stage, key stri
 	return nil
 }
 
-// snapshotMethodKeys lists a deployment's methods as throttle map keys.
+// snapshotMethodKeys lists a deployment's methods as throttle map keys. A
+// resource whose path cannot be computed (a broken tree, which no
+// deployment made by CreateDeployment has) contributes none.
 func snapshotMethodKeys(snap apigw.Snapshot) map[string]bool {
 	keys := map[string]bool{}
-	for _, res := range snap.Resources {
-		p := snapshotResourcePath(snap.Resources, res)
+	for id, res := range snap.Resources {
+		p := respath.TreePath(snap.Resources, id, resourceLink)
+		if p == "" {
+			continue
+		}
 		for m := range res.Methods {
-			keys[p+"/"+m] = true
+			keys[respath.MethodKey(p, m)] = true
 		}
 	}
 	return keys
-}
-
-// snapshotResourcePath is a resource's full path ("/" for the root).
-func snapshotResourcePath(all map[string]*apigw.Resource, res *apigw.Resource) string {
-	var parts []string
-	for depth := 0; res != nil && res.ParentID != "" && depth < 1000; depth++ {
-		parts = append(parts, res.PathPart)
-		res = all[res.ParentID]
-	}
-	slices.Reverse(parts)
-	return "/" + strings.Join(parts, "/")
 }
 
 // CreateUsagePlan creates a usage plan.
@@ -236,7 +231,7 @@ func (s *Service) DeleteUsagePlan(ctx context.Context, id string) error {
 	})
 }
 
-// UpdateUsagePlan applies patch operations (aws-compat §2.2) atomically.
+// UpdateUsagePlan applies patch operations (planPatch) atomically.
 func (s *Service) UpdateUsagePlan(ctx context.Context, id string, ops []patch.Op) (*apigw.UsagePlan, error) {
 	var p *apigw.UsagePlan
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -244,11 +239,9 @@ func (s *Service) UpdateUsagePlan(ctx context.Context, id string, ops []patch.Op
 		if p, err = tx.GetUsagePlan(ctx, id); err != nil {
 			return notFound(err, msgPlanNotFound)
 		}
-		pp := &planPatcher{tx: tx, plan: p, stages: &planStages{r: tx, planID: id}}
-		for _, op := range ops {
-			if err := pp.apply(ctx, op); err != nil {
-				return FromPatch(err)
-			}
+		pp := &planPatcher{ctx: ctx, tx: tx, plan: p, stages: &planStages{r: tx, planID: id}}
+		if err := planPatch.ApplyAll(pp, ops); err != nil {
+			return FromPatch(err)
 		}
 		if err := pp.validate(); err != nil {
 			return err
@@ -261,77 +254,82 @@ func (s *Service) UpdateUsagePlan(ctx context.Context, id string, ops []patch.Op
 	return p, nil
 }
 
-// planPatcher applies UpdateUsagePlan operations to a plan.
+// planPatcher is what UpdateUsagePlan's rules patch: the plan, read and
+// written in tx.
 type planPatcher struct {
+	ctx    context.Context
 	tx     store.Tx
 	plan   *apigw.UsagePlan
 	stages *planStages
 }
 
-func onlyOps(op patch.Op, allowed ...string) error {
-	if slices.Contains(allowed, op.Op) {
-		return nil
-	}
-	return &patch.UnsupportedOpError{Op: op.Op, Path: op.Path, Allowed: allowed}
-}
-
-func (pp *planPatcher) apply(ctx context.Context, op patch.Op) error {
-	p := pp.plan
-	switch op.Path {
-	case "/name":
-		if err := onlyOps(op, patch.Replace); err != nil {
-			return err
-		}
+// planPatch is UpdateUsagePlan's paths. Those under /apiStages/{apiId}:{stage}
+// are parsed, and the stage found in the plan, before their ops are checked
+// (planStagePatch).
+var planPatch = patch.NewTable(patch.Options{},
+	patch.Rule[*planPatcher]{Path: "/name", Ops: replaceOp, Set: func(pp *planPatcher, op patch.Op, _ patch.Params) error {
 		if op.Value == "" {
 			return BadRequestf("Invalid usage plan name: name must not be empty")
 		}
-		p.Name = op.Value
-	case "/description":
-		if err := onlyOps(op, patch.Replace); err != nil {
-			return err
-		}
-		p.Description = op.Value
-	case "/productCode":
-		if err := onlyOps(op, patch.Add, patch.Replace, patch.Remove); err != nil {
-			return err
-		}
-		p.ProductCode = op.Value
+		pp.plan.Name = op.Value
+		return nil
+	}},
+	patch.Rule[*planPatcher]{Path: "/description", Ops: replaceOp, Set: patch.String(func(pp *planPatcher) *string { return &pp.plan.Description })},
+	patch.Rule[*planPatcher]{Path: "/productCode", Ops: []string{patch.Add, patch.Replace, patch.Remove}, Set: func(pp *planPatcher, op patch.Op, _ patch.Params) error {
+		pp.plan.ProductCode = op.Value
 		if op.Op == patch.Remove {
-			p.ProductCode = ""
+			pp.plan.ProductCode = ""
 		}
-	case "/throttle":
-		if err := onlyOps(op, patch.Remove); err != nil {
-			return err
+		return nil
+	}},
+	patch.Rule[*planPatcher]{Path: "/throttle", Ops: []string{patch.Remove}, Set: func(pp *planPatcher, _ patch.Op, _ patch.Params) error {
+		pp.plan.Throttle = nil
+		return nil
+	}},
+	patch.Rule[*planPatcher]{Path: "/throttle/rateLimit", Ops: addReplace, Set: setPlanThrottle("rateLimit")},
+	patch.Rule[*planPatcher]{Path: "/throttle/burstLimit", Ops: addReplace, Set: setPlanThrottle("burstLimit")},
+	patch.Rule[*planPatcher]{Path: "/quota", Ops: []string{patch.Remove}, Set: func(pp *planPatcher, _ patch.Op, _ patch.Params) error {
+		pp.plan.Quota = nil
+		return nil
+	}},
+	patch.Rule[*planPatcher]{Path: "/quota/limit", Ops: addReplace, Set: quotaField(func(q *apigw.Quota, op patch.Op) (err error) {
+		q.Limit, err = patch.ParseInt(op.Path, op.Value)
+		return err
+	})},
+	patch.Rule[*planPatcher]{Path: "/quota/offset", Ops: addReplace, Set: quotaField(func(q *apigw.Quota, op patch.Op) (err error) {
+		q.Offset, err = patch.ParseInt(op.Path, op.Value)
+		return err
+	})},
+	patch.Rule[*planPatcher]{Path: "/quota/period", Ops: addReplace, Set: quotaField(func(q *apigw.Quota, op patch.Op) error {
+		q.Period = op.Value
+		return nil
+	})},
+	patch.Rule[*planPatcher]{Path: "/apiStages", Ops: addRemove, Set: (*planPatcher).addOrRemoveStage},
+	patch.Rule[*planPatcher]{Path: "/apiStages/{rest+}", AnyOp: true, Set: (*planPatcher).applyStage},
+)
+
+// addReplace is the ops of the plan's limit fields.
+var addReplace = []string{patch.Add, patch.Replace}
+
+// setPlanThrottle sets field ("rateLimit" or "burstLimit") of the plan's
+// throttle, creating it.
+func setPlanThrottle(field string) func(*planPatcher, patch.Op, patch.Params) error {
+	return func(pp *planPatcher, op patch.Op, _ patch.Params) error {
+		if pp.plan.Throttle == nil {
+			pp.plan.Throttle = &apigw.Throttle{}
 		}
-		p.Throttle = nil
-	case "/throttle/rateLimit", "/throttle/burstLimit":
-		if err := onlyOps(op, patch.Add, patch.Replace); err != nil {
-			return err
-		}
-		if p.Throttle == nil {
-			p.Throttle = &apigw.Throttle{}
-		}
-		return setThrottleField(p.Throttle, strings.TrimPrefix(op.Path, "/throttle/"), op)
-	case "/quota":
-		if err := onlyOps(op, patch.Remove); err != nil {
-			return err
-		}
-		p.Quota = nil
-	case "/quota/limit", "/quota/offset", "/quota/period":
-		if err := onlyOps(op, patch.Add, patch.Replace); err != nil {
-			return err
-		}
-		if p.Quota == nil {
-			p.Quota = &apigw.Quota{}
-		}
-		return setQuotaField(p.Quota, op)
-	default:
-		if op.Path == "/apiStages" || strings.HasPrefix(op.Path, "/apiStages/") {
-			return pp.applyStage(ctx, op)
-		}
-		return &patch.BadPathError{Op: op.Op, Path: op.Path}
+		return setThrottleField(pp.plan.Throttle, field, op)
 	}
-	return nil
+}
+
+// quotaField applies set to the plan's quota, creating it.
+func quotaField(set func(q *apigw.Quota, op patch.Op) error) func(*planPatcher, patch.Op, patch.Params) error {
+	return func(pp *planPatcher, op patch.Op, _ patch.Params) error {
+		if pp.plan.Quota == nil {
+			pp.plan.Quota = &apigw.Quota{}
+		}
+		return set(pp.plan.Quota, op)
+	}
 }
 
 // setThrottleField sets field ("rateLimit" or "burstLimit") from op's value.
@@ -345,64 +343,70 @@ func setThrottleField(t *apigw.Throttle, field string, op patch.Op) error {
 	return err
 }
 
-func setQuotaField(q *apigw.Quota, op patch.Op) error {
-	var err error
-	switch op.Path {
-	case "/quota/limit":
-		q.Limit, err = patch.ParseInt(op.Path, op.Value)
-	case "/quota/offset":
-		q.Offset, err = patch.ParseInt(op.Path, op.Value)
-	default:
-		q.Period = op.Value
+// addOrRemoveStage adds or removes the API stage "{apiId}:{stage}" the
+// value names.
+func (pp *planPatcher) addOrRemoveStage(op patch.Op, _ patch.Params) error {
+	p := pp.plan
+	apiID, stage, err := patch.ParseAPIStage(op.Value)
+	if err != nil {
+		return err
 	}
-	return err
+	i := planStageIndex(p, apiID, stage)
+	if op.Op == patch.Remove {
+		if i < 0 {
+			return stageNotFound(apiID, stage, p.ID)
+		}
+		p.APIStages = slices.Delete(p.APIStages, i, i+1)
+		return nil
+	}
+	if _, err := pp.stages.check(pp.ctx, apiID, stage); err != nil {
+		return err
+	}
+	if i >= 0 {
+		return BadRequestf("API Stage {api: %s, stage: %s} is already in usage plan %s", apiID, stage, p.ID)
+	}
+	if err := checkStageAddition(pp.ctx, pp.tx, p, apiID, stage); err != nil {
+		return err
+	}
+	p.APIStages = append(p.APIStages, apigw.APIStage{APIID: apiID, Stage: stage})
+	return nil
 }
 
-// applyStage applies an operation on /apiStages or below.
-func (pp *planPatcher) applyStage(ctx context.Context, op patch.Op) error {
+// applyStage applies an op below /apiStages/{apiId}:{stage}: the path is
+// parsed (patch.ParsePlanStagePath) and the stage found in the plan before
+// planStagePatch checks the op.
+func (pp *planPatcher) applyStage(op patch.Op, _ patch.Params) error {
 	sp, err := patch.ParsePlanStagePath(op.Path)
 	if err != nil {
 		return err
 	}
-	p := pp.plan
-	if sp.APIID == "" { // "/apiStages": add or remove a stage
-		if err := onlyOps(op, patch.Add, patch.Remove); err != nil {
-			return err
-		}
-		apiID, stage, err := patch.ParseAPIStage(op.Value)
-		if err != nil {
-			return err
-		}
-		i := planStageIndex(p, apiID, stage)
-		if op.Op == patch.Remove {
-			if i < 0 {
-				return stageNotFound(apiID, stage, p.ID)
-			}
-			p.APIStages = slices.Delete(p.APIStages, i, i+1)
-			return nil
-		}
-		if _, err := pp.stages.check(ctx, apiID, stage); err != nil {
-			return err
-		}
-		if i >= 0 {
-			return BadRequestf("API Stage {api: %s, stage: %s} is already in usage plan %s", apiID, stage, p.ID)
-		}
-		if err := checkStageAddition(ctx, pp.tx, p, apiID, stage); err != nil {
-			return err
-		}
-		p.APIStages = append(p.APIStages, apigw.APIStage{APIID: apiID, Stage: stage})
-		return nil
-	}
-	i := planStageIndex(p, sp.APIID, sp.Stage)
+	i := planStageIndex(pp.plan, sp.APIID, sp.Stage)
 	if i < 0 {
-		return stageNotFound(sp.APIID, sp.Stage, p.ID)
+		return stageNotFound(sp.APIID, sp.Stage, pp.plan.ID)
 	}
-	as := &p.APIStages[i]
-	switch {
-	case sp.MethodKey == "": // .../throttle: the whole map
-		if err := onlyOps(op, patch.Add, patch.Replace, patch.Remove); err != nil {
-			return err
-		}
+	as := &pp.plan.APIStages[i]
+	if err := planStagePatch.Apply(&planStageTarget{pp: pp, as: as, path: sp}, op); err != nil {
+		return err
+	}
+	if len(as.Throttle) == 0 {
+		as.Throttle = nil
+	}
+	return nil
+}
+
+// planStageTarget is one API stage of a plan, with the parsed patch path.
+type planStageTarget struct {
+	pp   *planPatcher
+	as   *apigw.APIStage
+	path patch.PlanStagePath
+}
+
+// planStagePatch is the ops on an API stage's per-method throttles; the
+// paths are already parsed (the method key is in planStageTarget.path).
+var planStagePatch = patch.NewTable(patch.Options{},
+	// The whole map; its value is JSON text.
+	patch.Rule[*planStageTarget]{Path: "/apiStages/{stage}/throttle", Ops: []string{patch.Add, patch.Replace, patch.Remove}, Set: func(t *planStageTarget, op patch.Op, _ patch.Params) error {
+		as := t.as
 		if op.Op == patch.Remove {
 			as.Throttle = nil
 			return nil
@@ -412,35 +416,36 @@ func (pp *planPatcher) applyStage(ctx context.Context, op patch.Op) error {
 			return err
 		}
 		for key := range m {
-			if err := pp.stages.checkMethodKey(ctx, as.APIID, as.Stage, key); err != nil {
+			if err := t.pp.stages.checkMethodKey(t.pp.ctx, as.APIID, as.Stage, key); err != nil {
 				return err
 			}
 		}
 		as.Throttle = m
-	case sp.Field == "": // .../throttle/{path}/{METHOD}
-		if err := onlyOps(op, patch.Remove); err != nil {
-			return err
-		}
-		delete(as.Throttle, sp.MethodKey)
-	default: // .../throttle/{path}/{METHOD}/{rateLimit|burstLimit}
-		if err := onlyOps(op, patch.Add, patch.Replace); err != nil {
-			return err
-		}
-		if err := pp.stages.checkMethodKey(ctx, as.APIID, as.Stage, sp.MethodKey); err != nil {
-			return err
-		}
-		if as.Throttle == nil {
-			as.Throttle = map[string]apigw.Throttle{}
-		}
-		t := as.Throttle[sp.MethodKey]
-		if err := setThrottleField(&t, sp.Field, op); err != nil {
-			return err
-		}
-		as.Throttle[sp.MethodKey] = t
+		return nil
+	}},
+	patch.Rule[*planStageTarget]{Path: "/apiStages/{stage}/throttle/{key+}/rateLimit", Ops: addReplace, Set: setMethodThrottle},
+	patch.Rule[*planStageTarget]{Path: "/apiStages/{stage}/throttle/{key+}/burstLimit", Ops: addReplace, Set: setMethodThrottle},
+	patch.Rule[*planStageTarget]{Path: "/apiStages/{stage}/throttle/{key+}", Ops: []string{patch.Remove}, Set: func(t *planStageTarget, _ patch.Op, _ patch.Params) error {
+		delete(t.as.Throttle, t.path.MethodKey)
+		return nil
+	}},
+)
+
+// setMethodThrottle sets one limit of a method's throttle; the method must
+// be one the stage's deployment has.
+func setMethodThrottle(t *planStageTarget, op patch.Op, _ patch.Params) error {
+	as, key := t.as, t.path.MethodKey
+	if err := t.pp.stages.checkMethodKey(t.pp.ctx, as.APIID, as.Stage, key); err != nil {
+		return err
 	}
-	if len(as.Throttle) == 0 {
-		as.Throttle = nil
+	if as.Throttle == nil {
+		as.Throttle = map[string]apigw.Throttle{}
 	}
+	th := as.Throttle[key]
+	if err := setThrottleField(&th, t.path.Field, op); err != nil {
+		return err
+	}
+	as.Throttle[key] = th
 	return nil
 }
 

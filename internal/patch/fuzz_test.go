@@ -4,94 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
-
-// FuzzSegments checks that Segments never panics, refuses exactly the paths
-// without a leading "/", and that each segment round-trips through Escape.
-func FuzzSegments(f *testing.F) {
-	for _, s := range []string{"/binaryMediaTypes/image~1png", "/~1pets/GET", "/a~0b/~01", "/", "", "x", "//", "/~", "/~2"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, path string) {
-		segs, err := Segments(path)
-		if !strings.HasPrefix(path, "/") {
-			var bp *BadPathError
-			if !errors.As(err, &bp) || bp.Path != path {
-				t.Fatalf("Segments(%q) = %q, %v; want *BadPathError", path, segs, err)
-			}
-			return
-		}
-		if err != nil {
-			t.Fatalf("Segments(%q) error = %v", path, err)
-		}
-		if want := strings.Count(path, "/"); len(segs) != want {
-			t.Fatalf("Segments(%q) gave %d segments, want %d", path, len(segs), want)
-		}
-		for _, s := range segs {
-			if got := Unescape(Escape(s)); got != s {
-				t.Fatalf("Unescape(Escape(%q)) = %q", s, got)
-			}
-			if strings.Contains(Escape(s), "/") {
-				t.Fatalf("Escape(%q) = %q contains /", s, Escape(s))
-			}
-		}
-		// Escaping every segment of a raw path and unescaping gives it back.
-		raw := strings.Split(path[1:], "/")
-		for i := range raw {
-			raw[i] = Escape(raw[i])
-		}
-		back, err := Segments("/" + strings.Join(raw, "/"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Join(back, "/"); got != path[1:] {
-			t.Fatalf("escape/Segments round trip of %q gave %q", path, got)
-		}
-	})
-}
-
-// FuzzParseMethodSettingPath checks that the parser never panics, that what it
-// returns is a slice of the input, and that keys normalize.
-func FuzzParseMethodSettingPath(f *testing.F) {
-	for _, s := range []string{
-		"/*/*/throttling/rateLimit", "/~1pets/GET/logging/loglevel", "/path1/path2/GET/metrics/enabled",
-		"/*/*", "/tags/tag1", "/metrics/enabled", "/GET/metrics/enabled", "", "/", "//GET/caching/enabled",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, path string) {
-		p, err := ParseMethodSettingPath(path)
-		if err != nil {
-			var mse *MethodSettingPathError
-			if !errors.As(err, &mse) || mse.Path != path {
-				t.Fatalf("ParseMethodSettingPath(%q) error = %v, want *MethodSettingPathError", path, err)
-			}
-			return
-		}
-		want := "/" + p.Key
-		if p.Group != "" {
-			want += "/" + p.Group + "/" + p.Setting
-			if !methodSettings[p.Group+"/"+p.Setting] {
-				t.Fatalf("ParseMethodSettingPath(%q) gave unknown setting %q/%q", path, p.Group, p.Setting)
-			}
-		} else if p.Setting != "" {
-			t.Fatalf("ParseMethodSettingPath(%q) = %+v: setting without group", path, p)
-		}
-		if want != path {
-			t.Fatalf("ParseMethodSettingPath(%q) = %+v, which rebuilds to %q", path, p, want)
-		}
-		res, method, err := NormalizeMethodSettingKey(p.Key)
-		if err != nil {
-			t.Fatalf("accepted key %q does not normalize: %v", p.Key, err)
-		}
-		if !strings.HasSuffix(p.Key, "/"+method) || method == "" || strings.Contains(method, "/") {
-			t.Fatalf("NormalizeMethodSettingKey(%q) method = %q", p.Key, method)
-		}
-		if res != "*" && !strings.HasPrefix(res, "/") {
-			t.Fatalf("NormalizeMethodSettingKey(%q) resource = %q, want leading /", p.Key, res)
-		}
-	})
-}
 
 // FuzzParsePlanStagePath checks that the parser never panics, that the stage
 // reference and method come from the input, and that MethodKey has AWS's shape.
@@ -122,7 +37,7 @@ func FuzzParsePlanStagePath(f *testing.F) {
 		if !p.Throttle {
 			t.Fatalf("ParsePlanStagePath(%q) = %+v: accepted without throttle", path, p)
 		}
-		if !strings.HasPrefix(path, "/apiStages/") || !strings.Contains(Unescape(path), p.APIID+":"+p.Stage+"/throttle") {
+		if !strings.HasPrefix(path, "/apiStages/") || !strings.Contains(respath.Unescape(path), p.APIID+":"+p.Stage+"/throttle") {
 			t.Fatalf("ParsePlanStagePath(%q) = %+v: stage reference not from input", path, p)
 		}
 		if p.Field != "" && !strings.HasSuffix(path, "/"+p.Field) {
@@ -139,7 +54,7 @@ func FuzzParsePlanStagePath(f *testing.F) {
 		if !strings.HasPrefix(p.MethodKey, "/") || i < 1 || method == "" {
 			t.Fatalf("ParsePlanStagePath(%q) MethodKey %q lacks /{resource}/{method} shape", path, p.MethodKey)
 		}
-		if !strings.Contains(Unescape(path), method) {
+		if !strings.Contains(respath.Unescape(path), method) {
 			t.Fatalf("ParsePlanStagePath(%q) method %q not in input", path, method)
 		}
 	})

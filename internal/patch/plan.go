@@ -1,6 +1,10 @@
 package patch
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
+)
 
 // PlanStagePath is a UsagePlan patch path under /apiStages.
 //
@@ -22,7 +26,7 @@ type PlanStagePath struct {
 const apiStagesPrefix = "/apiStages"
 
 // ParsePlanStagePath parses a UsagePlan patch path that starts with
-// "/apiStages" (aws-compat §2.2). The method part after ".../throttle/" is
+// "/apiStages". The method part after ".../throttle/" is
 // read from the right and accepts every form clients send: AWS's escaped
 // "~1pets/GET", the CLI docs' "/pets/GET" (giving "throttle//pets/GET") and
 // Terraform's unescaped "/pets/GET"; a trailing "/rateLimit" or "/burstLimit"
@@ -46,7 +50,7 @@ func ParsePlanStagePath(path string) (PlanStagePath, error) {
 	}
 	rest = rest[1:]
 	ref, rest, _ := strings.Cut(rest, "/")
-	apiID, stage, err := ParseAPIStage(Unescape(ref))
+	apiID, stage, err := ParseAPIStage(respath.Unescape(ref))
 	if err != nil {
 		return PlanStagePath{}, err
 	}
@@ -75,15 +79,14 @@ func ParsePlanStagePath(path string) (PlanStagePath, error) {
 }
 
 // planMethodKey turns "~1pets/GET", "/pets/GET", "pets/GET" or "//GET" into
-// AWS's throttle map key ("/pets/GET", root "//GET").
+// AWS's throttle map key ("/pets/GET", root "//GET"): the whole text is
+// unescaped, then split at its last "/" and the resource part cleaned.
 func planMethodKey(s string) (string, bool) {
-	s = Unescape(s)
-	i := strings.LastIndexByte(s, '/')
-	if i < 0 || i == len(s)-1 {
+	res, method, ok := respath.SplitMethodKey(respath.Unescape(s))
+	if !ok {
 		return "", false
 	}
-	res, method := strings.Trim(s[:i], "/"), s[i+1:]
-	return "/" + res + "/" + method, true
+	return respath.MethodKey(respath.CleanPath(res), method), true
 }
 
 // ParseAPIStage parses a usage plan stage reference "{apiId}:{stageName}".

@@ -127,6 +127,7 @@ func TestDependencyRules(t *testing.T) {
 		{"internal/datadir", []string{"internal/apigw", "internal/store", "internal/secret", "internal/control", "internal/gateway", "internal/server"}, "the data directory lock is a leaf"},
 		{"internal/store/storeurl", []string{"internal/server", "internal/cli"}, "the store opener knows only the engines"},
 		{"internal/gateway", []string{"internal/awsapi", "internal/control", "internal/server", "internal/cli", "github.com/aws/aws-sdk-go-v2/service"}, "the data plane never reaches the management API"},
+		{"internal/gateway", []string{"internal/patch"}, "the data plane reads stored method keys with respath, never the management API's patch parsing"},
 		{"cmd/gatehouse", []string{"github.com/aws/aws-sdk-go-v2/service", "github.com/aws/aws-sdk-go-v2/credentials", "internal/apitest", "github.com/google/go-cmp"}, "the binary links no test-only dependency"},
 	}
 	pkgs := listPackages(t, "./...")

@@ -164,18 +164,55 @@ func Parse(path string) ([]Part, error) {
 	}
 }
 
-// Join builds the resource path for parts: "/" for none, else "/" + each
-// part's String() joined by "/". Parse(Join(ps)) == ps for valid parts.
+// Child returns the full path of a resource whose parent has the full path
+// parent and whose pathPart is part: "/pets" under the root "/", and
+// "/pets/{id}" under "/pets". It is the one rule every full resource path
+// is built with (Join, TreePath, the router's compiler).
+func Child(parent, part string) string {
+	if parent == "/" {
+		return "/" + part
+	}
+	return parent + "/" + part
+}
+
+// Join builds the resource path for parts: "/" for none, else each part's
+// String() appended with Child. Parse(Join(ps)) == ps for valid parts.
 func Join(parts []Part) string {
-	if len(parts) == 0 {
-		return "/"
-	}
-	var b strings.Builder
+	path := "/"
 	for _, p := range parts {
-		b.WriteByte('/')
-		b.WriteString(p.String())
+		path = Child(path, p.String())
 	}
-	return b.String()
+	return path
+}
+
+// TreePath returns the full path of resource id in a resource tree given as
+// its nodes by id, where link returns a node's parent id ("" for the root)
+// and pathPart, and ok false for a node that is not a resource (such as a
+// nil pointer). The root's path is "/", a child's is Child of its parent's.
+// It returns "" when id or one of its ancestors is missing or the parents
+// form a cycle. Parts are taken as stored, not validated.
+func TreePath[N any](nodes map[string]N, id string, link func(N) (parentID, part string, ok bool)) string {
+	var parts []string // id's pathPart first, the root's child's last
+	for range len(nodes) + 1 {
+		n, found := nodes[id]
+		if !found {
+			return ""
+		}
+		parent, part, ok := link(n)
+		if !ok {
+			return ""
+		}
+		if parent == "" {
+			path := "/"
+			for i := len(parts) - 1; i >= 0; i-- {
+				path = Child(path, parts[i])
+			}
+			return path
+		}
+		parts = append(parts, part)
+		id = parent
+	}
+	return ""
 }
 
 // DuplicateError is a sibling with the same pathPart. AWS answers it with

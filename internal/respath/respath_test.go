@@ -190,3 +190,66 @@ func TestParsePartDoesNotAllocate(t *testing.T) {
 		t.Errorf("ParsePart allocated %v times per run, want 0", allocs)
 	}
 }
+
+func TestChildAndJoin(t *testing.T) {
+	tests := []struct {
+		parts []Part
+		want  string
+	}{
+		{nil, "/"},
+		{[]Part{{Literal, "pets"}}, "/pets"},
+		{[]Part{{Literal, "pets"}, {Param, "id"}}, "/pets/{id}"},
+		{[]Part{{Literal, "files"}, {Greedy, "proxy"}}, "/files/{proxy+}"},
+	}
+	for _, tt := range tests {
+		if got := Join(tt.parts); got != tt.want {
+			t.Errorf("Join(%v) = %q, want %q", tt.parts, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ parent, part, want string }{
+		{"/", "pets", "/pets"},
+		{"/pets", "{id}", "/pets/{id}"},
+		{"/a/b", "c", "/a/b/c"},
+	} {
+		if got := Child(tt.parent, tt.part); got != tt.want {
+			t.Errorf("Child(%q, %q) = %q, want %q", tt.parent, tt.part, got, tt.want)
+		}
+	}
+}
+
+// node is a resource as TreePath's tests store it.
+type node struct{ parent, part string }
+
+func nodeLink(n *node) (string, string, bool) {
+	if n == nil {
+		return "", "", false
+	}
+	return n.parent, n.part, true
+}
+
+func TestTreePath(t *testing.T) {
+	nodes := map[string]*node{
+		"r":   {},
+		"a":   {parent: "r", part: "pets"},
+		"b":   {parent: "a", part: "{id}"},
+		"c":   {parent: "b", part: "{proxy+}"},
+		"x":   {parent: "y", part: "loop"},
+		"y":   {parent: "x", part: "loop"},
+		"o":   {parent: "gone", part: "orphan"},
+		"n":   nil,
+		"u":   {parent: "n", part: "under-nil"},
+		"bad": {parent: "r", part: "not a part"},
+	}
+	for id, want := range map[string]string{
+		"r": "/", "a": "/pets", "b": "/pets/{id}", "c": "/pets/{id}/{proxy+}",
+		"x": "", "y": "", "o": "", "n": "", "u": "", "missing": "", "bad": "/not a part",
+	} {
+		if got := TreePath(nodes, id, nodeLink); got != want {
+			t.Errorf("TreePath(%s) = %q, want %q", id, got, want)
+		}
+	}
+	self := map[string]*node{"s": {parent: "s", part: "me"}}
+	if got := TreePath(self, "s", nodeLink); got != "" {
+		t.Errorf("TreePath of a self-parented node = %q, want \"\"", got)
+	}
+}

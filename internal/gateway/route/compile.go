@@ -130,7 +130,7 @@ func (c *compiler) build(t *Table, id string, src *apigw.Resource, parent *Resou
 	c.reached[id] = true
 	r := &Resource{ID: id, Path: "/", part: part, anyIdx: -1}
 	if parent != nil {
-		r.Path = joinPath(parent.Path, part.String())
+		r.Path = respath.Child(parent.Path, part.String())
 	}
 	t.byPath[r.Path] = r
 	t.resources = append(t.resources, r)
@@ -145,7 +145,7 @@ func (c *compiler) build(t *Table, id string, src *apigw.Resource, parent *Resou
 			c.markReached(cid)
 			continue
 		}
-		cpath := joinPath(r.Path, p.String())
+		cpath := respath.Child(r.Path, p.String())
 		if part.Kind == respath.Greedy {
 			c.fail(cid, cpath, &respath.GreedyChildError{Parent: part})
 			c.markReached(cid)
@@ -216,7 +216,7 @@ func (c *compiler) methods(r *Resource, src *apigw.Resource) {
 		if name == "ANY" {
 			r.anyIdx = len(r.methods)
 		}
-		r.methods = append(r.methods, method{name: name, m: m, throttleKey: r.Path + "/" + name})
+		r.methods = append(r.methods, method{name: name, m: m, throttleKey: respath.MethodKey(r.Path, name)})
 	}
 }
 
@@ -235,11 +235,4 @@ func (c *compiler) unreachable(id string) error {
 		}
 		cur = r.ParentID
 	}
-}
-
-func joinPath(parent, part string) string {
-	if parent == "/" {
-		return "/" + part
-	}
-	return parent + "/" + part
 }

@@ -182,3 +182,41 @@ func BenchmarkLoadKeys(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/keysForLoad, "ns/key")
 }
+
+// BenchmarkNewAPI measures building an API for serving: compiling its live
+// definition, normalising two stages' method settings and naming every
+// deployed method's counters (route throttle keys, "/v1/c3/{id}/GET").
+func BenchmarkNewAPI(b *testing.B) {
+	d := deployment("a1", "d1")
+	root := d.Snapshot.RootResourceID
+	settings := map[string]*apigw.MethodSetting{"*/*": {ThrottlingBurstLimit: 10, ThrottlingRateLimit: 5}}
+	for i := range 16 {
+		c := fmt.Sprintf("c%d", i)
+		item := c + "-id"
+		get := func() map[string]*apigw.Method {
+			return map[string]*apigw.Method{"GET": {HTTPMethod: "GET", AuthorizationType: apigw.AuthNone}, "POST": {HTTPMethod: "POST", AuthorizationType: apigw.AuthNone}}
+		}
+		d.Snapshot.Resources[c] = &apigw.Resource{ID: c, ParentID: root, PathPart: c, Methods: get()}
+		d.Snapshot.Resources[item] = &apigw.Resource{ID: item, ParentID: c, PathPart: "{id}", Methods: get()}
+		d.Snapshot.Resources[item+"-x"] = &apigw.Resource{ID: item + "-x", ParentID: item, PathPart: "x", Methods: get()}
+		for j, k := range []string{"~1" + c + "/GET", c + "/{id}/POST", "~1" + c + "~1{id}~1x/GET"} {
+			settings[k] = &apigw.MethodSetting{ThrottlingBurstLimit: i + j, ThrottlingRateLimit: float64(i)}
+		}
+	}
+	api := &apigw.RestAPI{ID: "a1", Name: "bench", RootResourceID: root, Resources: d.Snapshot.Resources}
+	stages := []*apigw.Stage{
+		{APIID: "a1", Name: "prod", DeploymentID: "d1", MethodSettings: settings},
+		{APIID: "a1", Name: "beta", DeploymentID: "d1", MethodSettings: settings},
+	}
+	deps := map[string]*compiled{"d1": compile(d)}
+	if deps["d1"].err != nil {
+		b.Fatal(deps["d1"].err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a := newAPI(api, stages, deps)
+		if st := a.Stages["prod"]; len(st.MethodIDs) != 1+16*6 || len(st.Throttle.Methods) != 16*3 {
+			b.Fatalf("stage has %d method ids and %d throttles", len(st.MethodIDs), len(st.Throttle.Methods))
+		}
+	}
+}

@@ -2,7 +2,7 @@
 // APIs with their stages and compiled route tables, the API keys (by lookup
 // hash and by id) and the usage plans. It reads the store only when loading
 // or applying changes, never on a request; it must never import control,
-// awsapi or server.
+// awsapi, server or patch (stored method keys are read with respath).
 //
 // # Keeping current
 //

@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
-	"github.com/gatehouse-dev/gatehouse/internal/patch"
+	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
 
 // API is one REST API as the data plane serves it. Its live fields (name,
@@ -158,11 +158,11 @@ func newPlan(p *apigw.UsagePlan) *Plan {
 // Terraform's "pets/GET", root "//GET") to a route throttle key. A key that
 // names no method is kept verbatim: it can never match a request.
 func throttleKey(stored string) string {
-	res, method, err := patch.NormalizeMethodSettingKey(stored)
-	if err != nil {
+	res, method, ok := respath.ParseMethodKey(stored)
+	if !ok {
 		return stored
 	}
-	return res + "/" + method
+	return respath.MethodKey(res, method)
 }
 
 // newStageThrottle builds a StageThrottle from stored method settings. When
@@ -182,8 +182,8 @@ func newStageThrottle(settings map[string]*apigw.MethodSetting) StageThrottle {
 		}
 		th := apigw.Throttle{BurstLimit: ms.ThrottlingBurstLimit, RateLimit: ms.ThrottlingRateLimit}
 		limited := th.BurstLimit >= 0 && th.RateLimit >= 0
-		res, method, err := patch.NormalizeMethodSettingKey(k)
-		if err != nil {
+		res, method, ok := respath.ParseMethodKey(k)
+		if !ok {
 			continue // not a method key; the control plane refuses these
 		}
 		if res == "*" && method == "*" {
@@ -193,7 +193,7 @@ func newStageThrottle(settings map[string]*apigw.MethodSetting) StageThrottle {
 			}
 			continue
 		}
-		key := res + "/" + method
+		key := respath.MethodKey(res, method)
 		if limited {
 			if t.Methods == nil {
 				t.Methods = map[string]apigw.Throttle{}
@@ -279,10 +279,7 @@ func methodIDs(apiID, stage string, t *route.Table) map[string]string {
 	ids := map[string]string{}
 	for _, r := range t.Resources() {
 		for _, m := range r.HTTPMethods() {
-			key := r.Path + "/" + m
-			if r.Path == "/" {
-				key = "//" + m
-			}
+			key := respath.MethodKey(r.Path, m)
 			ids[key] = counters.MethodID(apiID, stage, key)
 		}
 	}

@@ -159,7 +159,7 @@ func TestNewKeyRefusesMalformed(t *testing.T) {
 }
 
 // TestImports enforces the package doc: state must never import control,
-// awsapi or server.
+// awsapi, server or patch.
 func TestImports(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -178,7 +178,7 @@ func TestImports(t *testing.T) {
 		for _, is := range af.Imports {
 			p, _ := strconv.Unquote(is.Path.Value)
 			seen++
-			for _, banned := range []string{"/internal/control", "/internal/awsapi", "/internal/server"} {
+			for _, banned := range []string{"/internal/control", "/internal/awsapi", "/internal/server", "/internal/patch"} {
 				if strings.HasSuffix(p, banned) || strings.Contains(p, banned+"/") {
 					t.Errorf("%s imports %s", f, p)
 				}
