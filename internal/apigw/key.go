@@ -1,6 +1,9 @@
 package apigw
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // APIKey is an API key. Its value is never held in plain text at rest:
 // LookupHash finds it (a keyed hash) and SealedValue keeps it retrievable
@@ -64,4 +67,16 @@ type Quota struct {
 	Limit  int
 	Offset int
 	Period string
+}
+
+// StageRef is a stage's reference "{restApiId}/{stageName}", the form of
+// an API key's StageKeys and of the data plane's stage lookups. API ids
+// and stage names hold no "/", so the reference is unambiguous.
+func StageRef(apiID, stage string) string { return apiID + "/" + stage }
+
+// ParseStageRef splits a "{restApiId}/{stageName}" reference at its first
+// "/"; ok is false when it has none. Either part may be empty: callers
+// check that the stage exists.
+func ParseStageRef(ref string) (apiID, stage string, ok bool) {
+	return strings.Cut(ref, "/")
 }

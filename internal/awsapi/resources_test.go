@@ -94,6 +94,7 @@ func TestResourceLifecycle(t *testing.T) {
 		{"add pathPart", petID, []types.PatchOperation{patchOp(types.OpAdd, "/pathPart", "x")}, "BadRequestException", "Invalid patch path  '/pathPart' specified for op 'add'. Please choose supported operations"},
 		{"unknown parent", petID, []types.PatchOperation{replace("/parentId", "nope")}, "NotFoundException", "Invalid Resource identifier specified"},
 		{"unknown resource", "nope", []types.PatchOperation{replace("/pathPart", "x")}, "NotFoundException", "Invalid Resource identifier specified"},
+		{"dot segment", petID, []types.PatchOperation{replace("/pathPart", "..")}, "BadRequestException", `Invalid path part "..": a path part of "." or ".." can never be called, because Gatehouse refuses request paths with dot segments`},
 		{"move onto a sibling name", sub, []types.PatchOperation{replace("/pathPart", "{petId2}"), replace("/parentId", root)}, "BadRequestException", "A sibling ({proxy+}) of this resource already has a variable path part -- only one is allowed"},
 	}
 	for _, tt := range patchTests {

@@ -50,7 +50,7 @@ func TestUsagePlanCRUD(t *testing.T) {
 		t.Errorf("get apiStages (-want +got):\n%s", diff)
 	}
 
-	// aws-compat §12's example, then Terraform's pattern: remove every
+	// AWS's documented example, then Terraform's pattern: remove every
 	// stage, re-add, replace per-method limits with unescaped paths.
 	upd, err := c.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: id, PatchOperations: patchOps(
 		"add", "/apiStages", api+":prod",

@@ -115,7 +115,7 @@ func (s *Service) reveal(k *apigw.APIKey) (string, error) {
 // an existing stage.
 func checkStageKey(ctx context.Context, r store.Reader, apiID, stage string) error {
 	if apiID == "" || stage == "" {
-		return BadRequestf("Invalid stage key %q: must be {restApiId}/{stageName}", apiID+"/"+stage)
+		return BadRequestf("Invalid stage key %q: must be {restApiId}/{stageName}", apigw.StageRef(apiID, stage))
 	}
 	if _, err := r.GetStage(ctx, apiID, stage); err != nil {
 		return notFound(err, fmt.Sprintf("Invalid stage key specified: API %s has no stage %s", apiID, stage))
@@ -161,7 +161,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*Reve
 		Tags:            nilIfNoTags(in.Tags),
 	}
 	for _, sk := range in.StageKeys {
-		ref := sk.RestAPIID + "/" + sk.StageName
+		ref := apigw.StageRef(sk.RestAPIID, sk.StageName)
 		if !slices.Contains(k.StageKeys, ref) {
 			k.StageKeys = append(k.StageKeys, ref)
 		}
@@ -294,7 +294,7 @@ var keyPatch = patch.NewTable(
 
 // patchStageKey adds or removes a legacy stage key "{restApiId}/{stageName}".
 func patchStageKey(t *keyTarget, op patch.Op, _ patch.Params) error {
-	apiID, stage, ok := strings.Cut(op.Value, "/")
+	apiID, stage, ok := apigw.ParseStageRef(op.Value)
 	if !ok {
 		return BadRequestf("Invalid stage key %q: must be {restApiId}/{stageName}", op.Value)
 	}

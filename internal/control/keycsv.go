@@ -24,7 +24,7 @@ func MayBeKeyValue(text string) bool {
 	return utf8.RuneCountInString(text) >= minKeyValueLen
 }
 
-// keyRow is one data row of an API key import file (aws-compat §1.7).
+// keyRow is one data row of an API key import file.
 type keyRow struct {
 	Line         int // 1-based line the row starts on
 	Name         string
@@ -240,7 +240,7 @@ type ImportResult struct {
 	Warnings []string
 }
 
-// ImportAPIKeys imports keys from a CSV file (aws-compat §1.7). A row whose
+// ImportAPIKeys imports keys from a CSV file. A row whose
 // Key value already exists overwrites that key's name, description and
 // enabled flag. Keys get usage plan keys for their UsagePlanIds. With
 // failOnWarnings, any warning fails the whole import (nothing is kept).

@@ -73,6 +73,12 @@ func checkPlacement(api *apigw.RestAPI, parentID, self, part string) error {
 	if err != nil {
 		return &Error{Kind: KindBadRequest, Message: err.Error(), Err: err}
 	}
+	if p.Kind == respath.Literal && (p.Name == "." || p.Name == "..") {
+		// AWS may accept it, but the data plane refuses every request path
+		// with a dot segment (PATH_DOT_SEGMENT): such a resource could never
+		// be called.
+		return BadRequestf("Invalid path part %q: a path part of \".\" or \"..\" can never be called, because Gatehouse refuses request paths with dot segments", part)
+	}
 	parent := api.Resources[parentID]
 	if parent == nil {
 		return NotFoundf(msgResourceNotFound)

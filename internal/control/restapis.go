@@ -24,14 +24,13 @@ const (
 
 // Messages AWS sends for RestApi validation.
 const (
-	msgEmptyDescription   = "Description cannot be an empty string"
-	msgCompressionSize    = "Invalid minimum compression size, must be between 0 and 10485760"
-	msgMultipleEndpoints  = "Cannot create an api with multiple Endpoint Types."
-	msgNoEndpointType     = "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED."
-	msgPrivateDualstack   = "Only dualstack ipAddressType is supported for Private APIs."
-	msgBadIPAddressType   = "ipAddressType must be either ipv4 or dualstack."
-	msgBadEndpointType    = "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
-	msgImportNotSupported = "OpenAPI import is not supported yet"
+	msgEmptyDescription  = "Description cannot be an empty string"
+	msgCompressionSize   = "Invalid minimum compression size, must be between 0 and 10485760"
+	msgMultipleEndpoints = "Cannot create an api with multiple Endpoint Types."
+	msgNoEndpointType    = "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED."
+	msgPrivateDualstack  = "Only dualstack ipAddressType is supported for Private APIs."
+	msgBadIPAddressType  = "ipAddressType must be either ipv4 or dualstack."
+	msgBadEndpointType   = "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
 )
 
 // CreateRestAPIInput is CreateRestApi's request. Nil pointers and nil slices
@@ -52,12 +51,6 @@ type CreateRestAPIInput struct {
 	Policy                    string
 	Tags                      map[string]string
 	DisableExecuteAPIEndpoint bool
-}
-
-// ImportRestAPI is ImportRestApi (apiID "") and PutRestApi (apiID set):
-// OpenAPI import is not implemented, so it always refuses.
-func (s *Service) ImportRestAPI(ctx context.Context, apiID string, body []byte) (*apigw.RestAPI, error) {
-	return nil, BadRequestf(msgImportNotSupported)
 }
 
 // apiNotFound is AWS's NotFound text for an unknown API id.

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// Throttler enforces token buckets (aws-compat §6.1).
+// Throttler enforces token buckets, as API Gateway's throttles do.
 //
 // A bucket is identified by a BucketKey and holds at most BurstLimit
 // tokens; it refills at RateLimit tokens per second and starts full. Each
@@ -57,8 +57,7 @@ type Throttler interface {
 // (burst 0, or rate 0 and spent).
 const Never = time.Duration(math.MaxInt64)
 
-// Scope says which of AWS's throttling levels a bucket enforces
-// (aws-compat §6.2).
+// Scope says which of AWS's throttling levels a bucket enforces.
 type Scope uint8
 
 // Bucket scopes. The fields of BucketKey each scope uses are listed.
@@ -119,12 +118,11 @@ func AccountBucket() BucketKey { return BucketKey{Scope: ScopeAccount} }
 // contain no '/', so the id is unambiguous. It allocates: build it once
 // per method when compiling routes, not per request.
 func MethodID(apiID, stage, methodKey string) string {
-	return apiID + "/" + stage + methodKey
+	return apigw.StageRef(apiID, stage) + methodKey
 }
 
 // Quotas enforces usage-plan quotas: a number of requests per (plan, key)
-// per calendar period in UTC, across all stages of the plan (aws-compat
-// §6.3). The period containing now is q.PeriodStart(now) to q.PeriodEnd(now).
+// per calendar period in UTC, across all stages of the plan. The period containing now is q.PeriodStart(now) to q.PeriodEnd(now).
 //
 // The remaining count of a period is q.Limit + adjustment − used, where the
 // adjustment is the one set for that period (UpdateUsage), 0 if none.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -106,53 +107,103 @@ func listPackages(t *testing.T, pattern string) []goPackage {
 
 const mod = "github.com/gatehouse-dev/gatehouse/"
 
+// rule is one package's dependency contract, as its doc.go states it.
+type rule struct {
+	// pkg is an import path under the module. forbidden applies to it and
+	// every package below it; only applies to it alone.
+	pkg string
+	// forbidden: packages (under the module when they start "internal/" or
+	// "cmd/"; else whole import paths) that must not be among pkg's
+	// dependencies, direct or not; "net/http" forbids the transport.
+	forbidden []string
+	// only, when not nil, lists the packages pkg may import directly besides
+	// the standard library; an empty non-nil list means the standard
+	// library alone.
+	only []string
+	why  string
+}
+
+// rules are the package contracts the doc.go files promise. A package's
+// own test does not repeat them: this is their one home.
+var rules = []rule{
+	{pkg: "internal/apigw", forbidden: []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway", "internal/server", "net/http"}, only: []string{}, why: "the domain model is plain data"},
+	{pkg: "internal/respath", only: []string{}, why: "path rules are a leaf the router uses on every request"},
+	{pkg: "internal/patch", forbidden: []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, only: []string{"internal/respath"}, why: "parsers are leaves"},
+	{pkg: "internal/store", forbidden: []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, why: "storage knows only the domain"},
+	{pkg: "internal/store/storetest", forbidden: []string{"internal/store/sqlite"}, why: "the conformance suite knows engines only through their interface"},
+	{pkg: "internal/store/storeurl", forbidden: []string{"internal/server", "internal/cli"}, why: "the store opener knows only the engines"},
+	{pkg: "internal/control", forbidden: []string{"internal/awsapi", "internal/gateway", "internal/server", "net/http"}, why: "control is transport-free"},
+	{pkg: "internal/awsapi", forbidden: []string{"internal/gateway", "internal/counters", "internal/store/sqlite"}, why: "the wire layer calls control, never the data plane or an engine"},
+	{pkg: "internal/sigv4", forbidden: []string{"internal/store", "internal/control", "internal/gateway"}, only: []string{"github.com/aws/aws-sdk-go-v2/aws", "github.com/aws/aws-sdk-go-v2/aws/signer/v4"}, why: "auth is a leaf"},
+	{pkg: "internal/secret", forbidden: []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, only: []string{}, why: "secrets are a leaf"},
+	{pkg: "internal/counters", forbidden: []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, why: "counters are below the gateway"},
+	{pkg: "internal/counters", only: []string{"internal/apigw", "internal/store"}, why: "counters know only the domain and the store"},
+	{pkg: "internal/counters/counterstest", forbidden: []string{"internal/store/sqlite", "github.com/redis"}, why: "the conformance suite knows engines only through their interfaces"},
+	{pkg: "internal/gateway", forbidden: []string{"internal/awsapi", "internal/control", "internal/server", "internal/cli", "github.com/aws/aws-sdk-go-v2/service"}, why: "the data plane never reaches the management API"},
+	{pkg: "internal/gateway", forbidden: []string{"internal/patch"}, why: "the data plane reads stored method keys with respath, never the management API's patch parsing"},
+	{pkg: "internal/gateway/proxy", only: []string{}, why: "the pipeline resolves everything a call needs into a Target first"},
+	{pkg: "internal/gateway/route", only: []string{"internal/apigw", "internal/respath"}, why: "a route table is compiled from the domain model alone"},
+	{pkg: "internal/gateway/state", forbidden: []string{"internal/store/sqlite"}, why: "the data plane's state reads the store through its interface"},
+	{pkg: "internal/demo", only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "the demo is created as a client would create it"},
+	{pkg: "internal/datadir", only: []string{"golang.org/x/sys/unix"}, why: "the data directory lock is a leaf"},
+	{pkg: "internal/memlock", only: []string{"golang.org/x/sys/unix"}, why: "memory locking is a leaf"},
+	{pkg: "internal/gcfloor", only: []string{}, why: "the garbage collector floor is a leaf"},
+	{pkg: "internal/logsink", only: []string{}, why: "the log sink is a leaf"},
+	{pkg: "cmd/gatehouse", forbidden: []string{"github.com/aws/aws-sdk-go-v2/service", "github.com/aws/aws-sdk-go-v2/credentials", "internal/apitest", "github.com/google/go-cmp"}, why: "the binary links no test-only dependency"},
+}
+
+// modulePath turns a rule's package name into an import path.
+func modulePath(p string) string {
+	if strings.HasPrefix(p, "internal/") || strings.HasPrefix(p, "cmd/") {
+		return mod + p
+	}
+	return p
+}
+
+// isStdlib reports a standard library import path (its first element has
+// no dot).
+func isStdlib(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	return !strings.Contains(first, ".")
+}
+
 // TestDependencyRules enforces the layering the package docs promise.
 func TestDependencyRules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	rules := []struct {
-		pkg       string // import path prefix (under the module)
-		forbidden []string
-		why       string
-	}{
-		{"internal/apigw", []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway", "internal/server", "net/http"}, "the domain model is plain data"},
-		{"internal/store", []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, "storage knows only the domain"},
-		{"internal/control", []string{"internal/awsapi", "internal/gateway", "internal/server", "net/http"}, "control is transport-free"},
-		{"internal/patch", []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, "parsers are leaves"},
-		{"internal/respath", []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, "parsers are leaves"},
-		{"internal/sigv4", []string{"internal/store", "internal/control", "internal/gateway"}, "auth is a leaf"},
-		{"internal/counters", []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, "counters are below the gateway"},
-		{"internal/counters/counterstest", []string{"internal/store/sqlite", "github.com/redis"}, "the conformance suite knows engines only through their interfaces"},
-		{"internal/datadir", []string{"internal/apigw", "internal/store", "internal/secret", "internal/control", "internal/gateway", "internal/server"}, "the data directory lock is a leaf"},
-		{"internal/store/storeurl", []string{"internal/server", "internal/cli"}, "the store opener knows only the engines"},
-		{"internal/gateway", []string{"internal/awsapi", "internal/control", "internal/server", "internal/cli", "github.com/aws/aws-sdk-go-v2/service"}, "the data plane never reaches the management API"},
-		{"internal/gateway", []string{"internal/patch"}, "the data plane reads stored method keys with respath, never the management API's patch parsing"},
-		{"cmd/gatehouse", []string{"github.com/aws/aws-sdk-go-v2/service", "github.com/aws/aws-sdk-go-v2/credentials", "internal/apitest", "github.com/google/go-cmp"}, "the binary links no test-only dependency"},
-	}
 	pkgs := listPackages(t, "./...")
-	checked := 0
+	matched := map[string]bool{}
 	for _, p := range pkgs {
 		for _, r := range rules {
-			if !strings.HasPrefix(p.ImportPath, mod+r.pkg) {
+			target := modulePath(r.pkg)
+			if p.ImportPath != target && !strings.HasPrefix(p.ImportPath, target+"/") {
 				continue
 			}
-			checked++
+			matched[r.pkg] = true
 			for _, d := range p.Deps {
 				for _, f := range r.forbidden {
-					target := f
-					if strings.HasPrefix(f, "internal/") {
-						target = mod + f
-					}
-					if d == target || strings.HasPrefix(d, target+"/") {
+					f = modulePath(f)
+					if d == f || strings.HasPrefix(d, f+"/") {
 						t.Errorf("%s depends on %s: %s", p.ImportPath, d, r.why)
 					}
 				}
 			}
+			if r.only == nil || p.ImportPath != target {
+				continue
+			}
+			for _, imp := range p.Imports {
+				if isStdlib(imp) || slices.ContainsFunc(r.only, func(o string) bool { return modulePath(o) == imp }) {
+					continue
+				}
+				t.Errorf("%s imports %s; it may import only %v besides the standard library: %s", p.ImportPath, imp, r.only, r.why)
+			}
 		}
 	}
-	if checked < 5 {
-		t.Fatalf("only %d packages matched the rules; is go list working?", checked)
+	for _, r := range rules {
+		if !matched[r.pkg] {
+			t.Errorf("rule for %s matches no package: renamed or removed?", r.pkg)
+		}
 	}
 }
 

@@ -147,7 +147,7 @@ func TestRandomString(t *testing.T) {
 	}
 }
 
-func TestLookupHashBytesMatchesString(t *testing.T) {
+func TestLookupHashBytesMatchesStringWithoutAllocating(t *testing.T) {
 	k, err := New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Defaults from DESIGN.md.
+// Defaults: the data plane on every interface, the management API on
+// loopback only.
 const (
 	DefaultDataDir     = "./gatehouse-data"
 	DefaultListen      = ":8080"

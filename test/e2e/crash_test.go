@@ -27,7 +27,7 @@ import (
 
 const (
 	// crashFlushInterval is the most usage a crash may lose, as the
-	// requirement states it (DESIGN.md, durability invariants). It is not
+	// durability promise states it (README, "Usage durability"). It is not
 	// taken from counters.DefaultFlushInterval, so that a longer default
 	// fails this test. `gatehouse serve` flushes on a ticker started when
 	// the node starts serving.

@@ -16,7 +16,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
 )
 
-// TestThrottleScopes: each limit of aws-compat §6.2 refuses with its own
+// TestThrottleScopes: each of AWS's throttling levels (usage plan per
+// method, usage plan per key, stage method, account) refuses with its own
 // reason code; the caller always gets AWS's 429 "Too Many Requests".
 func TestThrottleScopes(t *testing.T) {
 	clock := apitest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))

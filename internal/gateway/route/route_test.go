@@ -386,20 +386,6 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestDirectImports(t *testing.T) {
-	// The data plane's route table depends on the domain types and respath
-	// only; store, control, awsapi and counters are off limits.
-	allowed := map[string]bool{
-		"github.com/gatehouse-dev/gatehouse/internal/apigw":   true,
-		"github.com/gatehouse-dev/gatehouse/internal/respath": true,
-	}
-	for _, imp := range packageImports(t) {
-		if strings.HasPrefix(imp, "github.com/gatehouse-dev/gatehouse/") && !allowed[imp] {
-			t.Errorf("route imports %s", imp)
-		}
-	}
-}
-
 func TestMatchConcurrent(t *testing.T) {
 	tab := compile(t, petstore...)
 	paths := map[string]string{"/pets/1": "/pets/{id}", "/pets/mine/food": "/pets/{id}/food", "/x/y": "/{proxy+}", "/a/b/c": "/a/b/c"}

@@ -128,9 +128,6 @@ type PlanStage struct {
 	MethodThrottle map[string]apigw.Throttle
 }
 
-// stageRef returns the Ref of a stage.
-func stageRef(apiID, stage string) string { return apiID + "/" + stage }
-
 // newPlan builds a Plan from a stored usage plan.
 func newPlan(p *apigw.UsagePlan) *Plan {
 	pl := &Plan{
@@ -149,7 +146,7 @@ func newPlan(p *apigw.UsagePlan) *Plan {
 				ps.MethodThrottle[throttleKey(k)] = th
 			}
 		}
-		pl.Stages[stageRef(as.APIID, as.Stage)] = ps
+		pl.Stages[apigw.StageRef(as.APIID, as.Stage)] = ps
 	}
 	return pl
 }
@@ -250,7 +247,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		s := &Stage{
 			APIID:        a.ID,
 			Name:         st.Name,
-			Ref:          stageRef(a.ID, st.Name),
+			Ref:          apigw.StageRef(a.ID, st.Name),
 			DeploymentID: st.DeploymentID,
 			KeySource:    apigw.KeySourceHeader,
 			Variables:    st.Variables,

@@ -3,11 +3,7 @@ package state
 import (
 	"crypto/sha256"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"math/rand/v2"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -155,38 +151,6 @@ func TestNewKeyRefusesMalformed(t *testing.T) {
 	}
 	if _, err := newKey(&apigw.APIKey{ID: strings.Repeat("k", maxKeyString), LookupHash: h}, nil); err != nil {
 		t.Errorf("newKey(id of %d bytes) = %v, want no error", maxKeyString, err)
-	}
-}
-
-// TestImports enforces the package doc: state must never import control,
-// awsapi, server or patch.
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	seen := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, is := range af.Imports {
-			p, _ := strconv.Unquote(is.Path.Value)
-			seen++
-			for _, banned := range []string{"/internal/control", "/internal/awsapi", "/internal/server", "/internal/patch"} {
-				if strings.HasSuffix(p, banned) || strings.Contains(p, banned+"/") {
-					t.Errorf("%s imports %s", f, p)
-				}
-			}
-		}
-	}
-	if seen == 0 {
-		t.Fatal("found no imports; wrong directory?")
 	}
 }
 
