@@ -131,24 +131,34 @@ func TestOperationsTableMatchesSDK(t *testing.T) {
 	}
 }
 
-// TestOperationsDoc keeps testdata/golden/operations.md, the README's list
-// of supported operations, generated from the table (go test -update
-// rewrites it).
+// TestOperationsDoc keeps the README's list of supported operations, the
+// text between its operations markers, what the table says; with -update
+// it rewrites that part of the README.
 func TestOperationsDoc(t *testing.T) {
+	const (
+		begin = "<!-- operations: written by go test ./internal/awsapi -run TestOperationsDoc -update -->\n"
+		end   = "<!-- end of operations -->\n"
+	)
 	got := operationsMarkdown((&Handler{}).operations())
-	path := filepath.Join("testdata", "golden", "operations.md")
+	path := filepath.Join("..", "..", "README.md")
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no operations section (%q … %q)", begin, end)
+	}
+	i += len(begin)
 	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
+		out := append(append(append([]byte{}, readme[:i]...), got...), readme[j:]...)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is out of date (go test -update rewrites it); got:\n%s", path, got)
+	if !bytes.Equal(readme[i:j], got) {
+		t.Errorf("README.md's operations section is out of date (go test ./internal/awsapi -run TestOperationsDoc -update rewrites it); want:\n%s", got)
 	}
 }
 
