@@ -40,6 +40,9 @@ type RestAPI struct {
 	// GatewayResponses holds the customised gateway responses by type.
 	// Uncustomised types are not stored; DefaultGatewayResponse supplies them.
 	GatewayResponses map[string]*GatewayResponse
+
+	// Authorizers holds the API's authorizers by id.
+	Authorizers map[string]*Authorizer
 }
 
 // EndpointConfiguration says how the API is reachable.
@@ -147,4 +150,7 @@ type Snapshot struct {
 	BinaryMediaTypes []string
 	RootResourceID   string
 	Resources        map[string]*Resource
+	// Authorizers are the API's authorizers as they were at deployment
+	// (methods with authorizationType CUSTOM name one by AuthorizerID).
+	Authorizers map[string]*Authorizer
 }

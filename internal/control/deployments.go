@@ -27,6 +27,7 @@ func SnapshotOf(api *apigw.RestAPI) (apigw.Snapshot, error) {
 		BinaryMediaTypes: api.BinaryMediaTypes,
 		RootResourceID:   api.RootResourceID,
 		Resources:        api.Resources,
+		Authorizers:      api.Authorizers,
 	})
 }
 
