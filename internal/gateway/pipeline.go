@@ -30,9 +30,10 @@ var pipeline = [...]step{
 	{"route", (*Gateway).route},
 	{"body", (*Gateway).checkBody},
 	// "cors": CORS preflight answers go here, before any key is asked for.
-	{"keysource", (*Gateway).keySource},
-	// "authorizer": custom authorizers go here; they may supply the key
+	// "authorizer": custom authorizers go here, before the key (AWS checks
+	// the API key after the authorizer); they may supply the key
 	// (usageIdentifierKey) for apiKeySource AUTHORIZER.
+	{"keysource", (*Gateway).keySource},
 	{"key", (*Gateway).checkKey},
 	{"plan", (*Gateway).checkPlan},
 	{"integration", (*Gateway).checkIntegration},

@@ -43,6 +43,10 @@ type request struct {
 	planStage   *state.PlanStage
 	quota       counters.QuotaResult
 
+	// auth is what the method's authorizer decided (nil: no authorizer, or
+	// it has not run).
+	auth *authorization
+
 	// What the integration step found, for integrate.
 	mockFixed    *mockAnswer                // a MOCK's answer fixed for its stage
 	mockResponse *apigw.IntegrationResponse // else the MOCK's selected response,
