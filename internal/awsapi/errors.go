@@ -50,10 +50,14 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 // AWS SDKs nor the AWS CLI retry a 501 (they retry 500, 502, 503, 504 and
 // throttling codes), and the CLI prints the code and message as they are:
 // "An error occurred (NotImplementedException) when calling the
-// GetVpcLinks operation: GetVpcLinks is not supported by Gatehouse".
-type notImplementedError struct{ op string }
+// GetVpcLinks operation: GetVpcLinks is not supported by Gatehouse". With
+// why set, the operation is implemented but cannot run on this node.
+type notImplementedError struct{ op, why string }
 
 func (e *notImplementedError) Error() string {
+	if e.why != "" {
+		return e.op + " is not available: " + e.why
+	}
 	return e.op + " is not supported by Gatehouse"
 }
 

@@ -38,6 +38,10 @@ type Options struct {
 	// AuditLog receives one JSON line per mutating call that passed
 	// authentication (nil: none); see Handler.
 	AuditLog io.Writer
+	// Runner serves TestInvokeAuthorizer and FlushStageAuthorizersCache
+	// (nil: TestInvokeAuthorizer answers 501, and a flush only checks the
+	// stage, as there is no cache).
+	Runner AuthorizerRunner
 }
 
 // Handler serves the management API.
@@ -56,16 +60,17 @@ type Options struct {
 // never carries a request or response body, so never a key value; a path
 // segment naming an API key is left out when it could be a key value.
 type Handler struct {
-	ctl   *control.Service
-	auth  Authenticator
-	log   *slog.Logger
-	audit *slog.Logger // nil: no audit log
-	mux   *http.ServeMux
+	ctl    *control.Service
+	auth   Authenticator
+	log    *slog.Logger
+	audit  *slog.Logger // nil: no audit log
+	runner AuthorizerRunner
+	mux    *http.ServeMux
 }
 
 // New returns the management API handler.
 func New(o Options) *Handler {
-	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger}
+	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger, runner: o.Runner}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -190,10 +190,3 @@ func (h *Handler) flushStageCache(w http.ResponseWriter, r *http.Request) error 
 	}
 	return respondEmpty(w, http.StatusAccepted)
 }
-
-func (h *Handler) flushStageAuthorizersCache(w http.ResponseWriter, r *http.Request) error {
-	if err := h.ctl.FlushStageAuthorizersCache(r.Context(), r.PathValue("restApiId"), r.PathValue("stageName")); err != nil {
-		return err
-	}
-	return respondEmpty(w, http.StatusAccepted)
-}

@@ -69,12 +69,17 @@ func (s *Service) getMethod(ctx context.Context, r store.Reader, ref MethodRef) 
 
 // withMethod runs fn on a method inside one transaction and stores the API.
 func (s *Service) withMethod(ctx context.Context, ref MethodRef, fn func(res *apigw.Resource, m *apigw.Method) error) error {
+	return s.withMethodAPI(ctx, ref, func(_ *apigw.RestAPI, res *apigw.Resource, m *apigw.Method) error { return fn(res, m) })
+}
+
+// withMethodAPI is withMethod for a fn that also reads the rest of the API.
+func (s *Service) withMethodAPI(ctx context.Context, ref MethodRef, fn func(api *apigw.RestAPI, res *apigw.Resource, m *apigw.Method) error) error {
 	return s.update(ctx, func(tx store.Tx) error {
 		api, res, m, err := s.getMethod(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		if err := fn(res, m); err != nil {
+		if err := fn(api, res, m); err != nil {
 			return err
 		}
 		return tx.UpdateAPI(ctx, api)
@@ -106,14 +111,22 @@ type PutMethodInput struct {
 
 var authorizationTypes = []string{apigw.AuthNone, apigw.AuthIAM, apigw.AuthCustom, apigw.AuthCognito}
 
-// checkAuthorization applies AWS's rule that CUSTOM and COGNITO_USER_POOLS
-// need a valid authorizer. Authorizers are not implemented yet, so no
-// authorizer id is valid.
-func checkAuthorization(m *apigw.Method) error {
+// checkAuthorization applies AWS's rules to a method's authorization:
+// the type is case-insensitive (stored upper case); CUSTOM needs
+// authorizerId naming a TOKEN or REQUEST authorizer of api, and
+// COGNITO_USER_POOLS one naming a Cognito authorizer of api. AWS ignores
+// an authorizer on a method that does not use one, so it is cleared.
+func checkAuthorization(api *apigw.RestAPI, m *apigw.Method) error {
+	m.AuthorizationType = strings.ToUpper(m.AuthorizationType)
 	if !slices.Contains(authorizationTypes, m.AuthorizationType) {
 		return BadRequestf("Invalid authorization type specified: %q. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS", m.AuthorizationType)
 	}
-	if m.AuthorizationType == apigw.AuthCustom || m.AuthorizationType == apigw.AuthCognito {
+	if !usesAuthorizer(m) {
+		m.AuthorizerID = ""
+		return nil
+	}
+	a := api.Authorizers[m.AuthorizerID]
+	if a == nil || (a.Type == apigw.AuthorizerCognito) != (m.AuthorizationType == apigw.AuthCognito) {
 		return BadRequestf(msgAuthorizerRequired)
 	}
 	return nil
@@ -164,11 +177,8 @@ func (s *Service) PutMethod(ctx context.Context, ref MethodRef, in PutMethodInpu
 			RequestModels:       in.RequestModels,
 			AuthorizationScopes: in.AuthorizationScopes,
 		}
-		if err := checkAuthorization(m); err != nil {
+		if err := checkAuthorization(api, m); err != nil {
 			return err
-		}
-		if m.AuthorizationType != apigw.AuthCustom && m.AuthorizationType != apigw.AuthCognito {
-			m.AuthorizerID = ""
 		}
 		if in.RequestValidatorID != "" {
 			return BadRequestf(msgBadRequestValidator)
@@ -206,8 +216,8 @@ func (s *Service) DeleteMethod(ctx context.Context, ref MethodRef) error {
 // UpdateMethod applies patch operations (methodPatch).
 func (s *Service) UpdateMethod(ctx context.Context, ref MethodRef, ops []patch.Op) (*apigw.Method, error) {
 	var out *apigw.Method
-	err := s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error {
-		if err := applyMethodPatch(m, ops); err != nil {
+	err := s.withMethodAPI(ctx, ref, func(api *apigw.RestAPI, _ *apigw.Resource, m *apigw.Method) error {
+		if err := applyMethodPatch(api, m, ops); err != nil {
 			return FromPatch(err)
 		}
 		out = m
@@ -218,16 +228,12 @@ func (s *Service) UpdateMethod(ctx context.Context, ref MethodRef, ops []patch.O
 
 // applyMethodPatch applies ops (methodPatch), then AWS's checks of the
 // method as a whole.
-func applyMethodPatch(m *apigw.Method, ops []patch.Op) error {
+func applyMethodPatch(api *apigw.RestAPI, m *apigw.Method, ops []patch.Op) error {
 	if err := methodPatch.ApplyAll(m, ops); err != nil {
 		return err
 	}
-	if err := checkAuthorization(m); err != nil {
+	if err := checkAuthorization(api, m); err != nil {
 		return err
-	}
-	// AWS ignores an authorizer on a method that does not use one.
-	if m.AuthorizationType != apigw.AuthCustom && m.AuthorizationType != apigw.AuthCognito {
-		m.AuthorizerID = ""
 	}
 	if len(m.RequestParameters) == 0 {
 		m.RequestParameters = nil

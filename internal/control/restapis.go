@@ -162,13 +162,15 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*ap
 	return api, nil
 }
 
-// cloneDefinition copies src's resource tree (with fresh resource ids) and
-// gateway responses into dst, replacing dst's root.
+// cloneDefinition copies src's resource tree (with fresh resource ids),
+// gateway responses and authorizers (same ids, so that methods keep
+// naming theirs) into dst, replacing dst's root.
 func cloneDefinition(dst, src *apigw.RestAPI) error {
 	def, err := deepCopy(struct {
 		R map[string]*apigw.Resource
 		G map[string]*apigw.GatewayResponse
-	}{src.Resources, src.GatewayResponses})
+		A map[string]*apigw.Authorizer
+	}{src.Resources, src.GatewayResponses, src.Authorizers})
 	if err != nil {
 		return err
 	}
@@ -192,6 +194,7 @@ func cloneDefinition(dst, src *apigw.RestAPI) error {
 		dst.Resources[r.ID] = r
 	}
 	dst.GatewayResponses = def.G
+	dst.Authorizers = def.A
 	return nil
 }
 

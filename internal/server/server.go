@@ -342,12 +342,17 @@ func (s *Server) adminHandler() http.Handler {
 			return "", false
 		},
 	}
-	api := awsapi.New(awsapi.Options{
+	opts := awsapi.Options{
 		Control:      s.Control,
 		Logger:       s.log,
 		Authenticate: awsapi.SigV4(v),
 		AuditLog:     s.cfg.AuditLog,
-	})
+	}
+	// The gateway runs authorizers once it implements the runner.
+	if r, ok := any(s.Gateway).(awsapi.AuthorizerRunner); ok {
+		opts.Runner = r
+	}
+	api := awsapi.New(opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
