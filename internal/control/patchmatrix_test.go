@@ -62,6 +62,7 @@ func op(o, path, value string) patch.Op { return patch.Op{Op: o, Path: path, Val
 func matrixFixture(ctx context.Context, tx store.Tx, create bool) error {
 	api := storetest.SampleAPI("a1")
 	api.Resources["a1-id"] = &apigw.Resource{ID: "a1-id", ParentID: "a1-pets", PathPart: "{id}"}
+	api.Authorizers = matrixAuthorizers()
 	d1, d2 := storetest.SampleDeployment("a1", "d1"), storetest.SampleDeployment("a1", "d2")
 	prod := storetest.SampleStage("a1", "prod", "d1")
 	beta := &apigw.Stage{APIID: "a1", Name: "beta", DeploymentID: "d1", MethodSettings: map[string]*apigw.MethodSetting{}}
@@ -90,6 +91,56 @@ func matrixFixture(ctx context.Context, tx store.Tx, create bool) error {
 		}
 	}
 	return nil
+}
+
+// matrixAuthorizers are the fixture API's authorizers: au1 (TOKEN, TTL
+// not set), au2 (REQUEST, TTL 0, no identity source) and au3 (Cognito).
+func matrixAuthorizers() map[string]*apigw.Authorizer {
+	zero := 0
+	return map[string]*apigw.Authorizer{
+		"au1": {ID: "au1", Name: "tok", Type: apigw.AuthorizerToken, AuthType: "custom",
+			AuthorizerURI:  "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+			IdentitySource: "method.request.header.Authorization", IdentityValidationExpression: "^Bearer .+$"},
+		"au2": {ID: "au2", Name: "req", Type: apigw.AuthorizerRequest, AuthType: "custom",
+			AuthorizerURI: "https://auth.example/check", AuthorizerResultTTLInSeconds: &zero},
+		"au3": {ID: "au3", Name: "pool", Type: apigw.AuthorizerCognito, AuthType: "cognito_user_pools",
+			ProviderARNs:   []string{"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"},
+			IdentitySource: "method.request.header.Authorization"},
+	}
+}
+
+func authorizerResource(id string) matrixResource {
+	r := matrixResource{
+		name: "UpdateAuthorizer " + id,
+		paths: []string{
+			"/name", "/type", "/authorizerUri", "/authorizerCredentials", "/authType", "/identityValidationExpression",
+			"/identitySource", "/authorizerResultTtlInSeconds", "/providerARNs", "/id", "/providerARNs/x", "/name/x",
+		},
+		values: map[string][]string{
+			"/name":                         {"renamed", ""},
+			"/type":                         {"TOKEN", "REQUEST", "COGNITO_USER_POOLS", "token", "JWT"},
+			"/authorizerUri":                {"https://other.example/auth", "arn:aws:apigateway:region:lambda:path/2015-03-31/functions/f/invocations", "", "ftp://x"},
+			"/identityValidationExpression": {"^[a-z]+$", "(?=x)", "a(b"},
+			"/identitySource":               {"method.request.header.X-Token", "method.request.header.A, method.request.querystring.b, stageVariables.c, context.d", "method.request.path.p", ""},
+			"/authorizerResultTtlInSeconds": {"0", "300", "3600", "3601", "-1", "x", "60.000000", ""},
+			"/providerARNs":                 {"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Other9", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123", "not-an-arn", ""},
+		},
+		extra: [][]patch.Op{
+			{op(patch.Replace, "/type", "REQUEST"), op(patch.Replace, "/authorizerResultTtlInSeconds", "0"), op(patch.Remove, "/identitySource", "")},
+			{op(patch.Replace, "/name", "one"), op(patch.Replace, "/nope", "two")},
+		},
+		get: func(ctx context.Context, s *Service) (any, error) {
+			return s.GetAuthorizer(ctx, "a1", id)
+		},
+		update: func(ctx context.Context, s *Service, ops []patch.Op) (any, error) {
+			return s.UpdateAuthorizer(ctx, "a1", id, ops)
+		},
+	}
+	if id == "nope" {
+		r.paths, r.values, r.extra = []string{"/name"}, nil, nil
+		r.get = func(ctx context.Context, s *Service) (any, error) { return nil, nil }
+	}
+	return r
 }
 
 var (
@@ -266,6 +317,10 @@ func matrixResources() []matrixResource {
 		},
 		stageResource("prod"),
 		stageResource("beta"),
+		authorizerResource("au1"),
+		authorizerResource("au2"),
+		authorizerResource("au3"),
+		authorizerResource("nope"),
 		{
 			name: "UpdateMethod",
 			paths: []string{
@@ -285,6 +340,13 @@ func matrixResources() []matrixResource {
 				{op(patch.Add, "/requestParameters/method.request.querystring.x", "true"), op(patch.Add, "/requestParameters/method.request.path.x", "true")},
 				{op(patch.Add, "/authorizationScopes", "a"), op(patch.Add, "/authorizationScopes", "a"), op(patch.Remove, "/authorizationScopes", "b")},
 				{op(patch.Replace, "/authorizerId", "au1"), op(patch.Replace, "/authorizationType", "NONE")},
+				{op(patch.Replace, "/authorizationType", "custom"), op(patch.Replace, "/authorizerId", "au1")},
+				{op(patch.Replace, "/authorizationType", "CUSTOM"), op(patch.Replace, "/authorizerId", "au2")},
+				{op(patch.Replace, "/authorizationType", "CUSTOM"), op(patch.Replace, "/authorizerId", "au3")},
+				{op(patch.Replace, "/authorizationType", "CUSTOM"), op(patch.Replace, "/authorizerId", "nope")},
+				{op(patch.Replace, "/authorizationType", "COGNITO_USER_POOLS"), op(patch.Replace, "/authorizerId", "au3")},
+				{op(patch.Replace, "/authorizationType", "COGNITO_USER_POOLS"), op(patch.Replace, "/authorizerId", "au1")},
+				{op(patch.Replace, "/authorizationType", "aws_iam")},
 			},
 			get: func(ctx context.Context, s *Service) (any, error) {
 				return s.GetMethod(ctx, petsGET)
