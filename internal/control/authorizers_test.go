@@ -207,3 +207,32 @@ func TestValidationExpressionJavaFeatures(t *testing.T) {
 		t.Errorf("valid expression refused: %v", err)
 	}
 }
+
+// FuzzCheckAuthorizer: whatever a client sends in the fields parsed here
+// (URI, identity source, validation expression, TTL), the checks answer
+// nil or a BadRequest, never panic; an accepted TOKEN authorizer has one
+// header source and an expression that compiles.
+func FuzzCheckAuthorizer(f *testing.F) {
+	f.Add("TOKEN", testLambdaURI, "method.request.header.Authorization", "^Bearer .+$", 300)
+	f.Add("REQUEST", "https://auth.example/x", "method.request.header.A, method.request.querystring.b, stageVariables.c, context.d", "", 0)
+	f.Add("REQUEST", "http://[::1]:9/", "", "", 0)
+	f.Add("COGNITO_USER_POOLS", "", "method.request.header.A", "(?=x)", 3600)
+	f.Add("TOKEN", "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions//invocations", "method.request.header.", "a(b", -1)
+	f.Fuzz(func(t *testing.T, typ, uri, source, expr string, ttl int) {
+		a := &apigw.Authorizer{Name: "n", Type: typ, AuthorizerURI: uri, IdentitySource: source, IdentityValidationExpression: expr,
+			AuthorizerResultTTLInSeconds: &ttl, ProviderARNs: []string{"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"}}
+		err := checkAuthorizer(a)
+		if err != nil {
+			if KindOf(err) != KindBadRequest {
+				t.Fatalf("refusal of kind %v: %v", KindOf(err), err)
+			}
+			return
+		}
+		if typ == apigw.AuthorizerToken && strings.Contains(source, ",") {
+			t.Fatalf("TOKEN authorizer accepted with several sources %q", source)
+		}
+		if ttl < 0 || ttl > apigw.MaxAuthorizerTTL {
+			t.Fatalf("TTL %d accepted", ttl)
+		}
+	})
+}
