@@ -311,7 +311,7 @@ func TestAuthorizerCache(t *testing.T) {
 	}
 	expect(get("/a", "alice"), 200, ReasonOK, 1, "/scoped")
 	expect(get("/a", "alice"), 200, ReasonOK, 1, "/scoped") // hit
-	r := get("/b", "alice")                                  // the cached policy allows GET /a only
+	r := get("/b", "alice")                                 // the cached policy allows GET /a only
 	expect(r, 403, ReasonAuthorizerNotAllowed, 1, "/scoped")
 	if r.body != bodyNotAllowed || !strings.Contains(r.line["detail"].(string), "cached") {
 		t.Fatalf("cached scoped policy: %s, detail %v", r.body, r.line["detail"])
@@ -570,5 +570,34 @@ func TestInvokeAuthorizer(t *testing.T) {
 		if tt.status == 401 && fn.count("/allow") != calls {
 			t.Errorf("%s: invoked the function", tt.a.ID)
 		}
+	}
+}
+
+// TestAuthCacheBound: the cache never holds more than its bound, evicts
+// an expired entry before a live one, and keys do not run into each other.
+func TestAuthCacheBound(t *testing.T) {
+	c := newAuthCache(3)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	res := &authResult{}
+	k := func(vs ...string) string { return c.key("a/s", "d1", "au", vs) }
+	c.put(k("old"), res, t0.Add(time.Second), t0)
+	c.put(k("x"), res, t0.Add(time.Hour), t0)
+	c.put(k("y"), res, t0.Add(time.Hour), t0)
+	later := t0.Add(time.Minute)
+	c.put(k("z"), res, later.Add(time.Hour), later) // full: the expired "old" goes
+	if c.len() != 3 {
+		t.Fatalf("%d entries, want 3", c.len())
+	}
+	for _, v := range []string{"x", "y", "z"} {
+		if _, _, ok := c.get(k(v), later); !ok {
+			t.Fatalf("live entry %s was evicted", v)
+		}
+	}
+	c.put(k("w"), res, later.Add(time.Hour), later) // full of live entries: one goes
+	if c.len() != 3 {
+		t.Fatalf("%d entries, want 3", c.len())
+	}
+	if k("a", "b") == k("a\x00b") || k("ab", "c") == k("a", "bc") {
+		t.Fatal("distinct identity values share a cache key")
 	}
 }

@@ -129,5 +129,5 @@ func parseSource(expr string) (Source, error) {
 			return Source{Kind: p.kind, Name: name, Expr: expr}, nil
 		}
 	}
-	return Source{}, fmt.Errorf("identity source %q must start with method.request.header., method.request.querystring., stageVariables. or context.", expr)
+	return Source{}, fmt.Errorf("identity source %q must be method.request.header.X, method.request.querystring.X, stageVariables.X or context.X", expr)
 }
