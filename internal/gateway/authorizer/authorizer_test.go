@@ -162,6 +162,9 @@ func TestCompile(t *testing.T) {
 	if !tok.Validation.MatchString("Bearer abc") || tok.Validation.MatchString("Bearer abc1") || tok.Validation.MatchString("xBearer abc") {
 		t.Fatal("the validation expression must match the whole value")
 	}
+	if c := Compile(&apigw.Authorizer{ID: "n", Type: apigw.AuthorizerRequest}); c.Err != nil || len(c.Sources) != 0 || c.TTL != 0 {
+		t.Fatalf("a REQUEST authorizer without identity sources must not be cached: %+v", c)
+	}
 	for _, a := range []*apigw.Authorizer{
 		{ID: "b1", Type: apigw.AuthorizerToken, IdentitySource: "method.request.querystring.t"},
 		{ID: "b2", Type: apigw.AuthorizerToken, IdentitySource: "method.request.header.a,method.request.header.b"},

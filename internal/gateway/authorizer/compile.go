@@ -39,7 +39,10 @@ type Compiled struct {
 	// Validation is identityValidationExpression anchored to match the
 	// whole value (TOKEN only); nil when none.
 	Validation *regexp.Regexp
-	TTL        time.Duration
+	// TTL is the result cache lifetime: the authorizer's, capped at
+	// apigw.MaxAuthorizerTTL, and 0 for a REQUEST authorizer without
+	// identity sources.
+	TTL time.Duration
 	// Err says why the authorizer cannot be served (a malformed identity
 	// source or validation expression); requests through it are answered
 	// 500 with this as the detail.
@@ -70,6 +73,11 @@ func Compile(a *apigw.Authorizer) *Compiled {
 		return c
 	}
 	c.Sources = srcs
+	if len(srcs) == 0 {
+		// Without identity sources every caller would share one cached
+		// result (AWS requires them when caching is on): never cache.
+		c.TTL = 0
+	}
 	if a.Type == apigw.AuthorizerToken && a.IdentityValidationExpression != "" {
 		re, err := regexp.Compile(`^(?:` + a.IdentityValidationExpression + `)$`)
 		if err != nil {
