@@ -125,7 +125,22 @@ var (
 	// AnswerServiceUnavailable is Gatehouse's 503 when the counters cannot
 	// be reached; AWS has no such answer.
 	AnswerServiceUnavailable = ResponseSpec{ResponseDefault5XX, 503, "ServiceUnavailableException", "Service Unavailable"}
+	// AnswerExplicitDeny is ACCESS_DENIED as AWS answers an authorizer
+	// policy's explicit Deny; the type's own message is AWS's answer when
+	// no statement allows the request.
+	AnswerExplicitDeny = mustResponseSpec(ResponseAccessDenied).WithMessage("User is not authorized to access this resource with an explicit deny")
 )
+
+// MessageKey is the key of the message in a type's built-in (uncustomised)
+// body: "Message" for ACCESS_DENIED, whose two answers AWS sends as
+// {"Message":"…"}, else "message". A customised response (of the type or
+// its class) uses its own template instead.
+func (t ResponseType) MessageKey() string {
+	if t == ResponseAccessDenied {
+		return "Message"
+	}
+	return "message"
+}
 
 // ResponseSpecOf returns a type's catalogue row; ok is false for an
 // unknown type.

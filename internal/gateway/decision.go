@@ -32,15 +32,29 @@ const (
 	ReasonBodyInvalid     Reason = "REQUEST_BODY_INVALID" // the body cannot be read: malformed chunked encoding, cut short
 	ReasonClientGone      Reason = "CLIENT_GONE"          // the caller went away before it was answered
 
+	// Authorizers.
+	ReasonAuthorizerIdentityMissing Reason = "AUTHORIZER_IDENTITY_MISSING" // an identity source is missing or empty (not invoked)
+	ReasonAuthorizerIdentityInvalid Reason = "AUTHORIZER_IDENTITY_INVALID" // the TOKEN fails identityValidationExpression (not invoked)
+	ReasonAuthorizerUnauthorized    Reason = "AUTHORIZER_UNAUTHORIZED"     // the function answered the error "Unauthorized"
+	ReasonAuthorizerDenied          Reason = "AUTHORIZER_DENIED"           // the policy explicitly denies the method ARN
+	ReasonAuthorizerNotAllowed      Reason = "AUTHORIZER_NOT_ALLOWED"      // no Allow statement matches the method ARN
+	ReasonAuthorizerError           Reason = "AUTHORIZER_ERROR"            // the function failed with another error
+	ReasonAuthorizerTimeout         Reason = "AUTHORIZER_TIMEOUT"          // the function did not answer in time
+	ReasonAuthorizerReplyInvalid    Reason = "AUTHORIZER_REPLY_INVALID"    // the reply is not a usable policy (no principalId, bad context…)
+	ReasonAuthorizerUnavailable     Reason = "AUTHORIZER_UNAVAILABLE"      // the function could not be invoked, or the authorizer cannot be served
+	ReasonAuthorizerUnsupported     Reason = "AUTHORIZER_UNSUPPORTED"      // a Cognito user pool authorizer
+
 	// Key source and key.
-	ReasonKeySourceAuthorizer Reason = "KEY_SOURCE_AUTHORIZER" // apiKeySource AUTHORIZER, and no authorizer supplied a key
-	ReasonKeyMissing          Reason = "KEY_MISSING"
-	ReasonKeyOtherHeader      Reason = "KEY_IN_OTHER_HEADER"
-	ReasonKeyInQuery          Reason = "KEY_IN_QUERY_STRING"
-	ReasonKeyNotFound         Reason = "KEY_NOT_FOUND"
-	ReasonKeyDisabled         Reason = "KEY_DISABLED"
-	ReasonKeyNoPlan           Reason = "KEY_NOT_IN_ANY_PLAN"
-	ReasonKeyPlanNotOnStage   Reason = "KEY_PLANS_NOT_ON_STAGE"
+	ReasonKeySourceAuthorizer       Reason = "KEY_SOURCE_AUTHORIZER"         // apiKeySource AUTHORIZER, and no authorizer supplied a key
+	ReasonKeyFromAuthorizerMissing  Reason = "KEY_FROM_AUTHORIZER_MISSING"   // apiKeySource AUTHORIZER: the authorizer returned no usageIdentifierKey
+	ReasonKeyFromAuthorizerNotFound Reason = "KEY_FROM_AUTHORIZER_NOT_FOUND" // apiKeySource AUTHORIZER: no key has the usageIdentifierKey's value
+	ReasonKeyMissing                Reason = "KEY_MISSING"
+	ReasonKeyOtherHeader            Reason = "KEY_IN_OTHER_HEADER"
+	ReasonKeyInQuery                Reason = "KEY_IN_QUERY_STRING"
+	ReasonKeyNotFound               Reason = "KEY_NOT_FOUND"
+	ReasonKeyDisabled               Reason = "KEY_DISABLED"
+	ReasonKeyNoPlan                 Reason = "KEY_NOT_IN_ANY_PLAN"
+	ReasonKeyPlanNotOnStage         Reason = "KEY_PLANS_NOT_ON_STAGE"
 
 	// Limits.
 	ReasonThrottledPlanMethod  Reason = "THROTTLED_PLAN_METHOD"
@@ -69,41 +83,53 @@ const (
 // STAGE_UNKNOWN, EXECUTE_API_DISABLED) are never customised: an API's
 // gateway responses apply to its stages (see (*Gateway).refuse).
 var answers = map[Reason]apigw.ResponseSpec{
-	ReasonNoAPI:                  apigw.AnswerForbidden,
-	ReasonUnknownAPI:             apigw.AnswerForbidden,
-	ReasonAPIHeaderMismatch:      apigw.AnswerForbidden,
-	ReasonExecuteAPIDisabled:     apigw.AnswerForbidden,
-	ReasonNoStage:                apigw.AnswerForbidden,
-	ReasonUnknownStage:           apigw.AnswerForbidden,
-	ReasonStageBroken:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
-	ReasonUnknownRoute:           apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
-	ReasonNoMethod:               apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
-	ReasonNotDeployed:            apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
-	ReasonPathDotSegment:         apigw.AnswerBadPath,
-	ReasonRequestTooLarge:        apigw.AnswerOf(apigw.ResponseRequestTooLarge),
-	ReasonBodyInvalid:            apigw.AnswerBadRequest,
-	ReasonClientGone:             apigw.AnswerBadRequest, // nobody reads it; the access log and metrics do
-	ReasonKeySourceAuthorizer:    apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyMissing:             apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyOtherHeader:         apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyInQuery:             apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyNotFound:            apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyDisabled:            apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyNoPlan:              apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonKeyPlanNotOnStage:      apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
-	ReasonThrottledPlanMethod:    apigw.AnswerOf(apigw.ResponseThrottled),
-	ReasonThrottledPlan:          apigw.AnswerOf(apigw.ResponseThrottled),
-	ReasonThrottledStageMethod:   apigw.AnswerOf(apigw.ResponseThrottled),
-	ReasonThrottledAccount:       apigw.AnswerOf(apigw.ResponseThrottled),
-	ReasonQuotaExceeded:          apigw.AnswerOf(apigw.ResponseQuotaExceeded),
-	ReasonCountersUnavailable:    apigw.AnswerServiceUnavailable,
-	ReasonIntegrationTimeout:     apigw.AnswerOf(apigw.ResponseIntegrationTimeout),
-	ReasonIntegrationFailure:     apigw.AnswerIntegrationFailed,
-	ReasonIntegrationTooLarge:    apigw.AnswerIntegrationFailed,
-	ReasonIntegrationUnsupported: apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
-	ReasonIntegrationMissing:     apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
-	ReasonMockNoResponse:         apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
-	ReasonIntegrationURI:         apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonNoAPI:                     apigw.AnswerForbidden,
+	ReasonUnknownAPI:                apigw.AnswerForbidden,
+	ReasonAPIHeaderMismatch:         apigw.AnswerForbidden,
+	ReasonExecuteAPIDisabled:        apigw.AnswerForbidden,
+	ReasonNoStage:                   apigw.AnswerForbidden,
+	ReasonUnknownStage:              apigw.AnswerForbidden,
+	ReasonStageBroken:               apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonUnknownRoute:              apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonNoMethod:                  apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonNotDeployed:               apigw.AnswerOf(apigw.ResponseMissingAuthenticationToken),
+	ReasonPathDotSegment:            apigw.AnswerBadPath,
+	ReasonRequestTooLarge:           apigw.AnswerOf(apigw.ResponseRequestTooLarge),
+	ReasonBodyInvalid:               apigw.AnswerBadRequest,
+	ReasonClientGone:                apigw.AnswerBadRequest, // nobody reads it; the access log and metrics do
+	ReasonKeySourceAuthorizer:       apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyFromAuthorizerMissing:  apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyFromAuthorizerNotFound: apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonAuthorizerIdentityMissing: apigw.AnswerOf(apigw.ResponseUnauthorized),
+	ReasonAuthorizerIdentityInvalid: apigw.AnswerOf(apigw.ResponseUnauthorized),
+	ReasonAuthorizerUnauthorized:    apigw.AnswerOf(apigw.ResponseUnauthorized),
+	ReasonAuthorizerDenied:          apigw.AnswerExplicitDeny,
+	ReasonAuthorizerNotAllowed:      apigw.AnswerOf(apigw.ResponseAccessDenied),
+	ReasonAuthorizerError:           apigw.AnswerOf(apigw.ResponseAuthorizerConfigurationError),
+	ReasonAuthorizerTimeout:         apigw.AnswerOf(apigw.ResponseAuthorizerConfigurationError),
+	ReasonAuthorizerReplyInvalid:    apigw.AnswerOf(apigw.ResponseAuthorizerConfigurationError),
+	ReasonAuthorizerUnavailable:     apigw.AnswerOf(apigw.ResponseAuthorizerConfigurationError),
+	ReasonAuthorizerUnsupported:     apigw.AnswerOf(apigw.ResponseAuthorizerFailure),
+	ReasonKeyMissing:                apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyOtherHeader:            apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyInQuery:                apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyNotFound:               apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyDisabled:               apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyNoPlan:                 apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonKeyPlanNotOnStage:         apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonThrottledPlanMethod:       apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonThrottledPlan:             apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonThrottledStageMethod:      apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonThrottledAccount:          apigw.AnswerOf(apigw.ResponseThrottled),
+	ReasonQuotaExceeded:             apigw.AnswerOf(apigw.ResponseQuotaExceeded),
+	ReasonCountersUnavailable:       apigw.AnswerServiceUnavailable,
+	ReasonIntegrationTimeout:        apigw.AnswerOf(apigw.ResponseIntegrationTimeout),
+	ReasonIntegrationFailure:        apigw.AnswerIntegrationFailed,
+	ReasonIntegrationTooLarge:       apigw.AnswerIntegrationFailed,
+	ReasonIntegrationUnsupported:    apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonIntegrationMissing:        apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonMockNoResponse:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonIntegrationURI:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 }
 
 // answerFor returns the answer to a reason (500 for one without an entry).

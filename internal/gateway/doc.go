@@ -4,7 +4,10 @@
 // # One pipeline
 //
 // A request goes through one explicit pipeline (pipeline.go): invoke-URL
-// parsing and route matching, the body's size, key source, API key, usage
+// parsing and route matching, the body's size, the method's custom
+// authorizer (authorize.go: identity sources, the function's policy
+// evaluated against the method ARN, a result cache on the gateway's clock;
+// package authorizer holds the pure parts), key source, API key, usage
 // plan and stage association, what the integration will do (MOCK or
 // HTTP_PROXY: a missing or unservable integration, an uri that does not
 // resolve, a MOCK with no matching response), then the throttles and the

@@ -145,7 +145,18 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 			return fmt.Sprintf("Content-Length %d, within the %d-byte payload limit", n, g.maxBody)
 		}
 		return fmt.Sprintf("no Content-Length: a chunked body is counted against the %d-byte payload limit as it is sent", g.maxBody)
+	case "authorizer":
+		if len(rq.note) > 0 {
+			return strings.Join(rq.note, "; ")
+		}
+		return "the method has no authorizer (authorizationType " + rq.match.Method.AuthorizationType + ")"
 	case "keysource":
+		if rq.authPending && rq.stage.KeySource == apigw.KeySourceAuthorizer && rq.match.Method.APIKeyRequired {
+			return "the API key would come from the authorizer's reply (usageIdentifierKey, apiKeySource AUTHORIZER): the key, plan, throttle and quota steps cannot be worked out without invoking it"
+		}
+		if rq.keyFromAuthorizer {
+			return "the method requires an API key; the authorizer's reply supplies it (usageIdentifierKey, apiKeySource AUTHORIZER)"
+		}
 		if !rq.keyRequired {
 			return "the method requires no API key"
 		}

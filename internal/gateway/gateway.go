@@ -12,8 +12,10 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 )
 
@@ -47,6 +49,16 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (see clientIP); nil: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Functions invokes authorizers and AWS_PROXY functions (nil: no
+	// endpoint; every invocation fails as lambda.ErrNoEndpoint).
+	Functions lambda.Invoker
+	// Region and AccountID appear in method ARNs (authorizer policies);
+	// "": authorizer.DefaultRegion and authorizer.DefaultAccountID, the
+	// management API's defaults.
+	Region, AccountID string
+	// AuthorizerCacheSize bounds the authorizer result cache, in entries
+	// (0: DefaultAuthorizerCacheSize).
+	AuthorizerCacheSize int
 }
 
 // Gateway serves API callers. It is an http.Handler.
@@ -64,6 +76,11 @@ type Gateway struct {
 
 	account   apigw.Throttle // the account-level limit (the counters spread it to avoid contention)
 	accountOn bool
+
+	functions         lambda.Invoker
+	region, accountID string
+	authCache         *authCache
+	authTimeout       time.Duration // AuthorizerTimeout; tests shorten it
 
 	pool sync.Pool // of *request
 }
@@ -88,6 +105,15 @@ func New(o Options) *Gateway {
 	if acct.RateLimit >= 0 && acct.BurstLimit >= 0 {
 		g.accountOn, g.account = true, acct
 	}
+	g.functions, g.region, g.accountID = o.Functions, o.Region, o.AccountID
+	if g.region == "" {
+		g.region = authorizer.DefaultRegion
+	}
+	if g.accountID == "" {
+		g.accountID = authorizer.DefaultAccountID
+	}
+	g.authCache = newAuthCache(o.AuthorizerCacheSize)
+	g.authTimeout = AuthorizerTimeout
 	g.pool.New = func() any { return new(request) }
 	return g
 }

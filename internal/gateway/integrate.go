@@ -265,6 +265,7 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		Timeout:   timeout,
 		APIID:     rq.api.ID,
 		RequestID: string(rq.requestID[:]),
+		Headers:   integrationHeaders(in, rq),
 	})
 	rq.integrationLatency = res.Latency
 	if err == nil {

@@ -30,9 +30,10 @@ var pipeline = [...]step{
 	{"route", (*Gateway).route},
 	{"body", (*Gateway).checkBody},
 	// "cors": CORS preflight answers go here, before any key is asked for.
-	// "authorizer": custom authorizers go here, before the key (AWS checks
-	// the API key after the authorizer); they may supply the key
-	// (usageIdentifierKey) for apiKeySource AUTHORIZER.
+	// Custom authorizers come before the key (AWS checks the API key
+	// after the authorizer); they may supply the key (usageIdentifierKey)
+	// for apiKeySource AUTHORIZER.
+	{"authorizer", (*Gateway).authorize},
 	{"keysource", (*Gateway).keySource},
 	{"key", (*Gateway).checkKey},
 	{"plan", (*Gateway).checkPlan},
@@ -130,7 +131,7 @@ func (g *Gateway) keySource(_ context.Context, rq *request) *Decision {
 	}
 	rq.keyRequired = true
 	if rq.stage.KeySource == apigw.KeySourceAuthorizer {
-		return refuse(ReasonKeySourceAuthorizer, "API "+rq.api.ID+" takes API keys from an authorizer (apiKeySource AUTHORIZER), and no authorizer on this method supplied one (usageIdentifierKey)")
+		return g.keyFromAuthorizer(rq)
 	}
 	if v := rq.r.Header[headerAPIKey]; len(v) > 0 && v[0] != "" {
 		rq.keyValue = v[0]
@@ -172,6 +173,9 @@ func (g *Gateway) checkKey(_ context.Context, rq *request) *Decision {
 	rq.keyBuf = append(rq.keyBuf[:0], rq.keyValue...)
 	g.keys.AppendLookupHashBytes(rq.keyHash[:0], rq.keyBuf)
 	if !g.state.LookupKey(&rq.keyHash, &rq.keyVal) {
+		if rq.keyFromAuthorizer {
+			return refuse(ReasonKeyFromAuthorizerNotFound, "no API key has the value authorizer "+rq.match.Method.AuthorizerID+" returned as usageIdentifierKey (ending "+last4(rq.keyValue)+")")
+		}
 		return refuse(ReasonKeyNotFound, "no API key has the value sent (ending "+last4(rq.keyValue)+")")
 	}
 	k := &rq.keyVal

@@ -96,7 +96,9 @@ func TestPipelineReasons(t *testing.T) {
 	refused := "http://" + ln.Addr().String()
 	ln.Close()
 
-	env := newGWEnv(t, gwOptions{maxBody: maxBody, proxy: proxy.Options{MaxResponseBytes: 4096}})
+	fn := newFnServer(t)
+	env := newGWEnv(t, gwOptions{maxBody: maxBody, proxy: proxy.Options{MaxResponseBytes: 4096}, functions: httpInvoker(fn.srv.Client())})
+	env.g.authTimeout = 100 * time.Millisecond
 	key := &apigw.Method{APIKeyRequired: true, Integration: mockOK()}
 	open := &apigw.Method{Integration: mockOK()}
 	env.addAPI(apiDef{id: "main000001",
@@ -123,7 +125,26 @@ func TestPipelineReasons(t *testing.T) {
 	})
 	env.addAPI(apiDef{id: "disabled01", disabled: true, methods: map[string]*apigw.Method{"GET /open": open}})
 	env.addAPI(apiDef{id: "broken0001", noDeployment: true, methods: map[string]*apigw.Method{"GET /open": open}})
-	env.addAPI(apiDef{id: "authz00001", keySource: apigw.KeySourceAuthorizer, methods: map[string]*apigw.Method{"GET /a": key}})
+	keyedCustom := func(id string) *apigw.Method {
+		m := custom(id)
+		m.APIKeyRequired = true
+		return m
+	}
+	env.addAPI(apiDef{id: "authz00001", keySource: apigw.KeySourceAuthorizer,
+		methods: map[string]*apigw.Method{"GET /a": key, "GET /tok": custom("tok"), "GET /nokey": keyedCustom("allow"), "GET /badkey": keyedCustom("key"),
+			"GET /deny": custom("deny"), "GET /elsewhere": custom("elsewhere"), "GET /unauthorized": custom("unauthorized"), "GET /error": custom("error"),
+			"GET /slow": custom("slow"), "GET /noprincipal": custom("noprincipal"), "GET /bad": custom("bad"),
+			"GET /cognito": {AuthorizationType: apigw.AuthCognito, AuthorizerID: "cog", Integration: mockOK()}},
+		authorizers: map[string]*apigw.Authorizer{
+			"tok":   {ID: "tok", Name: "tok", Type: apigw.AuthorizerToken, AuthorizerURI: fn.uri("/allow"), IdentityValidationExpression: "Bearer .+"},
+			"key":   {ID: "key", Name: "key", Type: apigw.AuthorizerRequest, AuthorizerURI: fn.uri("/key"), IdentitySource: "method.request.querystring.apiKey"},
+			"cog":   {ID: "cog", Name: "cog", Type: apigw.AuthorizerCognito},
+			"bad":   requestAuthorizer("bad", "ftp://nowhere/fn", nil),
+			"allow": requestAuthorizer("allow", fn.uri("/allow"), nil), "deny": requestAuthorizer("deny", fn.uri("/deny"), nil),
+			"elsewhere": requestAuthorizer("elsewhere", fn.uri("/elsewhere"), nil), "unauthorized": requestAuthorizer("unauthorized", fn.uri("/unauthorized"), nil),
+			"error": requestAuthorizer("error", fn.uri("/error"), nil), "slow": requestAuthorizer("slow", fn.uri("/slow"), nil),
+			"noprincipal": requestAuthorizer("noprincipal", fn.uri("/noprincipal"), nil),
+		}})
 	onMain := []apigw.APIStage{{APIID: "main000001", Stage: "api"}}
 	env.addPlan(&apigw.UsagePlan{ID: "free01", Name: "free", APIStages: onMain})
 	env.addPlan(&apigw.UsagePlan{ID: "capped", Name: "capped", APIStages: onMain, Throttle: &apigw.Throttle{}})
@@ -205,6 +226,18 @@ func TestPipelineReasons(t *testing.T) {
 			return reply{line: line}
 		}, reason: ReasonClientGone},
 		{name: "key source authorizer", env: env, req: get(env, "authz00001", "/a", "x-api-key", okKey), status: 403, body: forbidden, reason: ReasonKeySourceAuthorizer, explain: true},
+		{name: "authorizer identity missing", env: env, req: get(env, "authz00001", "/tok"), status: 401, body: `{"message":"Unauthorized"}`, reason: ReasonAuthorizerIdentityMissing, explain: true},
+		{name: "authorizer identity invalid", env: env, req: get(env, "authz00001", "/tok", "Authorization", "Basic x"), status: 401, body: `{"message":"Unauthorized"}`, reason: ReasonAuthorizerIdentityInvalid, explain: true},
+		{name: "authorizer says Unauthorized", env: env, req: get(env, "authz00001", "/unauthorized", "X-Token", "t"), status: 401, body: `{"message":"Unauthorized"}`, reason: ReasonAuthorizerUnauthorized},
+		{name: "authorizer denies", env: env, req: get(env, "authz00001", "/deny", "X-Token", "t"), status: 403, body: `{"Message":"User is not authorized to access this resource with an explicit deny"}`, reason: ReasonAuthorizerDenied, explain: true},
+		{name: "authorizer allows elsewhere", env: env, req: get(env, "authz00001", "/elsewhere", "X-Token", "t"), status: 403, body: `{"Message":"User is not authorized to access this resource"}`, reason: ReasonAuthorizerNotAllowed, explain: true},
+		{name: "authorizer error", env: env, req: get(env, "authz00001", "/error", "X-Token", "t"), status: 500, body: `{"message":null}`, reason: ReasonAuthorizerError},
+		{name: "authorizer timeout", env: env, req: get(env, "authz00001", "/slow", "X-Token", "t"), status: 500, body: `{"message":null}`, reason: ReasonAuthorizerTimeout},
+		{name: "authorizer reply invalid", env: env, req: get(env, "authz00001", "/noprincipal", "X-Token", "t"), status: 500, body: `{"message":null}`, reason: ReasonAuthorizerReplyInvalid},
+		{name: "authorizer unavailable", env: env, req: get(env, "authz00001", "/bad", "X-Token", "t"), status: 500, body: `{"message":null}`, reason: ReasonAuthorizerUnavailable},
+		{name: "authorizer unsupported", env: env, req: get(env, "authz00001", "/cognito", "Authorization", "t"), status: 500, body: `{"message":null}`, reason: ReasonAuthorizerUnsupported, explain: true},
+		{name: "key from authorizer missing", env: env, req: get(env, "authz00001", "/nokey", "X-Token", "t"), status: 403, body: forbidden, reason: ReasonKeyFromAuthorizerMissing, explain: true},
+		{name: "key from authorizer not found", env: env, req: raw("GET", env.url("authz00001", "/badkey")+"?apiKey=zzzzzzzzzzzzzzzzzzzzzzzzzz"), status: 403, body: forbidden, reason: ReasonKeyFromAuthorizerNotFound, explain: true},
 		{name: "key missing", env: env, req: method("POST", env, "main000001", "/doit"), status: 403, body: forbidden, reason: ReasonKeyMissing, explain: true},
 		{name: "key in another header", env: env, req: method("POST", env, "main000001", "/doit", "api-key", okKey), status: 403, body: forbidden, reason: ReasonKeyOtherHeader, explain: true},
 		{name: "key in the query string", env: env, req: raw("POST", env.url("main000001", "/doit")+"?api_key="+okKey), status: 403, body: forbidden, reason: ReasonKeyInQuery, explain: true},

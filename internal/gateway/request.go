@@ -46,6 +46,11 @@ type request struct {
 	// auth is what the method's authorizer decided (nil: no authorizer, or
 	// it has not run).
 	auth *authorization
+	// authPending: a dry run reached an authorizer with no cached result;
+	// it would invoke the function (whose reply is unknown).
+	authPending bool
+	// keyFromAuthorizer: keyValue is the authorizer's usageIdentifierKey.
+	keyFromAuthorizer bool
 
 	// What the integration step found, for integrate.
 	mockFixed    *mockAnswer                // a MOCK's answer fixed for its stage

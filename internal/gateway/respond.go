@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 )
 
 // Response headers every answer carries.
@@ -56,7 +57,7 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 		ctype, body = pickTemplate(res.Templates, rq.r.Header.Get("Accept"))
 		body = expand(body, rq, spec)
 	} else {
-		body = defaultBody(spec.Message)
+		body = defaultBody(spec)
 	}
 	stampHeaders(rq)
 	h := rq.w.Header()
@@ -98,9 +99,10 @@ func (g *Gateway) resolve(rq *request, d *Decision) (apigw.ResponseSpec, apigw.R
 }
 
 // defaultBody is the body of an uncustomised gateway response:
-// {"message":$context.error.messageString}.
-func defaultBody(message string) string {
-	return `{"message":` + messageString(message) + `}`
+// {"message":$context.error.messageString} ({"Message":…} for
+// ACCESS_DENIED, as AWS sends it).
+func defaultBody(spec apigw.ResponseSpec) string {
+	return `{"` + spec.Type.MessageKey() + `":` + messageString(spec.Message) + `}`
 }
 
 // messageString is $context.error.messageString: the message as a JSON
@@ -220,10 +222,18 @@ func contextVar(name string, rq *request, oc apigw.ResponseSpec) string {
 		if rq.key != nil {
 			return rq.key.ID
 		}
+	case "authorizer.principalId":
+		if rq.auth != nil {
+			return rq.auth.PrincipalID
+		}
 	case "requestTimeEpoch":
 		return strconv.FormatInt(rq.now.UnixMilli(), 10)
 	case "protocol":
 		return rq.r.Proto
+	default:
+		if k, ok := strings.CutPrefix(name, "authorizer."); ok && rq.auth != nil {
+			return authorizer.ContextString(rq.auth.Context[k])
+		}
 	}
 	return ""
 }

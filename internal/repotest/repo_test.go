@@ -143,6 +143,7 @@ var rules = []rule{
 	{pkg: "internal/gateway", forbidden: []string{"internal/patch"}, why: "the data plane reads stored method keys with respath, never the management API's patch parsing"},
 	{pkg: "internal/gateway/proxy", only: []string{}, why: "the pipeline resolves everything a call needs into a Target first"},
 	{pkg: "internal/gateway/route", only: []string{"internal/apigw", "internal/respath"}, why: "a route table is compiled from the domain model alone"},
+	{pkg: "internal/gateway/authorizer", only: []string{"internal/apigw"}, why: "authorizer replies and policies are parsed and evaluated from the domain model alone"},
 	{pkg: "internal/gateway/state", forbidden: []string{"internal/store/sqlite"}, why: "the data plane's state reads the store through its interface"},
 	{pkg: "internal/demo", only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "the demo is created as a client would create it"},
 	{pkg: "internal/datadir", only: []string{"golang.org/x/sys/unix"}, why: "the data directory lock is a leaf"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
 	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
@@ -50,6 +51,10 @@ type Stage struct {
 	// MethodIDs maps each deployed method's throttle key ("/pets/GET") to
 	// its bucket id (counters.MethodID), built once so that requests do not.
 	MethodIDs map[string]string
+	// Authorizers are the deployment's authorizers by id, compiled once
+	// per deployment (identity sources parsed, validation expressions
+	// compiled); nil when the deployment has none.
+	Authorizers map[string]*authorizer.Compiled
 	// ReasonHeader is the stage's tag gatehouse:reasonHeader set to "true":
 	// the gateway then sends a refusal's reason code to the caller
 	// (x-gatehouse-reason). The stage's dataTraceEnabled sends nothing to
@@ -210,9 +215,10 @@ func newStageThrottle(settings map[string]*apigw.MethodSetting) StageThrottle {
 
 // compiled is a deployment compiled for serving.
 type compiled struct {
-	table     *route.Table
-	err       error
-	keySource string
+	table       *route.Table
+	err         error
+	keySource   string
+	authorizers map[string]*authorizer.Compiled
 }
 
 // compile compiles a deployment's snapshot.
@@ -225,7 +231,14 @@ func compile(d *apigw.Deployment) *compiled {
 	if err != nil {
 		err = fmt.Errorf("deployment %s of API %s: %w", d.ID, d.APIID, err)
 	}
-	return &compiled{table: t, err: err, keySource: ks}
+	c := &compiled{table: t, err: err, keySource: ks}
+	if len(d.Snapshot.Authorizers) > 0 {
+		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
+		for id, a := range d.Snapshot.Authorizers {
+			c.authorizers[id] = authorizer.Compile(a)
+		}
+	}
+	return c
 }
 
 // newAPI builds an API from its stored definition, its stages and their
@@ -259,6 +272,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
+			s.Authorizers = c.authorizers
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
 		} else {
 			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)

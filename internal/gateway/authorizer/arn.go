@@ -1,0 +1,34 @@
+package authorizer
+
+import "strings"
+
+// Default region and account id for ARNs when the node names none: the
+// values the management API reports (control.Options defaults).
+const (
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+)
+
+// MethodARN is the ARN API Gateway evaluates an authorizer's policy
+// against and sends as methodArn:
+// arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path},
+// path being the request's path within the stage without its leading
+// "/" (the root is ".../GET/").
+func MethodARN(region, account, apiID, stage, method, path string) string {
+	path = strings.TrimPrefix(path, "/")
+	var b strings.Builder
+	b.Grow(len("arn:aws:execute-api:::///") + len(region) + len(account) + len(apiID) + len(stage) + len(method) + len(path) + 1)
+	b.WriteString("arn:aws:execute-api:")
+	b.WriteString(region)
+	b.WriteByte(':')
+	b.WriteString(account)
+	b.WriteByte(':')
+	b.WriteString(apiID)
+	b.WriteByte('/')
+	b.WriteString(stage)
+	b.WriteByte('/')
+	b.WriteString(method)
+	b.WriteByte('/')
+	b.WriteString(path)
+	return b.String()
+}
