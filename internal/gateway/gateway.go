@@ -153,6 +153,9 @@ func (g *Gateway) admit(ctx context.Context, rq *request) {
 			g.log.Error("recording usage failed", "plan", p.ID, "key", rq.key.ID, "error", err)
 		}
 	}
+	if src := keySourceOf(rq); src != keyFromNone && g.metrics != nil {
+		g.metrics.observeKeySource(g.stageCache(rq.stage), rq, src)
+	}
 }
 
 // stageCache is what the gateway keeps per stage (in state.Stage.Cache):
@@ -160,6 +163,8 @@ func (g *Gateway) admit(ctx context.Context, rq *request) {
 // nothing here outlives the configuration it was worked out from.
 type stageCache struct {
 	metrics atomic.Pointer[stageMetrics]
+	// keySources are the stage's gatehouse_api_key_source_total handles.
+	keySources [numKeyFrom]atomic.Pointer[counterHandle]
 	mocks   sync.Map // *apigw.Integration -> *mockAnswer (nil: not fixed)
 }
 
