@@ -163,9 +163,10 @@ func (g *Gateway) admit(ctx context.Context, rq *request) {
 // nothing here outlives the configuration it was worked out from.
 type stageCache struct {
 	metrics atomic.Pointer[stageMetrics]
+	mocks   sync.Map // *apigw.Integration -> *mockAnswer (nil: not fixed)
+
 	// keySources are the stage's gatehouse_api_key_source_total handles.
 	keySources [numKeyFrom]atomic.Pointer[counterHandle]
-	mocks   sync.Map // *apigw.Integration -> *mockAnswer (nil: not fixed)
 }
 
 func (g *Gateway) stageCache(st *state.Stage) *stageCache {
