@@ -146,7 +146,10 @@ func missingKey(rq *request, ks *state.KeySources) *Decision {
 			return refuse(ReasonKeyInQuery, "API "+api+" takes the API key from "+acceptedSources(rq, ks)+"; the request sent it in the query string parameter "+quote(name)+", which this API does not accept: "+fix)
 		}
 	}
-	d := "the method requires an API key and the request has none: API " + api + " takes it from " + acceptedSources(rq, ks)
+	d := "the method requires an API key and the request has no x-api-key header"
+	if len(ks.Headers) > 0 || ks.Bearer || ks.Query != "" {
+		d = "the method requires an API key and the request has none: API " + api + " takes it from " + acceptedSources(rq, ks)
+	}
 	if ks.Bearer && authorizerReadsAuthorization(rq) {
 		d += " (not from Authorization: Bearer on this method: its authorizer reads the Authorization header)"
 	}

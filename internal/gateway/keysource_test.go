@@ -93,7 +93,7 @@ func TestKeySources(t *testing.T) {
 		{name: "bearer, untagged", api: "plain00001", path: "/k", hdr: []string{"Authorization", "Bearer " + good}, reason: ReasonKeyOtherHeader, detail: "tag the RestApi gatehouse:apiKeyBearer=true"},
 		{name: "query, untagged", api: "plain00001", path: "/k", query: "apiKey=" + good, reason: ReasonKeyInQuery, detail: `parameter "apiKey", which this API does not accept: to accept it there, tag the RestApi gatehouse:apiKeyQuery=apiKey`},
 		{name: "query api_key, untagged", api: "plain00001", path: "/k", query: "api_key=" + good, reason: ReasonKeyInQuery, detail: "gatehouse:apiKeyQuery=api_key"},
-		{name: "nothing, untagged", api: "plain00001", path: "/k", reason: ReasonKeyMissing, detail: "takes it from the x-api-key header"},
+		{name: "nothing, untagged", api: "plain00001", path: "/k", reason: ReasonKeyMissing, detail: "the method requires an API key and the request has no x-api-key header"},
 		// With tags: a source the API accepts is no mistake; others name the tag.
 		{name: "accepted other-looking header", api: "apikeyhdr1", path: "/k", hdr: []string{"api-key", good}, reason: ReasonOK, source: "custom-header", keyID: "k-good0001"},
 		{name: "other header, tagged", api: "ksall00001", path: "/k", hdr: []string{"api-key", good}, reason: ReasonKeyOtherHeader, detail: "add api-key to the RestApi's tag gatehouse:apiKeyHeader (now x-key,x-client-key)"},
