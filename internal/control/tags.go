@@ -30,14 +30,21 @@ const (
 // gatehouseTag is one of Gatehouse's own settings made through a tag.
 type gatehouseTag struct {
 	on     []string // the tag target kinds that take it
-	values []string // the values it takes
+	values []string // the values it takes (when check is nil)
+	// check validates a value that is not from a fixed list; its error
+	// says which rule the value breaks.
+	check func(value string) error
 }
 
 // gatehouseTags is the one registry of the "gatehouse:" tags Gatehouse
 // knows: a tag with the prefix that is not here is refused, with the list
-// of those that are.
+// of those that are. The key source tags go on a RestApi only: where the
+// key comes from is a property of the API, as AWS's apiKeySource is.
 var gatehouseTags = map[string]gatehouseTag{
 	apigw.TagReasonHeader: {on: []string{tagOnStage}, values: []string{"true", "false"}},
+	apigw.TagAPIKeyHeader: {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseAPIKeyHeaders(v); return err }},
+	apigw.TagAPIKeyQuery:  {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyQuery},
+	apigw.TagAPIKeyBearer: {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyBearer},
 }
 
 // validateTags checks the tags of a resource that takes no "gatehouse:"
@@ -80,6 +87,12 @@ func validateGatehouseTag(kind, key, value string) error {
 	}
 	if !slices.Contains(gt.on, kind) {
 		return BadRequestf("Invalid tag %q here: it can be set on %s only", key, tagKindNames(gt.on))
+	}
+	if gt.check != nil {
+		if err := gt.check(value); err != nil {
+			return BadRequestf("Invalid value %q for tag %q: %v", value, key, err)
+		}
+		return nil
 	}
 	if !slices.Contains(gt.values, value) {
 		return BadRequestf("Invalid value %q for tag %q: must be one of %s", value, key, strings.Join(gt.values, ", "))

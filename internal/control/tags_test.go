@@ -3,6 +3,8 @@ package control
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 )
 
 func TestParseARN(t *testing.T) {
@@ -102,8 +104,28 @@ func TestGatehouseTags(t *testing.T) {
 		{tagOnStage, map[string]string{"gatehouse:reasonHeader": "TRUE"}, `Invalid value "TRUE" for tag "gatehouse:reasonHeader": must be one of true, false`},
 		{tagOnRestAPI, map[string]string{"gatehouse:reasonHeader": "true"}, `Invalid tag "gatehouse:reasonHeader" here: it can be set on a stage only`},
 		{"apikeys", map[string]string{"gatehouse:reasonHeader": "true"}, `Invalid tag "gatehouse:reasonHeader" here: it can be set on a stage only`},
-		{tagOnStage, map[string]string{"gatehouse:reasonheader": "true"}, `Unknown Gatehouse tag "gatehouse:reasonheader": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:reasonHeader`},
-		{tagOnRestAPI, map[string]string{"Gatehouse:Debug": "1"}, `Unknown Gatehouse tag "Gatehouse:Debug": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:reasonHeader`},
+		{tagOnStage, map[string]string{"gatehouse:reasonheader": "true"}, `Unknown Gatehouse tag "gatehouse:reasonheader": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:reasonHeader`},
+		{tagOnRestAPI, map[string]string{"Gatehouse:Debug": "1"}, `Unknown Gatehouse tag "Gatehouse:Debug": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:reasonHeader`},
+		// Key sources: on a RestApi, each value checked by its rule.
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "x-key, X-Client-Key", "gatehouse:apiKeyQuery": "apiKey", "gatehouse:apiKeyBearer": "true"}, ""},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyBearer": "false"}, ""},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": "api_key.v2~"}, ""},
+		{tagOnStage, map[string]string{"gatehouse:apiKeyHeader": "x-key"}, `Invalid tag "gatehouse:apiKeyHeader" here: it can be set on a RestApi only`},
+		{tagOnStage, map[string]string{"gatehouse:apiKeyQuery": "apiKey"}, `Invalid tag "gatehouse:apiKeyQuery" here: it can be set on a RestApi only`},
+		{tagOnStage, map[string]string{"gatehouse:apiKeyBearer": "true"}, `Invalid tag "gatehouse:apiKeyBearer" here: it can be set on a RestApi only`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "Host"}, `Invalid value "Host" for tag "gatehouse:apiKeyHeader": header name "Host" is reserved (reserved: ` + strings.Join(apigw.ReservedKeyHeaders(), ", ") + `)`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "x-amzn-key"}, `Invalid value "x-amzn-key" for tag "gatehouse:apiKeyHeader": header name "x-amzn-key" is reserved (reserved: ` + strings.Join(apigw.ReservedKeyHeaders(), ", ") + `)`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "x key"}, `Invalid value "x key" for tag "gatehouse:apiKeyHeader": "x key" is not an HTTP header name: use letters, digits and !#$%&'*+-.^_` + "`" + `|~`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "a,b,c,d,e,f"}, `Invalid value "a,b,c,d,e,f" for tag "gatehouse:apiKeyHeader": 6 header names in "a,b,c,d,e,f", at most 5 are allowed`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "x-key,"}, `Invalid value "x-key," for tag "gatehouse:apiKeyHeader": an empty header name in "x-key,": give comma-separated header names, such as x-key,x-client-key`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "X-Key,x-key"}, `Invalid value "X-Key,x-key" for tag "gatehouse:apiKeyHeader": header name "x-key" is listed twice in "X-Key,x-key"`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "X-API-KEY"}, `Invalid value "X-API-KEY" for tag "gatehouse:apiKeyHeader": header name "X-API-KEY": x-api-key is always accepted, list only other names`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": strings.Repeat("h", 65)}, `Invalid value "` + strings.Repeat("h", 65) + `" for tag "gatehouse:apiKeyHeader": header name "` + strings.Repeat("h", 65) + `" is 65 characters, at most 64 are allowed`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": ""}, `Invalid value "" for tag "gatehouse:apiKeyQuery": the query parameter name is empty`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": "api key"}, `Invalid value "api key" for tag "gatehouse:apiKeyQuery": query parameter name "api key" has " ": use letters, digits, "-", ".", "_" and "~"`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": "k&x"}, `Invalid value "k&x" for tag "gatehouse:apiKeyQuery": query parameter name "k&x" has "&": use letters, digits, "-", ".", "_" and "~"`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": strings.Repeat("q", 65)}, `Invalid value "` + strings.Repeat("q", 65) + `" for tag "gatehouse:apiKeyQuery": query parameter name "` + strings.Repeat("q", 65) + `" is 65 characters, at most 64 are allowed`},
+		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyBearer": "yes"}, `Invalid value "yes" for tag "gatehouse:apiKeyBearer": "yes" is neither true nor false`},
 	}
 	for _, tt := range tests {
 		err := validateTagsOn(tt.kind, tt.tags)

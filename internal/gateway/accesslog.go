@@ -57,6 +57,16 @@ func (g *Gateway) logAccess(rq *request) {
 	} else {
 		b = append(b, `""`...)
 	}
+	if src := keySourceOf(rq); src != keyFromNone {
+		b = append(b, `,"keySource":"`...)
+		b = append(b, keyFromNames[src]...)
+		b = append(b, '"')
+		if src == keyFromQuery {
+			// Keys in URLs reach proxy and server logs: every use is
+			// marked, so the operator can follow the client's move.
+			b = append(b, `,"deprecated":"`+string(ReasonKeyInQuery)+`"`...)
+		}
+	}
 	b = append(b, `,"reason":"`...)
 	b = append(b, reason...)
 	b = append(b, `","latencyMs":`...)

@@ -17,6 +17,14 @@
 // ones gave. After the decision, the admit phase records the request's
 // usage, and the integration is called.
 //
+// The key source step takes the key from x-api-key or, for an API whose
+// tags say so (state.KeySources, live: the next request after a tag
+// change), from custom headers, Authorization: Bearer or a query parameter,
+// the first present in that order (keysource.go). Wherever it came from,
+// the key is removed before the request goes upstream, and the access log
+// says where it came from (keySource; a query-string key is marked
+// deprecated).
+//
 // Each step passes or returns a Decision: a stable Reason code and a
 // sentence for the operator (naming ids and limits, never a key value).
 // Every reason maps to one answer from apigw's gateway response catalogue

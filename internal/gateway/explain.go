@@ -160,7 +160,7 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 		if !rq.keyRequired {
 			return "the method requires no API key"
 		}
-		return "the method requires an API key; the request sends one in the x-api-key header"
+		return keySourceDetail(rq)
 	case "key":
 		if rq.key == nil {
 			return "no API key needed"

@@ -179,6 +179,9 @@ func (g *Gateway) admit(ctx context.Context, rq *request) {
 			g.log.Error("recording usage failed", "plan", p.ID, "key", rq.key.ID, "error", err)
 		}
 	}
+	if src := keySourceOf(rq); src != keyFromNone && g.metrics != nil {
+		g.metrics.observeKeySource(g.stageCache(rq.stage), rq, src)
+	}
 }
 
 // stageCache is what the gateway keeps per stage (in state.Stage.Cache):
@@ -187,6 +190,9 @@ func (g *Gateway) admit(ctx context.Context, rq *request) {
 type stageCache struct {
 	metrics atomic.Pointer[stageMetrics]
 	mocks   sync.Map // *apigw.Integration -> *mockAnswer (nil: not fixed)
+
+	// keySources are the stage's gatehouse_api_key_source_total handles.
+	keySources [numKeyFrom]atomic.Pointer[counterHandle]
 }
 
 func (g *Gateway) stageCache(st *state.Stage) *stageCache {

@@ -45,7 +45,7 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 				greedy = p.Name
 			}
 		}
-		url, err := proxy.ResolveURL(in.URI, rq.params.Get, rq.stage.Variables, greedy, rq.r.URL.RawQuery)
+		url, err := proxy.ResolveURL(in.URI, rq.params.Get, rq.stage.Variables, greedy, upstreamQuery(rq))
 		if errors.Is(err, proxy.ErrDotSegment) {
 			var ps []string
 			for n, v := range rq.params.All() {
@@ -266,6 +266,9 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		APIID:     rq.api.ID,
 		RequestID: string(rq.requestID[:]),
 		Headers:   integrationHeaders(in, rq),
+		// The key never goes upstream, wherever it came from: see
+		// upstreamStripHeaders and upstreamQuery (keysource.go).
+		StripHeaders: upstreamStripHeaders(rq),
 	})
 	rq.integrationLatency = res.Latency
 	if err == nil {

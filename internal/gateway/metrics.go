@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
@@ -10,13 +11,16 @@ import (
 
 // Metrics are the data plane's Prometheus metrics. Labels are bounded:
 // API and stage ids only when they name configured ones ("-" otherwise),
-// status codes, reason codes; never a key id.
+// status codes, reason codes, key sources; a key id only in the query-use
+// counter, for at most maxQueryUseKeys keys (see queryUse).
 type Metrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	integration *prometheus.HistogramVec
 	throttled   *prometheus.CounterVec
 	quota       *prometheus.CounterVec
+	keySource   *prometheus.CounterVec
+	queryUse    queryUse
 }
 
 // NewMetrics registers the data plane's metrics with reg.
@@ -45,9 +49,80 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Requests refused because a key's quota was used up, by API and stage.",
 		}, []string{"api", "stage"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.integration, m.throttled, m.quota)
+	m.keySource = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gatehouse_api_key_source_total",
+		Help: "Admitted requests that presented an API key, by API, stage and where the key came from (header, custom-header, bearer, query, authorizer).",
+	}, []string{"api", "stage", "source"})
+	m.queryUse.vec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gatehouse_api_key_query_use_total",
+		Help: "Admitted requests whose API key came from the query string (deprecated), by key id; the first 1000 keys a node sees have their own series, later ones count under key_id=\"_other\" (the access log names every one).",
+	}, []string{"key_id"})
+	m.queryUse.other = m.queryUse.vec.WithLabelValues(queryUseOther)
+	reg.MustRegister(m.requests, m.duration, m.integration, m.throttled, m.quota, m.keySource, m.queryUse.vec)
 	return m
 }
+
+// maxQueryUseKeys bounds gatehouse_api_key_query_use_total's series: a
+// per-key label over a million keys would be a million series. Keys that
+// still send their key in the query string are the few an operator is
+// moving off it; the first maxQueryUseKeys a node sees since it started get
+// a series each (which stops growing once the client has moved), the rest
+// count under queryUseOther, and the access log (keySource "query",
+// apiKeyId) names every request.
+const (
+	maxQueryUseKeys = 1000
+	queryUseOther   = "_other"
+)
+
+// queryUse is the bounded per-key counter of query-string key use. A key
+// seen before takes no lock; the first use of a key takes mu once.
+type queryUse struct {
+	vec   *prometheus.CounterVec
+	other prometheus.Counter
+	seen  sync.Map // key id -> prometheus.Counter
+	mu    sync.Mutex
+	n     int // keys in seen, under mu
+}
+
+func (q *queryUse) inc(keyID string) {
+	if c, ok := q.seen.Load(keyID); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	q.mu.Lock()
+	c, ok := q.seen.Load(keyID)
+	if !ok && q.n < maxQueryUseKeys {
+		c = q.vec.WithLabelValues(keyID)
+		q.seen.Store(keyID, c)
+		q.n++
+		ok = true
+	}
+	q.mu.Unlock()
+	if !ok {
+		c = q.other
+	}
+	c.(prometheus.Counter).Inc()
+}
+
+// observeKeySource counts an admitted request's key source (and, for the
+// query string, its key). Known stages and sources take no lock and
+// allocate nothing.
+func (m *Metrics) observeKeySource(c *stageCache, rq *request, src keyFrom) {
+	p := c.keySources[src].Load()
+	if p == nil {
+		p = &counterHandle{m.keySource.WithLabelValues(rq.stage.APIID, rq.stage.Name, keyFromNames[src])}
+		if !c.keySources[src].CompareAndSwap(nil, p) {
+			p = c.keySources[src].Load()
+		}
+	}
+	p.c.Inc()
+	if src == keyFromQuery && rq.key != nil {
+		m.queryUse.inc(rq.key.ID)
+	}
+}
+
+// counterHandle holds a resolved counter for an atomic.Pointer.
+type counterHandle struct{ c prometheus.Counter }
 
 var statusText [600]string
 

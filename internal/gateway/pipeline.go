@@ -133,36 +133,7 @@ func (g *Gateway) keySource(_ context.Context, rq *request) *Decision {
 	if rq.stage.KeySource == apigw.KeySourceAuthorizer {
 		return g.keyFromAuthorizer(rq)
 	}
-	if v := rq.r.Header[headerAPIKey]; len(v) > 0 && v[0] != "" {
-		rq.keyValue = v[0]
-		return nil
-	}
-	// Diagnose the usual mistakes; the caller still gets AWS's answer.
-	for name := range rq.r.Header {
-		if looksLikeKeyHeader(name) {
-			return refuse(ReasonKeyOtherHeader, "the API key must be sent in the x-api-key header; the request sent it in "+quote(strings.ToLower(name)))
-		}
-	}
-	q := rq.r.URL.RawQuery
-	if q != "" {
-		for _, name := range []string{"x-api-key", "api_key", "apikey", "api-key", "key"} {
-			if rq.r.URL.Query().Has(name) {
-				return refuse(ReasonKeyInQuery, "the API key must be sent in the x-api-key header; the request sent it in the query string parameter "+quote(name)+", which this API does not accept")
-			}
-		}
-	}
-	return refuse(ReasonKeyMissing, "the method requires an API key and the request has no x-api-key header")
-}
-
-// looksLikeKeyHeader reports header names people send keys in by mistake.
-func looksLikeKeyHeader(canonical string) bool {
-	switch canonical {
-	case "X-Api-Key":
-		return false
-	case "X_api_key", "Api-Key", "Apikey", "X-Apikey", "Api_key", "X-Api_key", "X-Api-Token", "X-Apigw-Api-Key", "Api-Token":
-		return true
-	}
-	return false
+	return g.headerKeySource(rq)
 }
 
 // checkKey finds the presented key.

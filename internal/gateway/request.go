@@ -35,6 +35,8 @@ type request struct {
 
 	keyRequired bool
 	keyValue    string // the presented key: never logged, never copied out
+	keyFrom     keyFrom
+	keyName     string // the custom header or query parameter the key came from
 	keyHash     [32]byte
 	keyBuf      []byte
 	key         *state.Key // &keyVal once the key is found

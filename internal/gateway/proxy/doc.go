@@ -12,10 +12,17 @@
 //
 //   - Hop-by-hop headers are removed: Connection and every header it names,
 //     Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding and Upgrade.
-//   - The API key header (x-api-key, and the custom names in
-//     Target.StripHeaders) is removed, so a caller's key never reaches an
-//     upstream. A Target.Headers mapping that would copy the caller's key
-//     back under a stripped name is dropped as well.
+//   - The API key header (x-api-key, and the names in Target.StripHeaders:
+//     the API's custom key headers, and Authorization when it carried the
+//     key) is removed, so a caller's key never reaches an upstream. A
+//     Target.Headers mapping that would copy the caller's key back under a
+//     stripped name is dropped as well. (AWS forwards x-api-key to HTTP_PROXY
+//     upstreams; Gatehouse does not.)
+//   - A key taken from the query string is removed by the gateway before
+//     ResolveURL appends the query: WithoutQueryParam drops the key
+//     parameter and keeps the other pairs byte for byte. QueryParam, which
+//     the gateway reads the key with, follows the same rules, so what was
+//     taken as the key is exactly what is removed.
 //   - Host is the upstream's host. X-Forwarded-For gets the client IP
 //     appended; X-Forwarded-Proto and X-Forwarded-Port are set from the
 //     listener the caller used.

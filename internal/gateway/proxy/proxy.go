@@ -145,7 +145,8 @@ type Target struct {
 	// replace the caller's headers of the same name. May be nil.
 	Headers http.Header
 	// StripHeaders names headers, besides x-api-key, that must not reach the
-	// upstream: the custom API key header name when the API uses one.
+	// upstream: the API's custom key header names, and Authorization when
+	// the key came from it.
 	StripHeaders []string
 	// ClientIP is appended to X-Forwarded-For; "" means the host part of the
 	// request's RemoteAddr.

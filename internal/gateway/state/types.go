@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -30,6 +31,67 @@ type API struct {
 	Live *route.Table
 	// Stages holds the API's stages by name.
 	Stages map[string]*Stage
+	// KeySources are where, besides x-api-key, the API takes API keys
+	// from: its live gatehouse:apiKey* tags, compiled once.
+	KeySources KeySources
+}
+
+// KeySources is an API's key source tags, compiled (see apigw.TagAPIKeyHeader,
+// TagAPIKeyQuery and TagAPIKeyBearer). The zero value accepts x-api-key only.
+// A stored value that no longer passes its rule (written before the rule
+// existed) is left out, and named in Invalid.
+type KeySources struct {
+	// Headers are the custom header names, canonical, in the tag's order.
+	Headers []string
+	// Query is the query string parameter name ("" for none).
+	Query string
+	// Bearer: "Authorization: Bearer <key>" carries the key.
+	Bearer bool
+	// Invalid names the tags whose stored value was left out ("" when none).
+	Invalid string
+
+	// withAuthorization is Headers plus "Authorization", for StripHeaders.
+	withAuthorization []string
+}
+
+// StripHeaders returns the header names (besides x-api-key) that must not
+// reach an upstream: the custom key headers, and Authorization when the
+// request's key came from it (bearerUsed). It does not allocate.
+func (k *KeySources) StripHeaders(bearerUsed bool) []string {
+	if bearerUsed {
+		return k.withAuthorization
+	}
+	return k.Headers
+}
+
+// newKeySources compiles an API's key source tags.
+func newKeySources(tags map[string]string) KeySources {
+	var ks KeySources
+	var invalid []string
+	if v, ok := tags[apigw.TagAPIKeyHeader]; ok {
+		if hs, err := apigw.ParseAPIKeyHeaders(v); err == nil {
+			ks.Headers = hs
+		} else {
+			invalid = append(invalid, apigw.TagAPIKeyHeader)
+		}
+	}
+	if v, ok := tags[apigw.TagAPIKeyQuery]; ok {
+		if apigw.ValidateAPIKeyQuery(v) == nil {
+			ks.Query = v
+		} else {
+			invalid = append(invalid, apigw.TagAPIKeyQuery)
+		}
+	}
+	if v, ok := tags[apigw.TagAPIKeyBearer]; ok {
+		if apigw.ValidateAPIKeyBearer(v) == nil {
+			ks.Bearer = v == "true"
+		} else {
+			invalid = append(invalid, apigw.TagAPIKeyBearer)
+		}
+	}
+	ks.Invalid = strings.Join(invalid, ", ")
+	ks.withAuthorization = append(slices.Clip(ks.Headers), "Authorization")
+	return ks
 }
 
 // Stage is one stage of an API with the compiled table of its deployment.
@@ -252,6 +314,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		DisableExecuteAPIEndpoint: a.DisableExecuteAPIEndpoint,
 		GatewayResponses:          a.GatewayResponses,
 		Stages:                    make(map[string]*Stage, len(stages)),
+		KeySources:                newKeySources(a.Tags),
 	}
 	if live, err := route.Compile(&apigw.Snapshot{APIKeySource: a.APIKeySource, RootResourceID: a.RootResourceID, Resources: a.Resources}); err == nil {
 		out.Live = live
