@@ -1,12 +1,25 @@
 package apigw
 
-import "time"
+import (
+	"fmt"
+	"net/textproto"
+	"strings"
+	"time"
+)
 
 // Authorizer types (Authorizer.Type).
 const (
 	AuthorizerToken   = "TOKEN"
 	AuthorizerRequest = "REQUEST"
 	AuthorizerCognito = "COGNITO_USER_POOLS"
+)
+
+// The region and account id in ARNs when the node names none (--region;
+// Gatehouse has no accounts, so one fixed id): the management API's ARNs and
+// the data plane's method ARNs use the same ones.
+const (
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
 )
 
 // Authorizer result cache TTLs (authorizerResultTtlInSeconds).
@@ -86,4 +99,103 @@ type AuthorizerTestResult struct {
 	// stringified (AWS's "authorization" map of lists).
 	Authorization map[string][]string
 	Claims        map[string]string
+}
+
+// IdentitySourceKind is where an identity source reads from.
+type IdentitySourceKind int
+
+// Identity source kinds.
+const (
+	IdentityHeader   IdentitySourceKind = iota + 1 // method.request.header.X
+	IdentityQuery                                  // method.request.querystring.X
+	IdentityStageVar                               // stageVariables.X
+	IdentityContext                                // context.X
+)
+
+// IdentitySource is one identity source of an authorizer.
+type IdentitySource struct {
+	Kind IdentitySourceKind
+	// Name is the header (canonical form), parameter, variable or context
+	// variable name.
+	Name string
+	// Expr is the source as written ("method.request.header.Authorization").
+	Expr string
+}
+
+// IdentitySourceError says which part of an identitySource breaks which rule.
+type IdentitySourceError struct {
+	Source string // the whole identitySource
+	Part   string // the failing comma-separated part ("" when the whole is at fault)
+	Rule   string
+}
+
+func (e *IdentitySourceError) Error() string {
+	if e.Part == "" {
+		return fmt.Sprintf("identitySource %q: %s", e.Source, e.Rule)
+	}
+	return fmt.Sprintf("identity source %q in %q: %s", e.Part, e.Source, e.Rule)
+}
+
+// identityPrefixes are the identity source forms, in AWS's order.
+var identityPrefixes = []struct {
+	prefix string
+	kind   IdentitySourceKind
+}{
+	{"method.request.header.", IdentityHeader},
+	{"method.request.querystring.", IdentityQuery},
+	{"stageVariables.", IdentityStageVar},
+	{"context.", IdentityContext},
+}
+
+// ParseIdentitySources parses an authorizer's identitySource, the one rule
+// the management API validates with and the data plane reads by: TOKEN and
+// COGNITO_USER_POOLS take exactly one method.request.header.X (TOKEN's
+// default, when empty, is method.request.header.Authorization); REQUEST a
+// comma-separated list of method.request.header.X,
+// method.request.querystring.Y, stageVariables.Z and context.W, possibly
+// empty. Names are [a-zA-Z0-9._-]+, as AWS requires. Errors are
+// *IdentitySourceError.
+func ParseIdentitySources(typ, s string) ([]IdentitySource, error) {
+	if strings.TrimSpace(s) == "" {
+		switch typ {
+		case AuthorizerToken:
+			s = "method.request.header.Authorization"
+		case AuthorizerRequest:
+			return nil, nil
+		default:
+			return nil, &IdentitySourceError{Source: s, Rule: "a " + typ + " authorizer needs one method.request.header.X"}
+		}
+	}
+	var out []IdentitySource
+	for part := range strings.SplitSeq(s, ",") {
+		expr := strings.TrimSpace(part)
+		src, ok := parseIdentitySource(expr)
+		if !ok {
+			return nil, &IdentitySourceError{Source: s, Part: expr, Rule: "must be method.request.header.{name}, method.request.querystring.{name}, stageVariables.{name} or context.{name}, the name of letters, digits, '.', '_' and '-'"}
+		}
+		out = append(out, src)
+	}
+	if typ != AuthorizerRequest && (len(out) != 1 || out[0].Kind != IdentityHeader) {
+		return nil, &IdentitySourceError{Source: s, Rule: "a " + typ + " authorizer takes exactly one method.request.header.{name}"}
+	}
+	return out, nil
+}
+
+func parseIdentitySource(expr string) (IdentitySource, bool) {
+	for _, p := range identityPrefixes {
+		name, ok := strings.CutPrefix(expr, p.prefix)
+		if !ok {
+			continue
+		}
+		if name == "" || strings.IndexFunc(name, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+		}) >= 0 {
+			return IdentitySource{}, false
+		}
+		if p.kind == IdentityHeader {
+			name = textproto.CanonicalMIMEHeaderKey(name)
+		}
+		return IdentitySource{Kind: p.kind, Name: name, Expr: expr}, true
+	}
+	return IdentitySource{}, false
 }

@@ -47,10 +47,6 @@ const (
 var authorizerTypes = []string{apigw.AuthorizerToken, apigw.AuthorizerRequest, apigw.AuthorizerCognito}
 
 var (
-	// tokenSource is a TOKEN (or Cognito) identity source: one header.
-	tokenSource = regexp.MustCompile(`^method\.request\.header\.[a-zA-Z0-9._-]+$`)
-	// requestSource is one identity source of a REQUEST authorizer.
-	requestSource = regexp.MustCompile(`^(method\.request\.header|method\.request\.querystring|stageVariables|context)\.[a-zA-Z0-9._-]+$`)
 	// lambdaURI is an API Gateway Lambda invocation URI:
 	// arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations.
 	// The region must look like one ("us-east-1"): AWS refuses a
@@ -204,28 +200,23 @@ func CheckAuthorizerURI(uri string) error {
 // when results are cached.
 func checkIdentitySource(a *apigw.Authorizer) error {
 	src := a.IdentitySource
-	if a.Type != apigw.AuthorizerRequest {
-		if src == "" {
-			return BadRequestf("Invalid request input: identitySource is required for a %s authorizer: the request header holding the token, e.g. method.request.header.Authorization", a.Type)
-		}
-		if !tokenSource.MatchString(src) {
-			return BadRequestf(msgTokenSource, src)
-		}
+	if a.Type != apigw.AuthorizerRequest && src == "" {
+		return BadRequestf("Invalid request input: identitySource is required for a %s authorizer: the request header holding the token, e.g. method.request.header.Authorization", a.Type)
+	}
+	if a.Type == apigw.AuthorizerRequest && strings.TrimSpace(src) == "" && a.TTL() > 0 {
+		return BadRequestf("Invalid request input: identitySource is required for a REQUEST authorizer whose results are cached (authorizerResultTtlInSeconds is %d when not set; set it to 0 to turn caching off)", apigw.DefaultAuthorizerTTL)
+	}
+	_, err := apigw.ParseIdentitySources(a.Type, src)
+	var ise *apigw.IdentitySourceError
+	switch {
+	case err == nil:
 		return nil
+	case a.Type != apigw.AuthorizerRequest:
+		return BadRequestf(msgTokenSource, src)
+	case errors.As(err, &ise):
+		return BadRequestf("Invalid identity source expression: %q in %q. Each comma-separated identity source of a REQUEST authorizer must be method.request.header.{name}, method.request.querystring.{name}, stageVariables.{name} or context.{name}", ise.Part, src)
 	}
-	if strings.TrimSpace(src) == "" {
-		if a.TTL() > 0 {
-			return BadRequestf("Invalid request input: identitySource is required for a REQUEST authorizer whose results are cached (authorizerResultTtlInSeconds is %d when not set; set it to 0 to turn caching off)", apigw.DefaultAuthorizerTTL)
-		}
-		return nil
-	}
-	for part := range strings.SplitSeq(src, ",") {
-		p := strings.TrimSpace(part)
-		if !requestSource.MatchString(p) {
-			return BadRequestf("Invalid identity source expression: %q in %q. Each comma-separated identity source of a REQUEST authorizer must be method.request.header.{name}, method.request.querystring.{name}, stageVariables.{name} or context.{name}", p, src)
-		}
-	}
-	return nil
+	return BadRequestf("Invalid identity source expression: %s", err)
 }
 
 // checkValidationExpression compiles a TOKEN authorizer's

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -55,10 +56,10 @@ func New(o Options) *Service {
 		s.now = time.Now
 	}
 	if s.region == "" {
-		s.region = "us-east-1"
+		s.region = apigw.DefaultRegion
 	}
 	if s.accountID == "" {
-		s.accountID = "000000000000"
+		s.accountID = apigw.DefaultAccountID
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

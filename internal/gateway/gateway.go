@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
-	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
@@ -53,7 +52,7 @@ type Options struct {
 	// endpoint; every invocation fails as lambda.ErrNoEndpoint).
 	Functions lambda.Invoker
 	// Region and AccountID appear in method ARNs (authorizer policies);
-	// "": authorizer.DefaultRegion and authorizer.DefaultAccountID, the
+	// "": apigw.DefaultRegion and apigw.DefaultAccountID, the
 	// management API's defaults.
 	Region, AccountID string
 	// AuthorizerCacheSize bounds the authorizer result cache, in entries
@@ -107,10 +106,10 @@ func New(o Options) *Gateway {
 	}
 	g.functions, g.region, g.accountID = o.Functions, o.Region, o.AccountID
 	if g.region == "" {
-		g.region = authorizer.DefaultRegion
+		g.region = apigw.DefaultRegion
 	}
 	if g.accountID == "" {
-		g.accountID = authorizer.DefaultAccountID
+		g.accountID = apigw.DefaultAccountID
 	}
 	g.authCache = newAuthCache(o.AuthorizerCacheSize)
 	g.authTimeout = AuthorizerTimeout

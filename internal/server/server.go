@@ -38,7 +38,7 @@ const (
 	DefaultDataDir     = "./gatehouse-data"
 	DefaultListen      = ":8080"
 	DefaultAdminListen = "127.0.0.1:9090"
-	DefaultRegion      = "us-east-1"
+	DefaultRegion      = apigw.DefaultRegion
 )
 
 // File names inside the data directory.
@@ -292,6 +292,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		Metrics:         gateway.NewMetrics(s.Registry),
 		Now:             s.cfg.Now,
 		AccountThrottle: s.cfg.AccountThrottle,
+		Region:          s.cfg.Region,
 		TrustedProxies:  s.cfg.TrustedProxies,
 	})
 	return nil

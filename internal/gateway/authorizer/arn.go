@@ -2,13 +2,6 @@ package authorizer
 
 import "strings"
 
-// Default region and account id for ARNs when the node names none: the
-// values the management API reports (control.Options defaults).
-const (
-	DefaultRegion    = "us-east-1"
-	DefaultAccountID = "000000000000"
-)
-
 // MethodARN is the ARN API Gateway evaluates an authorizer's policy
 // against and sends as methodArn:
 // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path},

@@ -2,34 +2,23 @@ package authorizer
 
 import (
 	"fmt"
-	"net/textproto"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 )
 
-// SourceKind is where an identity source reads from.
-type SourceKind int
+// Source is one identity source (apigw's parse of identitySource, the
+// rule the management API validates with).
+type Source = apigw.IdentitySource
 
 // Source kinds.
 const (
-	SourceHeader   SourceKind = iota + 1 // method.request.header.X
-	SourceQuery                          // method.request.querystring.X
-	SourceStageVar                       // stageVariables.X
-	SourceContext                        // context.X
+	SourceHeader   = apigw.IdentityHeader
+	SourceQuery    = apigw.IdentityQuery
+	SourceStageVar = apigw.IdentityStageVar
+	SourceContext  = apigw.IdentityContext
 )
-
-// Source is one identity source.
-type Source struct {
-	Kind SourceKind
-	// Name is the header (canonical form), parameter, variable or context
-	// variable name.
-	Name string
-	// Expr is the source as written ("method.request.header.Authorization").
-	Expr string
-}
 
 // Compiled is an authorizer worked out once per deployment: its identity
 // sources parsed, its validation expression compiled. Immutable.
@@ -89,53 +78,7 @@ func Compile(a *apigw.Authorizer) *Compiled {
 	return c
 }
 
-// ParseIdentitySources parses an identitySource: for TOKEN exactly one
-// method.request.header.X (AWS's default method.request.header.Authorization
-// when empty); for REQUEST a comma-separated list of
-// method.request.header.X, method.request.querystring.Y, stageVariables.Z
-// and context.W (may be empty).
+// ParseIdentitySources is apigw.ParseIdentitySources.
 func ParseIdentitySources(typ, s string) ([]Source, error) {
-	if strings.TrimSpace(s) == "" {
-		if typ == apigw.AuthorizerToken {
-			s = "method.request.header.Authorization"
-		} else {
-			return nil, nil
-		}
-	}
-	var out []Source
-	for _, part := range strings.Split(s, ",") {
-		expr := strings.TrimSpace(part)
-		src, err := parseSource(expr)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, src)
-	}
-	if typ == apigw.AuthorizerToken && (len(out) != 1 || out[0].Kind != SourceHeader) {
-		return nil, fmt.Errorf("identitySource %q: a TOKEN authorizer takes exactly one method.request.header.X", s)
-	}
-	return out, nil
-}
-
-func parseSource(expr string) (Source, error) {
-	for _, p := range []struct {
-		prefix string
-		kind   SourceKind
-	}{
-		{"method.request.header.", SourceHeader},
-		{"method.request.querystring.", SourceQuery},
-		{"stageVariables.", SourceStageVar},
-		{"context.", SourceContext},
-	} {
-		if name, ok := strings.CutPrefix(expr, p.prefix); ok {
-			if name == "" {
-				return Source{}, fmt.Errorf("identity source %q names nothing after %q", expr, p.prefix)
-			}
-			if p.kind == SourceHeader {
-				name = textproto.CanonicalMIMEHeaderKey(name)
-			}
-			return Source{Kind: p.kind, Name: name, Expr: expr}, nil
-		}
-	}
-	return Source{}, fmt.Errorf("identity source %q must be method.request.header.X, method.request.querystring.X, stageVariables.X or context.X", expr)
+	return apigw.ParseIdentitySources(typ, s)
 }
