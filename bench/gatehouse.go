@@ -28,14 +28,20 @@ import (
 
 // Names of what bench creates in gatehouse.
 const (
-	benchStage   = "bench"
-	mockPath     = "mock"
-	proxyPath    = "proxy"
-	keyLen       = 40
-	throttleRate = 1e6
-	throttleBurs = 1_000_000
-	quotaLimit   = 1_000_000_000
-	accountRate  = 1_000_000 // gatehouse serve --account-rate and --account-burst
+	benchStage = "bench"
+	mockPath   = "mock"
+	proxyPath  = "proxy"
+	authzPath  = "authz"
+	// authorizerPath is the upstream's path that answers as the bench's
+	// authorizer function.
+	authorizerPath = "authorizer"
+	// authorizerTTL caches each key's policy for longer than any run.
+	authorizerTTL = 3600
+	keyLen        = 40
+	throttleRate  = 1e6
+	throttleBurs  = 1_000_000
+	quotaLimit    = 1_000_000_000
+	accountRate   = 1_000_000 // gatehouse serve --account-rate and --account-burst
 )
 
 // buildGatehouse builds ./cmd/gatehouse of the module in repo into dir.
@@ -158,6 +164,9 @@ func (a *admin) configure(ctx context.Context, spec apiSpec) (*benchAPI, error) 
 		if err := a.addProxy(ctx, api.Id, api.RootResourceId, spec.Upstream); err != nil {
 			return nil, err
 		}
+		if err := a.addAuthz(ctx, api.Id, api.RootResourceId, spec.Upstream); err != nil {
+			return nil, err
+		}
 	}
 
 	if _, err := a.api.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String(benchStage)}); err != nil {
@@ -194,6 +203,41 @@ func (a *admin) addProxy(ctx context.Context, apiID, rootID *string, upstream st
 		Uri:                   aws.String(upstream + "/" + proxyPath),
 	}); err != nil {
 		return fmt.Errorf("PutIntegration HTTP_PROXY: %w", err)
+	}
+	return nil
+}
+
+// addAuthz adds GET /authz: a TOKEN authorizer on the x-api-key header (so
+// each key is one identity, its policy cached for authorizerTTL), API key
+// required, HTTP_PROXY to the same upstream path as /proxy: the difference
+// between gatehouse-authz and gatehouse-proxy is the cached authorizer.
+func (a *admin) addAuthz(ctx context.Context, apiID, rootID *string, upstream string) error {
+	az, err := a.api.CreateAuthorizer(ctx, &apigateway.CreateAuthorizerInput{
+		RestApiId: apiID, Name: aws.String("bench"), Type: types.AuthorizerTypeToken,
+		AuthorizerUri:                aws.String(upstream + "/" + authorizerPath),
+		IdentitySource:               aws.String("method.request.header.x-api-key"),
+		AuthorizerResultTtlInSeconds: aws.Int32(authorizerTTL),
+	})
+	if err != nil {
+		return fmt.Errorf("CreateAuthorizer: %w", err)
+	}
+	res, err := a.api.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: apiID, ParentId: rootID, PathPart: aws.String(authzPath)})
+	if err != nil {
+		return fmt.Errorf("CreateResource /%s: %w", authzPath, err)
+	}
+	if _, err := a.api.PutMethod(ctx, &apigateway.PutMethodInput{
+		RestApiId: apiID, ResourceId: res.Id, HttpMethod: aws.String(http.MethodGet),
+		AuthorizationType: aws.String("CUSTOM"), AuthorizerId: az.Id, ApiKeyRequired: true,
+	}); err != nil {
+		return fmt.Errorf("PutMethod GET /%s: %w", authzPath, err)
+	}
+	if _, err := a.api.PutIntegration(ctx, &apigateway.PutIntegrationInput{
+		RestApiId: apiID, ResourceId: res.Id, HttpMethod: aws.String(http.MethodGet),
+		Type:                  types.IntegrationTypeHttpProxy,
+		IntegrationHttpMethod: aws.String(http.MethodGet),
+		Uri:                   aws.String(upstream + "/" + proxyPath),
+	}); err != nil {
+		return fmt.Errorf("PutIntegration HTTP_PROXY /%s: %w", authzPath, err)
 	}
 	return nil
 }

@@ -22,11 +22,12 @@ const (
 	tUpstream       = "upstream"
 	tBareProxy      = "bare-proxy"
 	tGatehouseProxy = "gatehouse-proxy"
+	tGatehouseAuthz = "gatehouse-authz"
 	tBareServer     = "bare-server"
 	tGatehouseMock  = "gatehouse-mock"
 )
 
-var allTargets = []string{tUpstream, tBareProxy, tGatehouseProxy, tBareServer, tGatehouseMock}
+var allTargets = []string{tUpstream, tBareProxy, tGatehouseProxy, tGatehouseAuthz, tBareServer, tGatehouseMock}
 
 // Default run lengths: the load run's rounds are short so that many of them
 // fit (their median resists a disturbed round); the throttle run lasts the
@@ -351,13 +352,14 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		tBareServer: {name: tBareServer, url: "http://" + addrs(tBareServer) + "/" + mockPath, method: "POST", body: "{}", pid: refs[tBareServer].pid},
 	}
 	var gh *gatehouseNode
-	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) {
+	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) || slices.Contains(o.Targets, tGatehouseAuthz) {
 		if gh, err = b.startGatehouse(ctx, rep, "gatehouse", "http://"+addrs(tUpstream), b.keys); err != nil {
 			return nil, err
 		}
 		pid := gh.proc.cmd.Process.Pid
 		targets[tGatehouseProxy] = target{name: tGatehouseProxy, url: gh.invokeURL + proxyPath, method: "GET", gatehouse: true, pid: pid}
 		targets[tGatehouseMock] = target{name: tGatehouseMock, url: gh.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true, pid: pid}
+		targets[tGatehouseAuthz] = target{name: tGatehouseAuthz, url: gh.invokeURL + authzPath, method: "GET", gatehouse: true, pid: pid}
 		b.verifyGatehouse(ctx, rep, gh, b.keys)
 		if ctx.Err() != nil {
 			return nil, errInterrupted
@@ -558,15 +560,18 @@ func (b *bench) startGatehouse(ctx context.Context, rep *report, name, upstream 
 // when it fails, the gatehouse targets are skipped and the result invalid.
 func (b *bench) verifyGatehouse(ctx context.Context, rep *report, gh *gatehouseNode, keys []string) {
 	first, last := keys[0], keys[len(keys)-1]
-	proxy, mock := gh.invokeURL+proxyPath, gh.invokeURL+mockPath
+	proxy, mock, authz := gh.invokeURL+proxyPath, gh.invokeURL+mockPath, gh.invokeURL+authzPath
 	probes := []probe{
+		{name: "authorizer, first key", method: "GET", url: authz, key: first, wantStatus: 200, wantBody: upstreamBody},
+		{name: "authorizer, last key", method: "GET", url: authz, key: last, wantStatus: 200, wantBody: upstreamBody},
+		{name: "authorizer, no key", method: "GET", url: authz, wantStatus: 401},
 		{name: "proxy, first key", method: "GET", url: proxy, key: first, wantStatus: 200, wantBody: upstreamBody},
 		{name: "proxy, last key", method: "GET", url: proxy, key: last, wantStatus: 200, wantBody: upstreamBody},
 		{name: "mock, first key", method: "POST", url: mock, key: first, wantStatus: 200, wantBody: mockBody},
 		{name: "mock, last key", method: "POST", url: mock, key: last, wantStatus: 200, wantBody: mockBody},
 		{name: "proxy, no key", method: "GET", url: proxy, wantStatus: 403},
 	}
-	fmt.Println("verifying gatehouse (both routes with the first and last key; 403 without a key) …")
+	fmt.Println("verifying gatehouse (every route with the first and last key; 403, or the authorizer's 401, without a key) …")
 	if err := verify(ctx, probes, b.opts.ReadyTimeout); err != nil {
 		if ctx.Err() != nil {
 			return

@@ -17,6 +17,7 @@ const (
 	minProxyRPSRatio = 0.90                // gatehouse-proxy / bare-proxy throughput
 	maxProxyP99Ratio = 1.10                // gatehouse-proxy p99 / bare-proxy p99
 	minMockRPSRatio  = 0.80                // gatehouse-mock / bare-server throughput
+	minAuthzRPSRatio = 0.85                // gatehouse-authz (cached authorizer + proxy) / bare-proxy throughput
 	maxHeapBytes     = 400 << 20           // with heapCheckKeys keys loaded
 	heapCheckKeys    = 1_000_000           // key count the heap limit applies to
 	maxBaselineMove  = 0.05                // how far a ratio may move from the baseline
@@ -195,6 +196,7 @@ func (r *report) finish(o *options) error {
 		r.ratio("gatehouse-proxy/bare-proxy req/s", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minProxyRPSRatio),
 		r.ratio("gatehouse-proxy/bare-proxy p99", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.P99us }, runP99, "<=", maxProxyP99Ratio),
 		r.ratio("gatehouse-mock/bare-server req/s", tGatehouseMock, tBareServer, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minMockRPSRatio),
+		r.ratio("gatehouse-authz/bare-proxy req/s", tGatehouseAuthz, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minAuthzRPSRatio),
 	}
 	if o.Keys >= heapCheckKeys {
 		c := check{Name: fmt.Sprintf("gatehouse heap in use, %d keys", o.Keys), Op: "<=", Limit: maxHeapBytes, Unit: "bytes"}

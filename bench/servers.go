@@ -20,6 +20,9 @@ import (
 const (
 	upstreamBody = `{}`
 	mockBody     = `{"message":"Did it!"}`
+	// authorizerReply is the bench authorizer's answer: allow every method
+	// of every stage, so each key's cached policy serves every request.
+	authorizerReply = `{"principalId":"bench","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:*:*:*/*"}]}}`
 )
 
 // Hidden subcommands: bench re-executes itself with one of these as its
@@ -39,7 +42,12 @@ func runServer(cmd string, args []string) (bool, error) {
 	var h http.Handler
 	switch cmd {
 	case cmdUpstream:
-		h = staticHandler(upstreamBody)
+		mux := http.NewServeMux()
+		mux.Handle("/", staticHandler(upstreamBody))
+		// The authorizer function of gatehouse-authz (a plain-HTTP
+		// function, Gatehouse's extension): allows everything.
+		mux.Handle("POST /"+authorizerPath, staticHandler(authorizerReply))
+		h = mux
 	case cmdBareServer:
 		h = staticHandler(mockBody)
 	case cmdBareProxy:
