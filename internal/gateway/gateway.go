@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 )
 
@@ -47,6 +48,12 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (see clientIP); nil: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Functions invokes Lambda functions (authorizers, AWS_PROXY); nil: no
+	// endpoint, every invocation answers as lambda.ErrNoEndpoint would.
+	Functions lambda.Invoker
+	// AccountID is the account id in Lambda proxy events
+	// (requestContext.accountId); "" sends none.
+	AccountID string
 }
 
 // Gateway serves API callers. It is an http.Handler.
@@ -61,6 +68,10 @@ type Gateway struct {
 	now      func() time.Time // nil: the real clock (read once per request)
 	maxBody  int64
 	trusted  []netip.Prefix
+	// functions is Options.Functions (nil: no endpoint); accountID
+	// Options.AccountID.
+	functions lambda.Invoker
+	accountID string
 
 	account   apigw.Throttle // the account-level limit (the counters spread it to avoid contention)
 	accountOn bool
@@ -73,7 +84,7 @@ func New(o Options) *Gateway {
 	g := &Gateway{
 		state: o.State, keys: o.Keys, counters: o.Counters, proxy: o.Proxy,
 		access: o.AccessLog, log: o.Log, metrics: o.Metrics, now: o.Now, maxBody: o.MaxBodyBytes,
-		trusted: o.TrustedProxies,
+		trusted: o.TrustedProxies, functions: o.Functions, accountID: o.AccountID,
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

@@ -43,10 +43,12 @@ type Stage struct {
 	CompileErr error
 	// KeySource is the deployment snapshot's apiKeySource: apigw.KeySourceHeader
 	// (also when the snapshot leaves it empty) or apigw.KeySourceAuthorizer.
-	KeySource       string
-	Variables       map[string]string
-	Throttle        StageThrottle
-	AccessLogFormat string
+	KeySource string
+	// BinaryMediaTypes is the deployment snapshot's binaryMediaTypes.
+	BinaryMediaTypes []string
+	Variables        map[string]string
+	Throttle         StageThrottle
+	AccessLogFormat  string
 	// MethodIDs maps each deployed method's throttle key ("/pets/GET") to
 	// its bucket id (counters.MethodID), built once so that requests do not.
 	MethodIDs map[string]string
@@ -213,6 +215,7 @@ type compiled struct {
 	table     *route.Table
 	err       error
 	keySource string
+	binary    []string
 }
 
 // compile compiles a deployment's snapshot.
@@ -225,7 +228,7 @@ func compile(d *apigw.Deployment) *compiled {
 	if err != nil {
 		err = fmt.Errorf("deployment %s of API %s: %w", d.ID, d.APIID, err)
 	}
-	return &compiled{table: t, err: err, keySource: ks}
+	return &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes}
 }
 
 // newAPI builds an API from its stored definition, its stages and their
@@ -259,6 +262,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
+			s.BinaryMediaTypes = c.binary
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
 		} else {
 			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
