@@ -29,10 +29,22 @@ func (g *Gateway) checkLambdaProxy(in *apigw.Integration) *Decision {
 	if err != nil {
 		return refuse(ReasonIntegrationURI, "AWS_PROXY integration uri: "+err.Error())
 	}
-	if !t.IsHTTP() && g.functions == nil {
+	if !t.IsHTTP() && !g.hasEndpoint() {
 		return refuse(ReasonFunctionNoEndpoint, "the AWS_PROXY integration calls function "+t.Function+", and the node has no Lambda endpoint (--lambda-endpoint)")
 	}
 	return nil
+}
+
+// hasEndpoint reports whether the gateway can call Lambda functions: an
+// invoker is set and, when it says (lambda.Client), it has an endpoint.
+func (g *Gateway) hasEndpoint() bool {
+	if g.functions == nil {
+		return false
+	}
+	if e, ok := g.functions.(interface{ Endpoint() string }); ok {
+		return e.Endpoint() != ""
+	}
+	return true
 }
 
 // maxFunctionDetail caps the function's own text (its error message) in a

@@ -104,13 +104,13 @@ func CheckEndpoint(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("lambda endpoint %q: %w", endpoint, err)
+		return "", fmt.Errorf("%q: %w", endpoint, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("lambda endpoint %q: the scheme must be http or https", endpoint)
+		return "", fmt.Errorf("%q: the scheme must be http or https", endpoint)
 	case u.Host == "":
-		return "", fmt.Errorf("lambda endpoint %q: no host", endpoint)
+		return "", fmt.Errorf("%q: no host", endpoint)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return "", fmt.Errorf("lambda endpoint %q: no query, fragment or user information allowed", endpoint)
+		return "", fmt.Errorf("%q: no query, fragment or user information allowed", endpoint)
 	}
 	return strings.TrimRight(endpoint, "/"), nil
 }
