@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
@@ -47,6 +48,8 @@ type gwOptions struct {
 	account  apigw.Throttle // zero: AWS's default
 	counters Counters       // nil: counters.NewLocal()
 	proxy    proxy.Options
+	// functions invokes AWS_PROXY functions (nil: no endpoint).
+	functions lambda.Invoker
 }
 
 func newGWEnv(t *testing.T, o gwOptions) *gwEnv {
@@ -71,7 +74,8 @@ func newGWEnv(t *testing.T, o gwOptions) *gwEnv {
 	p := proxy.New(o.proxy)
 	t.Cleanup(p.Close)
 	env.g = New(Options{State: env.state, Keys: keys, Counters: c, Proxy: p, AccessLog: env.access,
-		Metrics: NewMetrics(env.reg), MaxBodyBytes: o.maxBody, AccountThrottle: o.account, Now: func() time.Time { return env.now }})
+		Metrics: NewMetrics(env.reg), MaxBodyBytes: o.maxBody, AccountThrottle: o.account, Now: func() time.Time { return env.now },
+		Functions: o.functions, AccountID: "123456789012"})
 	env.srv = httptest.NewServer(env.g)
 	t.Cleanup(env.srv.Close)
 	return env
@@ -93,6 +97,9 @@ type apiDef struct {
 	noDeployment bool
 	// liveOnly methods are in the API but not in its deployment.
 	liveOnly map[string]*apigw.Method
+	// binary is the deployment's binaryMediaTypes; stageVars the stage's variables.
+	binary    []string
+	stageVars map[string]string
 }
 
 // addAPI stores an API with its deployment and stage "api", and reloads the state.
@@ -153,7 +160,7 @@ func (env *gwEnv) addAPI(d apiDef) {
 	}
 	api := &apigw.RestAPI{ID: d.id, Name: d.id, APIKeySource: ks, RootResourceID: "root000000", Resources: live,
 		DisableExecuteAPIEndpoint: d.disabled, GatewayResponses: d.responses}
-	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed}}
+	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed, BinaryMediaTypes: d.binary}}
 	err := env.db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAPI(ctx, api); err != nil {
 			return err
@@ -164,7 +171,7 @@ func (env *gwEnv) addAPI(d apiDef) {
 		} else if err := tx.CreateDeployment(ctx, dep); err != nil {
 			return err
 		}
-		st := &apigw.Stage{APIID: d.id, Name: "api", DeploymentID: depID, Tags: d.stageTags}
+		st := &apigw.Stage{APIID: d.id, Name: "api", DeploymentID: depID, Tags: d.stageTags, Variables: d.stageVars}
 		st.MethodSettings = d.methodSettings
 		if d.dataTrace {
 			st.MethodSettings = map[string]*apigw.MethodSetting{"*/*": {DataTraceEnabled: true, ThrottlingBurstLimit: -1, ThrottlingRateLimit: -1}}
