@@ -59,7 +59,7 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 		rq.upstreamURL = url
 		return nil
 	case apigw.IntegrationAWSProxy:
-		return g.checkLambdaProxy(in)
+		return g.checkLambdaProxy(rq, in)
 	}
 	return refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK, HTTP_PROXY and AWS_PROXY are)")
 }

@@ -22,17 +22,54 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 )
 
-// checkLambdaProxy is the integration step for AWS_PROXY: the URI must name
-// a function, and a Lambda function needs an endpoint.
-func (g *Gateway) checkLambdaProxy(in *apigw.Integration) *Decision {
-	t, err := lambda.ParseURI(in.URI)
+// checkLambdaProxy is the integration step for AWS_PROXY: the URI, its
+// ${stageVariables.name} references resolved, must name a function, and a
+// Lambda function needs an endpoint.
+func (g *Gateway) checkLambdaProxy(rq *request, in *apigw.Integration) *Decision {
+	uri, err := stageVarsIn(in.URI, rq.stage.Variables)
+	if err != nil {
+		return refuse(ReasonIntegrationURI, "AWS_PROXY integration uri "+in.URI+": "+err.Error())
+	}
+	t, err := lambda.ParseURI(uri)
 	if err != nil {
 		return refuse(ReasonIntegrationURI, "AWS_PROXY integration uri: "+err.Error())
 	}
+	rq.functionURI = uri
 	if !t.IsHTTP() && !g.hasEndpoint() {
 		return refuse(ReasonFunctionNoEndpoint, "the AWS_PROXY integration calls function "+t.Function+", and the node has no Lambda endpoint (--lambda-endpoint)")
 	}
 	return nil
+}
+
+// stageVarsIn resolves ${stageVariables.name} references in a function
+// URI (AWS allows them, e.g. for an alias: function:pets:${stageVariables.alias}).
+// A variable the stage does not have is an error naming it.
+func stageVarsIn(uri string, vars map[string]string) (string, error) {
+	const open = "${stageVariables."
+	if !strings.Contains(uri, open) {
+		return uri, nil
+	}
+	var b strings.Builder
+	rest := uri
+	for {
+		i := strings.Index(rest, open)
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String(), nil
+		}
+		b.WriteString(rest[:i])
+		rest = rest[i+len(open):]
+		j := strings.IndexByte(rest, '}')
+		if j < 0 {
+			return "", errors.New("a ${stageVariables. reference is not closed with }")
+		}
+		v, ok := vars[rest[:j]]
+		if !ok {
+			return "", fmt.Errorf("the stage has no variable %s", quote(rest[:j]))
+		}
+		b.WriteString(v)
+		rest = rest[j+1:]
+	}
 }
 
 // hasEndpoint reports whether the gateway can call Lambda functions: an
@@ -54,8 +91,9 @@ const maxFunctionDetail = 200
 // lambdaProxy calls an AWS_PROXY integration's function with the Lambda
 // proxy event (v1) and answers with the proxy response it returns.
 func (g *Gateway) lambdaProxy(ctx context.Context, rq *request, in *apigw.Integration) {
-	fn := in.URI
-	if t, err := lambda.ParseURI(in.URI); err == nil {
+	uri := rq.functionURI
+	fn := uri
+	if t, err := lambda.ParseURI(uri); err == nil {
 		fn = t.Name()
 	}
 	payload, d := g.proxyEvent(rq)
@@ -73,7 +111,7 @@ func (g *Gateway) lambdaProxy(ctx context.Context, rq *request, in *apigw.Integr
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	start := time.Now()
-	res, err := g.functions.Invoke(cctx, in.URI, payload)
+	res, err := g.functions.Invoke(cctx, uri, payload)
 	rq.integrationLatency = time.Since(start)
 	cancel()
 	if err != nil {

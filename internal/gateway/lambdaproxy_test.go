@@ -80,6 +80,28 @@ func TestParseProxyResponse(t *testing.T) {
 	}
 }
 
+func TestStageVarsInFunctionURI(t *testing.T) {
+	vars := map[string]string{"alias": "live", "fn": "pets"}
+	tests := []struct{ uri, want, wantErr string }{
+		{"a:function:pets/invocations", "a:function:pets/invocations", ""},
+		{"f:${stageVariables.fn}:${stageVariables.alias}/x", "f:pets:live/x", ""},
+		{"f:${stageVariables.nope}/x", "", `no variable "nope"`},
+		{"f:${stageVariables.fn/x", "", "not closed"},
+	}
+	for _, tt := range tests {
+		got, err := stageVarsIn(tt.uri, vars)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: err %v, want %q", tt.uri, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %q %v, want %q", tt.uri, got, err, tt.want)
+		}
+	}
+}
+
 func TestBinaryMediaTypes(t *testing.T) {
 	binary := []string{"image/png", "application/octet-stream", "font/*"}
 	tests := []struct {

@@ -157,7 +157,7 @@ func TestPipelineReasons(t *testing.T) {
 		return &apigw.Method{Integration: &apigw.Integration{Type: apigw.IntegrationAWSProxy, HTTPMethod: "POST", URI: fnURI(name), TimeoutInMillis: timeoutMs}}
 	}
 	fnEnv.addAPI(apiDef{id: "func000001", methods: map[string]*apigw.Method{
-		"GET /ok":        fnMethod("ok", 0),
+		"GET /ok":        fnMethod("${stageVariables.okfn}", 0),
 		"GET /fails":     fnMethod("fails", 0),
 		"GET /malformed": fnMethod("malformed", 0),
 		"GET /hangs":     fnMethod("hangs", 100),
@@ -165,7 +165,7 @@ func TestPipelineReasons(t *testing.T) {
 		"GET /missing":   fnMethod("missing", 0),
 		"GET /denied":    fnMethod("denied", 0),
 		"GET /baduri":    {Integration: &apigw.Integration{Type: apigw.IntegrationAWSProxy, HTTPMethod: "POST", URI: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/no/such/thing/invocations"}},
-	}})
+	}, stageVars: map[string]string{"okfn": "ok"}})
 	noFn := newGWEnv(t, gwOptions{})
 	noFn.addAPI(apiDef{id: "nofn000001", methods: map[string]*apigw.Method{"GET /fn": fnMethod("ok", 0)}})
 
