@@ -39,7 +39,7 @@ type Options struct {
 	Endpoint string
 	// Credentials sign Invoke API calls with SigV4 (service lambda, the
 	// URI's region); nil: calls are unsigned (the emulator ignores
-	// signatures). See DefaultCredentials.
+	// signatures). See package credchain.
 	Credentials aws.CredentialsProvider
 	// MaxTimeout caps every call (0: DefaultMaxTimeout); a caller's context
 	// deadline shortens it.

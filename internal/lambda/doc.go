@@ -13,7 +13,7 @@
 // caller's deadline and a hard cap (Options.MaxTimeout), answers capped at
 // 6 MB (ErrTooLarge). Invoke API calls are SigV4-signed (service lambda,
 // the URI's region) when the client has credentials — the server passes
-// what DefaultCredentials finds with the AWS SDK's standard chain — and
+// what credchain.Find finds with the AWS SDK's standard chain — and
 // unsigned otherwise, which the Runtime Interface Emulator accepts. The
 // emulator's own ways are absorbed here: it answers a function error 200
 // without X-Amz-Function-Error, and a crashed runtime (a Go panic) 502,

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda/credchain"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -330,7 +331,7 @@ func (s *Server) newFunctions(ctx context.Context) error {
 	creds := s.cfg.LambdaCredentials
 	if creds == nil && s.cfg.LambdaEndpoint != "" {
 		var err error
-		creds, err = lambda.DefaultCredentials(ctx, s.cfg.LambdaEndpoint)
+		creds, err = credchain.Find(ctx, s.cfg.LambdaEndpoint)
 		if err != nil {
 			s.log.Info("Lambda invocations are unsigned", "endpoint", s.cfg.LambdaEndpoint, "reason", err.Error())
 		}

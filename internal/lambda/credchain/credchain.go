@@ -1,4 +1,8 @@
-package lambda
+// Package credchain finds AWS credentials for signing Lambda Invoke API
+// calls with the AWS SDK's standard chain. It is apart from package lambda
+// so that the data plane, which uses lambda's types, does not link the
+// chain's STS and SSO clients; only the server imports it.
+package credchain
 
 import (
 	"context"
@@ -12,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
 
-// DefaultCredentials looks for AWS credentials with the AWS SDK's standard
+// Find looks for AWS credentials with the AWS SDK's standard
 // chain (environment, shared config and credentials files, SSO, web
 // identity, the ECS container endpoint and, unless the endpoint is a
 // loopback address, the EC2 instance metadata service). It returns the
@@ -20,7 +24,7 @@ import (
 // refreshes them), or nil and the reason when none were (calls are then
 // unsigned, which is what the Runtime Interface Emulator and other local
 // runners expect).
-func DefaultCredentials(ctx context.Context, endpoint string) (aws.CredentialsProvider, error) {
+func Find(ctx context.Context, endpoint string) (aws.CredentialsProvider, error) {
 	opts := []func(*config.LoadOptions) error{}
 	if isLoopback(endpoint) {
 		// A local runner needs no instance role, and probing the metadata
