@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/logsink"
 	"github.com/gatehouse-dev/gatehouse/internal/memlock"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
@@ -76,6 +77,9 @@ func newVersion(stdout io.Writer) *cobra.Command {
 // storeEnv is the environment variable that gives --store's default.
 const storeEnv = "GATEHOUSE_STORE"
 
+// lambdaEndpointEnv gives --lambda-endpoint's default.
+const lambdaEndpointEnv = "GATEHOUSE_LAMBDA_ENDPOINT"
+
 type serveFlags struct {
 	cfg server.Config
 	// The listeners' certificate and key files ("": plain HTTP).
@@ -106,6 +110,9 @@ the data plane on --listen.`,
 			if !cmd.Flags().Changed("store") {
 				f.cfg.Store = os.Getenv(storeEnv)
 			}
+			if !cmd.Flags().Changed("lambda-endpoint") {
+				f.cfg.LambdaEndpoint = os.Getenv(lambdaEndpointEnv)
+			}
 			return serve(cmd.Context(), f, stdout, stderr)
 		},
 	}
@@ -127,6 +134,8 @@ the data plane on --listen.`,
 	fl.StringVar(&f.adminTLSCert, "admin-tls-cert", "", "serve the admin listener over HTTPS with this certificate file; needs --admin-tls-key; reloaded on SIGHUP")
 	fl.StringVar(&f.adminTLSKey, "admin-tls-key", "", "the private key file (PEM) of --admin-tls-cert")
 	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the load balancers and proxies in front of the data plane (comma-separated, repeatable): from those peers the access log takes the client ip from X-Forwarded-For (the right-most address not in this list)")
+	fl.StringVar(&f.cfg.LambdaEndpoint, "lambda-endpoint", "", "base URL of the AWS Lambda Invoke API that runs authorizers' and AWS_PROXY integrations' functions: https://lambda.{region}.amazonaws.com (SigV4-signed when the AWS SDK's standard credential chain finds credentials), the Lambda Runtime Interface Emulator, or any compatible runner (default: $"+lambdaEndpointEnv+"; none: Lambda function URIs answer FUNCTION_NO_ENDPOINT)")
+	fl.DurationVar(&f.cfg.LambdaTimeout, "lambda-timeout", lambda.DefaultMaxTimeout, "cap on every function call, whatever an integration's timeoutInMillis allows")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd

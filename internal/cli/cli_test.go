@@ -54,6 +54,9 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}, `--trusted-proxies "proxy.internal": must be an IP address or a CIDR prefix`},
 		{[]string{"--trusted-proxies", "10.1.2.3/8"}, `--trusted-proxies "10.1.2.3/8": has bits set after the prefix length; the prefix is 10.0.0.0/8`},
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, `--trusted-proxies "10.0.0.0/33": must be an IP address or a CIDR prefix`},
+		{[]string{"--lambda-endpoint", "lambda.us-east-1.amazonaws.com"}, `--lambda-endpoint "lambda.us-east-1.amazonaws.com": the scheme must be http or https`},
+		{[]string{"--lambda-endpoint", "http://127.0.0.1:9000?x=1"}, `--lambda-endpoint "http://127.0.0.1:9000?x=1": no query, fragment or user information allowed`},
+		{[]string{"--lambda-timeout", "16m"}, "--lambda-timeout 16m0s: must be between 0 (the default, 30s) and 15m"},
 		// Every problem is reported at once.
 		{[]string{"--account-rate", "NaN", "--account-burst", "0"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit\n--account-burst 0"},
 	}
@@ -84,6 +87,7 @@ func TestServeAcceptsGoodFlags(t *testing.T) {
 		{"--gc-heap-floor-mib", "0"},
 		{"--listen", "localhost:0"},
 		{"--listen", "[::1]:0"},
+		{"--lambda-endpoint", "http://127.0.0.1:9/", "--lambda-timeout", "15m"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			startServe(t, append([]string{"--data-dir", t.TempDir()}, args...)...)

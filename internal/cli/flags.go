@@ -8,8 +8,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/memlock"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/gatehouse-dev/gatehouse/internal/store/storeurl"
@@ -63,6 +65,14 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 			continue
 		}
 		f.cfg.TrustedProxies = append(f.cfg.TrustedProxies, p)
+	}
+	if f.cfg.LambdaEndpoint != "" {
+		if _, err := lambda.CheckEndpoint(f.cfg.LambdaEndpoint); err != nil {
+			bad("--lambda-endpoint %w", err)
+		}
+	}
+	if f.cfg.LambdaTimeout < 0 || f.cfg.LambdaTimeout > 15*time.Minute {
+		bad("--lambda-timeout %s: must be between 0 (the default, %s) and 15m (Lambda's longest run)", f.cfg.LambdaTimeout, lambda.DefaultMaxTimeout)
 	}
 	f.cfg.TLS = tlsFiles(f.tlsCert, f.tlsKey, "--tls-cert", "--tls-key", bad)
 	f.cfg.AdminTLS = tlsFiles(f.adminTLSCert, f.adminTLSKey, "--admin-tls-cert", "--admin-tls-key", bad)

@@ -543,7 +543,7 @@ func TestInvokeAuthorizer(t *testing.T) {
 		t.Fatalf("log:\n%s", res.Log)
 	}
 	ev := fn.lastEvent("/allow")
-	if ev["methodArn"] != "arn:aws:execute-api:us-east-1:000000000000:api0000001/test-invoke-stage/GET/pets/1" {
+	if ev["methodArn"] != "arn:aws:execute-api:us-east-1:123456789012:api0000001/test-invoke-stage/GET/pets/1" {
 		t.Fatalf("methodArn %v", ev["methodArn"])
 	}
 	calls := fn.count("/allow")

@@ -72,6 +72,15 @@ const (
 	ReasonIntegrationMissing     Reason = "INTEGRATION_MISSING"
 	ReasonMockNoResponse         Reason = "MOCK_NO_MATCHING_RESPONSE"
 	ReasonIntegrationURI         Reason = "INTEGRATION_URI_INVALID"
+
+	// Functions (AWS_PROXY).
+	ReasonFunctionNoEndpoint      Reason = "FUNCTION_NO_ENDPOINT"          // a Lambda URI and no --lambda-endpoint
+	ReasonFunctionError           Reason = "FUNCTION_ERROR"                // the function failed (X-Amz-Function-Error)
+	ReasonFunctionMalformed       Reason = "FUNCTION_RESPONSE_MALFORMED"   // the answer is not a Lambda proxy response
+	ReasonFunctionTimeout         Reason = "FUNCTION_TIMEOUT"              // no answer within the integration's timeout
+	ReasonFunctionTooLarge        Reason = "FUNCTION_RESPONSE_TOO_LARGE"   // the answer is over the payload limit
+	ReasonFunctionInvokeFailed    Reason = "FUNCTION_INVOKE_FAILED"        // the call failed: connection, or the Invoke API refused (404, 429, …)
+	ReasonFunctionInvokeForbidden Reason = "FUNCTION_INVOKE_ACCESS_DENIED" // the Invoke API refused the gateway's credentials
 )
 
 // answers maps every reason to how the caller is answered: the gateway
@@ -130,6 +139,14 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonIntegrationMissing:        apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonMockNoResponse:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonIntegrationURI:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+
+	ReasonFunctionNoEndpoint:      apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonFunctionError:           apigw.AnswerIntegrationFailed,
+	ReasonFunctionMalformed:       apigw.AnswerIntegrationFailed,
+	ReasonFunctionTimeout:         apigw.AnswerOf(apigw.ResponseIntegrationTimeout),
+	ReasonFunctionTooLarge:        apigw.AnswerIntegrationFailed,
+	ReasonFunctionInvokeFailed:    apigw.AnswerIntegrationFailed,
+	ReasonFunctionInvokeForbidden: apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 }
 
 // answerFor returns the answer to a reason (500 for one without an entry).

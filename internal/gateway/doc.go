@@ -8,9 +8,10 @@
 // authorizer (authorize.go: identity sources, the function's policy
 // evaluated against the method ARN, a result cache on the gateway's clock;
 // package authorizer holds the pure parts), key source, API key, usage
-// plan and stage association, what the integration will do (MOCK or
-// HTTP_PROXY: a missing or unservable integration, an uri that does not
-// resolve, a MOCK with no matching response), then the throttles and the
+// plan and stage association, what the integration will do (MOCK,
+// HTTP_PROXY or AWS_PROXY: a missing or unservable integration, an uri that
+// does not resolve, a MOCK with no matching response, a Lambda function and
+// no endpoint), then the throttles and the
 // quota. The steps that consume something (throttle tokens, quota) come
 // last, so a request refused for any other cause costs its caller nothing;
 // a throttle refused by a later bucket puts back the tokens the earlier
@@ -41,6 +42,12 @@
 // REQUEST_BODY_INVALID) and a caller that went away (CLIENT_GONE) are never
 // counted against the upstream; an upstream's answer over the payload
 // limit is INTEGRATION_RESPONSE_TOO_LARGE.
+//
+// AWS_PROXY integrations (lambdaproxy.go) send the Lambda proxy event v1,
+// built with aws-lambda-go's events types (headers and query maps from
+// fnevent.go), through Options.Functions, and read the function's proxy
+// response with AWS's rules; function failures have FUNCTION_* reasons,
+// and a function's own error message stays in the detail.
 //
 // # Asking the pipeline
 //

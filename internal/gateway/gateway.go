@@ -51,7 +51,8 @@ type Options struct {
 	// Functions invokes authorizers and AWS_PROXY functions (nil: no
 	// endpoint; every invocation fails as lambda.ErrNoEndpoint).
 	Functions lambda.Invoker
-	// Region and AccountID appear in method ARNs (authorizer policies);
+	// Region and AccountID appear in method ARNs (authorizer policies) and
+	// Lambda proxy events (requestContext.accountId);
 	// "": apigw.DefaultRegion and apigw.DefaultAccountID, the
 	// management API's defaults.
 	Region, AccountID string
@@ -76,6 +77,8 @@ type Gateway struct {
 	account   apigw.Throttle // the account-level limit (the counters spread it to avoid contention)
 	accountOn bool
 
+	// functions is Options.Functions (nil: no endpoint); region and
+	// accountID are Options' or the defaults.
 	functions         lambda.Invoker
 	region, accountID string
 	authCache         *authCache

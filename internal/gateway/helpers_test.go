@@ -48,7 +48,7 @@ type gwOptions struct {
 	account  apigw.Throttle // zero: AWS's default
 	counters Counters       // nil: counters.NewLocal()
 	proxy    proxy.Options
-	// functions invokes authorizers (nil: no endpoint).
+	// functions invokes authorizers and AWS_PROXY functions (nil: no endpoint).
 	functions lambda.Invoker
 }
 
@@ -75,7 +75,7 @@ func newGWEnv(t *testing.T, o gwOptions) *gwEnv {
 	t.Cleanup(p.Close)
 	env.g = New(Options{State: env.state, Keys: keys, Counters: c, Proxy: p, AccessLog: env.access,
 		Metrics: NewMetrics(env.reg), MaxBodyBytes: o.maxBody, AccountThrottle: o.account, Now: func() time.Time { return env.now },
-		Functions: o.functions})
+		Functions: o.functions, AccountID: "123456789012"})
 	env.srv = httptest.NewServer(env.g)
 	t.Cleanup(env.srv.Close)
 	return env
@@ -99,7 +99,8 @@ type apiDef struct {
 	liveOnly map[string]*apigw.Method
 	// authorizers are the API's (and its deployment's) authorizers by id.
 	authorizers map[string]*apigw.Authorizer
-	// stageVars are the stage's variables.
+	// binary is the deployment's binaryMediaTypes; stageVars the stage's variables.
+	binary    []string
 	stageVars map[string]string
 }
 
@@ -161,7 +162,7 @@ func (env *gwEnv) addAPI(d apiDef) {
 	}
 	api := &apigw.RestAPI{ID: d.id, Name: d.id, APIKeySource: ks, RootResourceID: "root000000", Resources: live,
 		DisableExecuteAPIEndpoint: d.disabled, GatewayResponses: d.responses, Authorizers: d.authorizers}
-	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed, Authorizers: d.authorizers}}
+	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed, Authorizers: d.authorizers, BinaryMediaTypes: d.binary}}
 	err := env.db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAPI(ctx, api); err != nil {
 			return err

@@ -58,16 +58,22 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 		}
 		rq.upstreamURL = url
 		return nil
+	case apigw.IntegrationAWSProxy:
+		return g.checkLambdaProxy(rq, in)
 	}
-	return refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK and HTTP_PROXY are)")
+	return refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK, HTTP_PROXY and AWS_PROXY are)")
 }
 
 // integrate calls the method's integration, as checkIntegration found it,
 // and answers the caller.
 func (g *Gateway) integrate(ctx context.Context, rq *request) {
 	in := rq.match.Method.Integration
-	if in.Type == apigw.IntegrationHTTPProxy {
+	switch in.Type {
+	case apigw.IntegrationHTTPProxy:
 		g.httpProxy(ctx, rq, in)
+		return
+	case apigw.IntegrationAWSProxy:
+		g.lambdaProxy(ctx, rq, in)
 		return
 	}
 	g.mock(rq)

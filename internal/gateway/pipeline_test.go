@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 )
 
 // unreachableCounters stands for a counters engine that cannot be reached
@@ -167,6 +168,28 @@ func TestPipelineReasons(t *testing.T) {
 	down.addPlan(&apigw.UsagePlan{ID: "free01", Name: "free", APIStages: []apigw.APIStage{{APIID: "down000001", Stage: "api"}}, Quota: &apigw.Quota{Limit: 5, Period: apigw.PeriodDay}})
 	downKey := down.addKey("k-down0001", true, "free01")
 
+	// Functions: a fake Invoke API that answers by function name, and a
+	// node without a Lambda endpoint.
+	fnEnv := newGWEnv(t, gwOptions{functions: fakeFunctions(t)})
+	fnURI := func(name string) string {
+		return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + name + "/invocations"
+	}
+	fnMethod := func(name string, timeoutMs int) *apigw.Method {
+		return &apigw.Method{Integration: &apigw.Integration{Type: apigw.IntegrationAWSProxy, HTTPMethod: "POST", URI: fnURI(name), TimeoutInMillis: timeoutMs}}
+	}
+	fnEnv.addAPI(apiDef{id: "func000001", methods: map[string]*apigw.Method{
+		"GET /ok":        fnMethod("${stageVariables.okfn}", 0),
+		"GET /fails":     fnMethod("fails", 0),
+		"GET /malformed": fnMethod("malformed", 0),
+		"GET /hangs":     fnMethod("hangs", 100),
+		"GET /big":       fnMethod("big", 0),
+		"GET /missing":   fnMethod("missing", 0),
+		"GET /denied":    fnMethod("denied", 0),
+		"GET /baduri":    {Integration: &apigw.Integration{Type: apigw.IntegrationAWSProxy, HTTPMethod: "POST", URI: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/no/such/thing/invocations"}},
+	}, stageVars: map[string]string{"okfn": "ok"}})
+	noFn := newGWEnv(t, gwOptions{})
+	noFn.addAPI(apiDef{id: "nofn000001", methods: map[string]*apigw.Method{"GET /fn": fnMethod("ok", 0)}})
+
 	get := func(e *gwEnv, apiID, path string, hdr ...string) func() *http.Request {
 		return func() *http.Request {
 			return newReq(t, "GET", e.url(apiID, path), nil, hdr...)
@@ -258,6 +281,15 @@ func TestPipelineReasons(t *testing.T) {
 		{name: "upstream refused", env: env, req: get(env, "main000001", "/down"), status: 502, body: internal, reason: ReasonIntegrationFailure},
 		{name: "upstream hangs", env: env, req: get(env, "main000001", "/slow"), status: 504, body: `{"message":"Endpoint request timed out"}`, reason: ReasonIntegrationTimeout},
 		{name: "upstream answers too much", env: env, req: get(env, "main000001", "/big"), reason: ReasonIntegrationTooLarge},
+		{name: "function answers", env: fnEnv, req: get(fnEnv, "func000001", "/ok"), status: 201, body: `fine`, reason: ReasonOK, explain: true},
+		{name: "function uri invalid", env: fnEnv, req: get(fnEnv, "func000001", "/baduri"), status: 500, body: internal, reason: ReasonIntegrationURI, explain: true},
+		{name: "no Lambda endpoint", env: noFn, req: get(noFn, "nofn000001", "/fn"), status: 500, body: internal, reason: ReasonFunctionNoEndpoint, explain: true},
+		{name: "function error", env: fnEnv, req: get(fnEnv, "func000001", "/fails"), status: 502, body: internal, reason: ReasonFunctionError},
+		{name: "function answer malformed", env: fnEnv, req: get(fnEnv, "func000001", "/malformed"), status: 502, body: internal, reason: ReasonFunctionMalformed},
+		{name: "function hangs", env: fnEnv, req: get(fnEnv, "func000001", "/hangs"), status: 504, body: `{"message":"Endpoint request timed out"}`, reason: ReasonFunctionTimeout},
+		{name: "function answers too much", env: fnEnv, req: get(fnEnv, "func000001", "/big"), status: 502, body: internal, reason: ReasonFunctionTooLarge},
+		{name: "function not found", env: fnEnv, req: get(fnEnv, "func000001", "/missing"), status: 502, body: internal, reason: ReasonFunctionInvokeFailed},
+		{name: "function invoke denied", env: fnEnv, req: get(fnEnv, "func000001", "/denied"), status: 500, body: internal, reason: ReasonFunctionInvokeForbidden},
 	}
 
 	covered := map[Reason]bool{}
@@ -300,6 +332,43 @@ func TestPipelineReasons(t *testing.T) {
 			t.Errorf("no row produces reason %s (%s)", r, name)
 		}
 	}
+}
+
+// fakeFunctions is an Invoke API on loopback whose functions behave as
+// their names say, behind a real lambda.Client (answers capped at 4 KiB).
+func fakeFunctions(t *testing.T) *lambda.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/invocations")
+		switch name {
+		case "ok":
+			io.WriteString(w, `{"statusCode":201,"body":"fine"}`)
+		case "fails":
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			io.WriteString(w, `{"errorMessage":"db down","errorType":"Error"}`)
+		case "malformed":
+			io.WriteString(w, `{"statusCode":"abc"}`)
+		case "hangs":
+			<-r.Context().Done()
+		case "big":
+			io.WriteString(w, `{"body":"`+strings.Repeat("b", 8192)+`"}`)
+		case "denied":
+			w.WriteHeader(403)
+			io.WriteString(w, `{"Type":"User","Message":"not authorized to perform lambda:InvokeFunction"}`)
+		default:
+			w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+			w.WriteHeader(404)
+			io.WriteString(w, `{"Type":"User","Message":"Function not found: `+name+`"}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := lambda.New(lambda.Options{Endpoint: srv.URL, MaxResponseBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
 }
 
 // newReq builds a request with header name/value pairs.

@@ -59,6 +59,7 @@ type request struct {
 	mockResponse *apigw.IntegrationResponse // else the MOCK's selected response,
 	mockStatus   int                        // and its status
 	upstreamURL  string                     // an HTTP_PROXY's resolved URL
+	functionURI  string                     // an AWS_PROXY's function URI, stage variables resolved
 
 	// dryRun: the pipeline consumes nothing (no tokens, no quota) and the
 	// request is not served; trace, when set, receives every step's verdict

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/awsapi"
 	"github.com/gatehouse-dev/gatehouse/internal/control"
@@ -23,6 +25,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda/credchain"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -87,6 +91,18 @@ type Config struct {
 	// X-Forwarded-For header names the client in the access log; nil:
 	// the peer is the client.
 	TrustedProxies []netip.Prefix
+	// LambdaEndpoint is the AWS Lambda Invoke API's base URL
+	// (--lambda-endpoint) for authorizers and AWS_PROXY integrations; "":
+	// functions named by Lambda URIs answer FUNCTION_NO_ENDPOINT (http(s)
+	// function URIs still work). Calls are SigV4-signed when the AWS SDK's
+	// standard credential chain finds credentials (LambdaCredentials
+	// overrides it), unsigned otherwise.
+	LambdaEndpoint string
+	// LambdaTimeout caps every function call (0: lambda.DefaultMaxTimeout).
+	LambdaTimeout time.Duration
+	// LambdaCredentials, when set, signs Invoke API calls instead of the
+	// standard chain (tests).
+	LambdaCredentials aws.CredentialsProvider
 }
 
 // Server is one Gatehouse node.
@@ -111,6 +127,8 @@ type Server struct {
 
 	admin http.Handler
 	proxy *proxy.Proxy
+	// functions invokes authorizers' and AWS_PROXY integrations' functions.
+	functions *lambda.Client
 	// locks hold the data directory (and the database file's directory
 	// when it is elsewhere) for this node alone.
 	locks []*datadir.Lock
@@ -282,6 +300,10 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	s.Counters = c
 	s.Store.Listen(s.applyChanges)
 	s.proxy = proxy.New(proxy.Options{Logger: s.log})
+	if err := s.newFunctions(ctx); err != nil {
+		c.Close()
+		return err
+	}
 	s.Gateway = gateway.New(gateway.Options{
 		State:           s.State,
 		Keys:            s.Keys,
@@ -294,7 +316,31 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		AccountThrottle: s.cfg.AccountThrottle,
 		Region:          s.cfg.Region,
 		TrustedProxies:  s.cfg.TrustedProxies,
+		Functions:       s.functions,
+		AccountID:       apigw.DefaultAccountID,
 	})
+	return nil
+}
+
+// newFunctions builds the function invoker: signed with the standard
+// credential chain when it finds credentials.
+func (s *Server) newFunctions(ctx context.Context) error {
+	creds := s.cfg.LambdaCredentials
+	if creds == nil && s.cfg.LambdaEndpoint != "" {
+		var err error
+		creds, err = credchain.Find(ctx, s.cfg.LambdaEndpoint)
+		if err != nil {
+			s.log.Info("Lambda invocations are unsigned", "endpoint", s.cfg.LambdaEndpoint, "reason", err.Error())
+		}
+	}
+	fc, err := lambda.New(lambda.Options{Endpoint: s.cfg.LambdaEndpoint, Credentials: creds, MaxTimeout: s.cfg.LambdaTimeout})
+	if err != nil {
+		return fmt.Errorf("--lambda-endpoint %w", err)
+	}
+	if s.cfg.LambdaEndpoint != "" {
+		s.log.Info("functions are invoked through the Lambda Invoke API", "endpoint", fc.Endpoint(), "signed", fc.Signed())
+	}
+	s.functions = fc
 	return nil
 }
 
@@ -316,6 +362,9 @@ func (s *Server) applyChanges(changes []store.Change) {
 func (s *Server) Close() error {
 	if s.proxy != nil {
 		s.proxy.Close()
+	}
+	if s.functions != nil {
+		s.functions.CloseIdleConnections()
 	}
 	var cerr error
 	if s.Counters != nil {

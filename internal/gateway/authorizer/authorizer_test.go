@@ -146,7 +146,7 @@ func TestCompile(t *testing.T) {
 	if c.Err != nil || c.TTL != 0 {
 		t.Fatal(c.Err, c.TTL)
 	}
-	want := []Source{{SourceHeader, "X-Token", "method.request.header.x-token"}, {SourceQuery, "apiKey", "method.request.querystring.apiKey"}, {SourceStageVar, "v", "stageVariables.v"}, {SourceContext, "identity.sourceIp", "context.identity.sourceIp"}}
+	want := []Source{{Kind: SourceHeader, Name: "X-Token", Expr: "method.request.header.x-token"}, {Kind: SourceQuery, Name: "apiKey", Expr: "method.request.querystring.apiKey"}, {Kind: SourceStageVar, Name: "v", Expr: "stageVariables.v"}, {Kind: SourceContext, Name: "identity.sourceIp", Expr: "context.identity.sourceIp"}}
 	if len(c.Sources) != len(want) {
 		t.Fatalf("sources %+v", c.Sources)
 	}

@@ -234,3 +234,15 @@ func traceID(requestID string, now time.Time) string {
 	buf = append(buf, hex[:]...)
 	return string(buf)
 }
+
+// CopyResponseHeader copies a response's headers from an integration
+// other than HTTP_PROXY (a Lambda proxy answer) to dst with the same
+// rules: hop-by-hop headers dropped, the ones AWS reserves remapped to
+// x-amzn-Remapped-<name>. Content-Length is only remapped: the gateway
+// frames the body it sends.
+func CopyResponseHeader(dst, src http.Header) {
+	copyResponseHeader(dst, src)
+	if _, ok := src[hdrContentLength]; ok {
+		delete(dst, hdrContentLength)
+	}
+}

@@ -106,10 +106,12 @@ type Stage struct {
 	CompileErr error
 	// KeySource is the deployment snapshot's apiKeySource: apigw.KeySourceHeader
 	// (also when the snapshot leaves it empty) or apigw.KeySourceAuthorizer.
-	KeySource       string
-	Variables       map[string]string
-	Throttle        StageThrottle
-	AccessLogFormat string
+	KeySource string
+	// BinaryMediaTypes is the deployment snapshot's binaryMediaTypes.
+	BinaryMediaTypes []string
+	Variables        map[string]string
+	Throttle         StageThrottle
+	AccessLogFormat  string
 	// MethodIDs maps each deployed method's throttle key ("/pets/GET") to
 	// its bucket id (counters.MethodID), built once so that requests do not.
 	MethodIDs map[string]string
@@ -281,6 +283,7 @@ type compiled struct {
 	err         error
 	keySource   string
 	authorizers map[string]*authorizer.Compiled
+	binary      []string
 }
 
 // compile compiles a deployment's snapshot.
@@ -293,7 +296,7 @@ func compile(d *apigw.Deployment) *compiled {
 	if err != nil {
 		err = fmt.Errorf("deployment %s of API %s: %w", d.ID, d.APIID, err)
 	}
-	c := &compiled{table: t, err: err, keySource: ks}
+	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes}
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -336,6 +339,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.Authorizers = c.authorizers
+			s.BinaryMediaTypes = c.binary
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
 		} else {
 			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
