@@ -239,7 +239,7 @@ func TestAuthorizerOutcomes(t *testing.T) {
 		t.Fatal("no event")
 	}
 	// The last /allow call was the TOKEN one.
-	want := map[string]any{"type": "TOKEN", "authorizationToken": "Bearer abc", "methodArn": "arn:aws:execute-api:us-east-1:000000000000:authz00002/api/GET/tok"}
+	want := map[string]any{"type": "TOKEN", "authorizationToken": "Bearer abc", "methodArn": "arn:aws:execute-api:us-east-1:123456789012:authz00002/api/GET/tok"}
 	if fmt.Sprint(ev) != fmt.Sprint(want) {
 		t.Errorf("TOKEN event %v, want %v", ev, want)
 	}
@@ -262,7 +262,7 @@ func TestAuthorizerRequestEvent(t *testing.T) {
 	b, _ := json.Marshal(ev)
 	for _, want := range []string{
 		`"type":"REQUEST"`,
-		`"methodArn":"arn:aws:execute-api:us-east-1:000000000000:authz00003/api/GET/pets/7"`,
+		`"methodArn":"arn:aws:execute-api:us-east-1:123456789012:authz00003/api/GET/pets/7"`,
 		`"resource":"/pets/{id}"`, `"path":"/pets/7"`, `"httpMethod":"GET"`,
 		`"X-Token":"t1"`, `"X-Token":["t1"]`,
 		`"queryStringParameters":{"q":"2"}`, `"multiValueQueryStringParameters":{"q":["1","2"]}`,
