@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 func TestNewCORSOrigins(t *testing.T) {
@@ -85,5 +87,36 @@ func TestResourceCORS(t *testing.T) {
 	}
 	if resourceCORS(nil) != nil {
 		t.Error("resourceCORS(nil) is not nil")
+	}
+}
+
+// TestCORSTagAppliesLive: gatehouse:corsAllowOrigins is read like the key
+// source tags: the next state after a tag change has it, without a
+// deployment.
+func TestCORSTagAppliesLive(t *testing.T) {
+	db := openStore(t)
+	seed(t, db)
+	s := listening(t, db)
+	update(t, db, func(ctx context.Context, tx store.Tx) error {
+		a, err := tx.GetAPI(ctx, "a1")
+		if err != nil {
+			return err
+		}
+		a.Tags = map[string]string{apigw.TagCORSAllowOrigins: "https://app.example.com"}
+		return tx.UpdateAPI(ctx, a)
+	})
+	if c := s.API("a1").CORS; !c.Allows("https://app.example.com") || c.Allows("https://b.example") {
+		t.Fatalf("after tagging: %+v", c)
+	}
+	update(t, db, func(ctx context.Context, tx store.Tx) error {
+		a, err := tx.GetAPI(ctx, "a1")
+		if err != nil {
+			return err
+		}
+		a.Tags = nil
+		return tx.UpdateAPI(ctx, a)
+	})
+	if c := s.API("a1").CORS; c.On {
+		t.Fatalf("after untagging: %+v", c)
 	}
 }
