@@ -336,6 +336,9 @@ func TestCORSExplainShowsSkip(t *testing.T) {
 
 // TestCORSAllocs: CORS costs a request that sends no Origin nothing.
 func TestCORSAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
 	env, value, _, _ := newCORSEnv(t)
 	for _, api := range []string{"awsway0001", "tagged0001"} {
 		req := newReq(t, "GET", env.url(api, "/pets"), nil, "x-api-key", value)
