@@ -45,6 +45,9 @@ var gatehouseTags = map[string]gatehouseTag{
 	apigw.TagAPIKeyHeader: {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseAPIKeyHeaders(v); return err }},
 	apigw.TagAPIKeyQuery:  {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyQuery},
 	apigw.TagAPIKeyBearer: {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyBearer},
+	// CORS for the whole API is a property of the API, as its OPTIONS
+	// methods are.
+	apigw.TagCORSAllowOrigins: {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseCORSAllowOrigins(v); return err }},
 }
 
 // validateTags checks the tags of a resource that takes no "gatehouse:"

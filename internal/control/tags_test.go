@@ -104,8 +104,8 @@ func TestGatehouseTags(t *testing.T) {
 		{tagOnStage, map[string]string{"gatehouse:reasonHeader": "TRUE"}, `Invalid value "TRUE" for tag "gatehouse:reasonHeader": must be one of true, false`},
 		{tagOnRestAPI, map[string]string{"gatehouse:reasonHeader": "true"}, `Invalid tag "gatehouse:reasonHeader" here: it can be set on a stage only`},
 		{"apikeys", map[string]string{"gatehouse:reasonHeader": "true"}, `Invalid tag "gatehouse:reasonHeader" here: it can be set on a stage only`},
-		{tagOnStage, map[string]string{"gatehouse:reasonheader": "true"}, `Unknown Gatehouse tag "gatehouse:reasonheader": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:reasonHeader`},
-		{tagOnRestAPI, map[string]string{"Gatehouse:Debug": "1"}, `Unknown Gatehouse tag "Gatehouse:Debug": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:reasonHeader`},
+		{tagOnStage, map[string]string{"gatehouse:reasonheader": "true"}, `Unknown Gatehouse tag "gatehouse:reasonheader": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:corsAllowOrigins, gatehouse:reasonHeader`},
+		{tagOnRestAPI, map[string]string{"Gatehouse:Debug": "1"}, `Unknown Gatehouse tag "Gatehouse:Debug": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:corsAllowOrigins, gatehouse:reasonHeader`},
 		// Key sources: on a RestApi, each value checked by its rule.
 		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyHeader": "x-key, X-Client-Key", "gatehouse:apiKeyQuery": "apiKey", "gatehouse:apiKeyBearer": "true"}, ""},
 		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyBearer": "false"}, ""},
@@ -126,6 +126,13 @@ func TestGatehouseTags(t *testing.T) {
 		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": "k&x"}, `Invalid value "k&x" for tag "gatehouse:apiKeyQuery": query parameter name "k&x" has "&": use letters, digits, "-", ".", "_" and "~"`},
 		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyQuery": strings.Repeat("q", 65)}, `Invalid value "` + strings.Repeat("q", 65) + `" for tag "gatehouse:apiKeyQuery": query parameter name "` + strings.Repeat("q", 65) + `" is 65 characters, at most 64 are allowed`},
 		{tagOnRestAPI, map[string]string{"gatehouse:apiKeyBearer": "yes"}, `Invalid value "yes" for tag "gatehouse:apiKeyBearer": "yes" is neither true nor false`},
+		// CORS: on a RestApi, "*" or a list of origins.
+		{tagOnRestAPI, map[string]string{"gatehouse:corsAllowOrigins": "*"}, ""},
+		{tagOnRestAPI, map[string]string{"gatehouse:corsAllowOrigins": "https://app.example.com, http://localhost:3000"}, ""},
+		{tagOnStage, map[string]string{"gatehouse:corsAllowOrigins": "*"}, `Invalid tag "gatehouse:corsAllowOrigins" here: it can be set on a RestApi only`},
+		{tagOnRestAPI, map[string]string{"gatehouse:corsAllowOrigins": "https://app.example.com/"}, `Invalid value "https://app.example.com/" for tag "gatehouse:corsAllowOrigins": origin "https://app.example.com/" has a path, query, user or space: give scheme://host[:port] with scheme http or https and no path, such as https://app.example.com or http://localhost:3000`},
+		{tagOnRestAPI, map[string]string{"gatehouse:corsAllowOrigins": "app.example.com"}, `Invalid value "app.example.com" for tag "gatehouse:corsAllowOrigins": origin "app.example.com": give scheme://host[:port] with scheme http or https and no path, such as https://app.example.com or http://localhost:3000`},
+		{tagOnRestAPI, map[string]string{"gatehouse:corsAllowOrigins": "*, https://a.example"}, `Invalid value "*, https://a.example" for tag "gatehouse:corsAllowOrigins": * must be the whole value (any origin), not one of a list`},
 	}
 	for _, tt := range tests {
 		err := validateTagsOn(tt.kind, tt.tags)

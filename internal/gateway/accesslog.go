@@ -27,6 +27,9 @@ func (g *Gateway) logAccess(rq *request) {
 	if g.access == nil {
 		return
 	}
+	if rq.decision != nil {
+		detail = corsLogDetail(rq, detail)
+	}
 	bp := linePool.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = append(b, `{"time":"`...)
@@ -49,6 +52,7 @@ func (g *Gateway) logAccess(rq *request) {
 	} else {
 		b = append(b, `""`...)
 	}
+	b = appendOrigin(b, rq)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(rq.status), 10)
 	b = append(b, `,"apiKeyId":`...)

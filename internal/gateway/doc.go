@@ -26,6 +26,24 @@
 // says where it came from (keySource; a query-string key is marked
 // deprecated).
 //
+// # CORS
+//
+// The cors step (cors.go), right after body, marks a CORS preflight
+// (OPTIONS with Origin and Access-Control-Request-Method) to an OPTIONS
+// method, or one Gatehouse answers itself: run then skips the authorizer,
+// key source, key and plan steps for it (so no plan throttle or quota
+// either), and Explain shows them SKIPPED. A resource "has CORS" when its
+// OPTIONS method is a MOCK whose integration response sets a static
+// Access-Control-Allow-Origin (state.ResourceCORS, per deployment): every
+// refusal for the resource's methods then carries that header and exposes
+// x-amzn-RequestId, x-amzn-ErrorType, Retry-After and the RateLimit
+// headers; a customised gateway response's own headers win. An API tagged
+// gatehouse:corsAllowOrigins (state.CORSOrigins, live) has preflights to
+// resources without an OPTIONS method answered by Gatehouse (204) for a
+// listed Origin, and CORS headers on every answer to one. The access log
+// records the Origin, and a refusal the browser will not show the page
+// says so, with the fix.
+//
 // Each step passes or returns a Decision: a stable Reason code and a
 // sentence for the operator (naming ids and limits, never a key value).
 // Every reason maps to one answer from apigw's gateway response catalogue

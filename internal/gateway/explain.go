@@ -27,6 +27,7 @@ const (
 	VerdictPass       Verdict = "PASS"
 	VerdictRefuse     Verdict = "REFUSE"
 	VerdictNotReached Verdict = "NOT_REACHED" // an earlier step refused
+	VerdictSkipped    Verdict = "SKIPPED"     // the step does not apply (a CORS preflight needs no key): Detail says why
 )
 
 // TraceStep is one pipeline step as Explain ran it.
@@ -126,6 +127,11 @@ func (g *Gateway) record(rq *request, i int, d *Decision) {
 	}
 }
 
+// recordSkip adds a step the request skips to the trace.
+func (g *Gateway) recordSkip(rq *request, i int) {
+	rq.trace.Steps = append(rq.trace.Steps, TraceStep{Name: pipeline[i].name, Verdict: VerdictSkipped, Reason: ReasonOK, Detail: skipDetail(rq, pipeline[i].name)})
+}
+
 // noteBucket notes, for the trace, a throttle bucket the step checked.
 func (rq *request) noteBucket(name string, ok bool) {
 	if ok {
@@ -139,12 +145,17 @@ func (rq *request) noteBucket(name string, ok bool) {
 func (g *Gateway) passDetail(rq *request, step string) string {
 	switch step {
 	case "route":
+		if rq.corsSelf {
+			return fmt.Sprintf("API %s, stage %s (deployment %s), resource %s, no OPTIONS method: a CORS preflight Gatehouse answers (%s)", rq.api.ID, rq.stage.Name, rq.stage.DeploymentID, rq.match.Resource.Path, apigw.TagCORSAllowOrigins)
+		}
 		return fmt.Sprintf("API %s, stage %s (deployment %s), resource %s, method %s", rq.api.ID, rq.stage.Name, rq.stage.DeploymentID, rq.match.Resource.Path, rq.r.Method)
 	case "body":
 		if n := rq.r.ContentLength; n >= 0 {
 			return fmt.Sprintf("Content-Length %d, within the %d-byte payload limit", n, g.maxBody)
 		}
 		return fmt.Sprintf("no Content-Length: a chunked body is counted against the %d-byte payload limit as it is sent", g.maxBody)
+	case "cors":
+		return corsPassDetail(rq)
 	case "authorizer":
 		if len(rq.note) > 0 {
 			return strings.Join(rq.note, "; ")

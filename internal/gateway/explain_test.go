@@ -114,6 +114,7 @@ func TestExplainTrace(t *testing.T) {
 		"plan":        "usage plan plan01 is attached to stage trace00001/api",
 		"quota":       "API key k-trace001…ghij has 100 of 100 requests per MONTH left in usage plan plan01 (used 0; resets at 2026-12-01T00:00:00Z)",
 		"integration": "MOCK",
+		"cors":        "not a CORS preflight",
 	}
 	for _, s := range tr.Steps {
 		if w, ok := want[s.Name]; ok && s.Detail != w {
@@ -134,7 +135,7 @@ func TestExplainTrace(t *testing.T) {
 	for _, s := range tr.Steps {
 		verdicts = append(verdicts, s.Name+":"+string(s.Verdict))
 	}
-	if got := strings.Join(verdicts, " "); got != "route:PASS body:PASS authorizer:PASS keysource:REFUSE key:NOT_REACHED plan:NOT_REACHED integration:NOT_REACHED throttle:NOT_REACHED quota:NOT_REACHED" {
+	if got := strings.Join(verdicts, " "); got != "route:PASS body:PASS cors:PASS authorizer:PASS keysource:REFUSE key:NOT_REACHED plan:NOT_REACHED integration:NOT_REACHED throttle:NOT_REACHED quota:NOT_REACHED" {
 		t.Fatalf("verdicts %s", got)
 	}
 }

@@ -160,6 +160,12 @@ func (g *Gateway) decide(ctx context.Context, rq *request) *Decision {
 func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
 	for i := range pipeline {
 		s := &pipeline[i]
+		if rq.preflight && skippedOnPreflight(rq, s.name) {
+			if rq.trace != nil {
+				g.recordSkip(rq, i)
+			}
+			continue
+		}
 		d := s.run(g, ctx, rq)
 		if rq.trace != nil {
 			g.record(rq, i, d)

@@ -67,6 +67,10 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 // integrate calls the method's integration, as checkIntegration found it,
 // and answers the caller.
 func (g *Gateway) integrate(ctx context.Context, rq *request) {
+	if rq.corsSelf {
+		g.answerPreflight(rq)
+		return
+	}
 	in := rq.match.Method.Integration
 	switch in.Type {
 	case apigw.IntegrationHTTPProxy:
@@ -89,6 +93,7 @@ func (g *Gateway) mock(rq *request) {
 		for _, p := range mp.headers {
 			h[p.name] = p.value
 		}
+		corsOnAnswer(rq, h)
 		rq.status = mp.status
 		rq.w.WriteHeader(mp.status)
 		io.WriteString(rq.w, mp.body)
@@ -107,6 +112,7 @@ func (g *Gateway) mock(rq *request) {
 			}
 		}
 	}
+	corsOnAnswer(rq, h)
 	rq.status = out
 	rq.w.WriteHeader(out)
 	io.WriteString(rq.w, body)
@@ -265,6 +271,7 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		timeout = apigw.DefaultIntegrationTimeout * time.Millisecond
 	}
 	stampHeaders(rq)
+	corsOnAnswer(rq, rq.w.Header()) // the upstream's own headers win
 	res, err := g.proxy.Forward(rq.w, rq.r, proxy.Target{
 		Method:    in.HTTPMethod,
 		URL:       url,

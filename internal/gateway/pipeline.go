@@ -29,7 +29,9 @@ type step struct {
 var pipeline = [...]step{
 	{"route", (*Gateway).route},
 	{"body", (*Gateway).checkBody},
-	// "cors": CORS preflight answers go here, before any key is asked for.
+	// A CORS preflight is marked here, before any key is asked for: the
+	// steps that ask for a key or an authorizer skip it (cors.go).
+	{"cors", (*Gateway).cors},
 	// Custom authorizers come before the key (AWS checks the API key
 	// after the authorizer); they may supply the key (usageIdentifierKey)
 	// for apiKeySource AUTHORIZER.
@@ -78,10 +80,16 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 		return refuse(ReasonStageBroken, fmt.Sprintf("stage %s of API %s serves deployment %s, which cannot be served: %v", stage.Name, api.ID, stage.DeploymentID, stage.CompileErr))
 	}
 	m, res := stage.Table.Match(r.Method, t.path, &rq.params)
+	if r.Method == http.MethodOptions && g.selfPreflight(rq, m, res) {
+		return nil
+	}
 	if res == route.Found {
 		rq.match = m
 		rq.methodID = stage.MethodIDs[m.ThrottleKey()]
 		return nil
+	}
+	if res == route.NoMethod {
+		rq.resource = m.Resource // its CORS headers go on the refusal
 	}
 	// Not in the deployment: tell "not deployed yet" (it is in the live
 	// API) from unknown.
@@ -217,7 +225,9 @@ func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 			charged[n], n = charge{k, *p.Throttle}, n+1
 		}
 	}
-	if t, ok := rq.stage.Throttle.For(rq.match.ThrottleKey()); ok {
+	// A preflight Gatehouse answers itself has no method, so no stage
+	// method limit: the account's applies.
+	if t, ok := rq.stage.Throttle.For(rq.match.ThrottleKey()); ok && !rq.corsSelf {
 		k := counters.StageMethodBucket(rq.methodID)
 		if d := g.allow(ctx, rq, k, t, ReasonThrottledStageMethod); d != nil {
 			g.refund(ctx, rq, charged[:n])

@@ -61,6 +61,15 @@ type request struct {
 	upstreamURL  string                     // an HTTP_PROXY's resolved URL
 	functionURI  string                     // an AWS_PROXY's function URI, stage variables resolved
 
+	// CORS (cors.go): resource is the resource found without the requested
+	// method (rq.match.Resource is set only when a method matched);
+	// preflight marks a CORS preflight that skips the key and authorizer
+	// steps; corsSelf: Gatehouse answers the preflight itself
+	// (gatehouse:corsAllowOrigins), rq.match then has no Method.
+	resource  *route.Resource
+	preflight bool
+	corsSelf  bool
+
 	// dryRun: the pipeline consumes nothing (no tokens, no quota) and the
 	// request is not served; trace, when set, receives every step's verdict
 	// (see Explain). note collects a passing step's detail for the trace.

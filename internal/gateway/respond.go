@@ -67,6 +67,8 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 		secs := int64((d.RetryAfter + 999_999_999) / 1_000_000_000)
 		h["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
 	}
+	// CORS headers first: a customisation's own headers win.
+	corsOnRefusal(rq, h)
 	for name, expr := range res.Parameters {
 		if hn, ok := strings.CutPrefix(name, "gatewayresponse.header."); ok {
 			if v, ok := paramValue(expr, rq); ok {

@@ -35,6 +35,13 @@
 // million keys are a few thousand objects for the garbage collector and
 // about 120 bytes each; LookupKey copies a key out without allocating.
 //
+// # CORS
+//
+// Each stage's Stage.CORS holds, per compiled resource, what its OPTIONS
+// method says about CORS (ResourceCORS: a MOCK integration response
+// setting a static Access-Control-Allow-Origin), worked out once per
+// deployment; API.CORS is the live gatehouse:corsAllowOrigins tag.
+//
 // # Deleted usage plans
 //
 // When a plan is deleted it disappears from Plan and Plans at once. A key

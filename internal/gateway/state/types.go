@@ -34,6 +34,8 @@ type API struct {
 	// KeySources are where, besides x-api-key, the API takes API keys
 	// from: its live gatehouse:apiKey* tags, compiled once.
 	KeySources KeySources
+	// CORS is the API's live gatehouse:corsAllowOrigins tag, compiled.
+	CORS CORSOrigins
 }
 
 // KeySources is an API's key source tags, compiled (see apigw.TagAPIKeyHeader,
@@ -119,6 +121,9 @@ type Stage struct {
 	// per deployment (identity sources parsed, validation expressions
 	// compiled); nil when the deployment has none.
 	Authorizers map[string]*authorizer.Compiled
+	// CORS holds the deployment's resources whose OPTIONS method enables
+	// CORS (ResourceCORS), by compiled resource; nil when none does.
+	CORS map[*route.Resource]*ResourceCORS
 	// ReasonHeader is the stage's tag gatehouse:reasonHeader set to "true":
 	// the gateway then sends a refusal's reason code to the caller
 	// (x-gatehouse-reason). The stage's dataTraceEnabled sends nothing to
@@ -284,6 +289,7 @@ type compiled struct {
 	keySource   string
 	authorizers map[string]*authorizer.Compiled
 	binary      []string
+	cors        map[*route.Resource]*ResourceCORS
 }
 
 // compile compiles a deployment's snapshot.
@@ -296,7 +302,7 @@ func compile(d *apigw.Deployment) *compiled {
 	if err != nil {
 		err = fmt.Errorf("deployment %s of API %s: %w", d.ID, d.APIID, err)
 	}
-	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes}
+	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes, cors: resourceCORS(t)}
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -318,6 +324,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		GatewayResponses:          a.GatewayResponses,
 		Stages:                    make(map[string]*Stage, len(stages)),
 		KeySources:                newKeySources(a.Tags),
+		CORS:                      newCORSOrigins(a.Tags),
 	}
 	if live, err := route.Compile(&apigw.Snapshot{APIKeySource: a.APIKeySource, RootResourceID: a.RootResourceID, Resources: a.Resources}); err == nil {
 		out.Live = live
@@ -340,6 +347,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.Authorizers = c.authorizers
 			s.BinaryMediaTypes = c.binary
+			s.CORS = c.cors
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
 		} else {
 			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
