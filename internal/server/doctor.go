@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/doctor"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
@@ -54,6 +55,28 @@ func (s *Server) signedBody(w http.ResponseWriter, r *http.Request, v *sigv4.Ver
 	return body, true
 }
 
+// parseDoctorRequest reads POST /_gatehouse/doctor's body: empty, or one
+// JSON object with at most "apiId" (a string).
+func parseDoctorRequest(body []byte) (DoctorRequest, error) {
+	var in DoctorRequest
+	if len(bytes.TrimSpace(body)) == 0 {
+		return in, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&in)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
+	}
+	if err == nil && !utf8.ValidString(in.APIID) {
+		err = errors.New("apiId is not valid UTF-8")
+	}
+	if err != nil {
+		return DoctorRequest{}, fmt.Errorf(`Invalid body for POST /_gatehouse/doctor: %v; it takes {"apiId": "<rest api id>"} or nothing`, err)
+	}
+	return in, nil
+}
+
 // serveDoctor answers POST /_gatehouse/doctor: the configuration lint of
 // package doctor, as {"findings": […], "counts": {…}}, over one
 // consistent read of the store.
@@ -63,22 +86,13 @@ func (s *Server) serveDoctor(v *sigv4.Verifier) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		var in DoctorRequest
-		if len(bytes.TrimSpace(body)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.DisallowUnknownFields()
-			err := dec.Decode(&in)
-			if err == nil && dec.More() {
-				err = errors.New("more than one JSON value")
-			}
-			if err != nil {
-				writeAWSError(w, "BadRequestException", http.StatusBadRequest,
-					fmt.Sprintf(`Invalid body for POST /_gatehouse/doctor: %v; it takes {"apiId": "<rest api id>"} or nothing`, err))
-				return
-			}
+		in, err := parseDoctorRequest(body)
+		if err != nil {
+			writeAWSError(w, "BadRequestException", http.StatusBadRequest, err.Error())
+			return
 		}
 		var rep *doctor.Report
-		err := s.Store.View(r.Context(), func(rd store.Reader) error {
+		err = s.Store.View(r.Context(), func(rd store.Reader) error {
 			var err error
 			rep, err = doctor.Run(r.Context(), rd, doctor.Options{APIID: in.APIID})
 			return err
