@@ -72,7 +72,7 @@ func parseDoctorRequest(body []byte) (DoctorRequest, error) {
 		err = errors.New("apiId is not valid UTF-8")
 	}
 	if err != nil {
-		return DoctorRequest{}, fmt.Errorf(`Invalid body for POST /_gatehouse/doctor: %v; it takes {"apiId": "<rest api id>"} or nothing`, err)
+		return DoctorRequest{}, fmt.Errorf(`body of POST /_gatehouse/doctor: %v; it takes {"apiId": "<rest api id>"} or nothing`, err)
 	}
 	return in, nil
 }
@@ -88,7 +88,7 @@ func (s *Server) serveDoctor(v *sigv4.Verifier) http.HandlerFunc {
 		}
 		in, err := parseDoctorRequest(body)
 		if err != nil {
-			writeAWSError(w, "BadRequestException", http.StatusBadRequest, err.Error())
+			writeAWSError(w, "BadRequestException", http.StatusBadRequest, "Invalid "+err.Error())
 			return
 		}
 		var rep *doctor.Report
