@@ -35,6 +35,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		var ex *exitError
+		if errors.As(err, &ex) {
+			if ex.err != nil {
+				fmt.Fprintln(stderr, "gatehouse:", ex.err)
+			}
+			return ex.code
+		}
 		fmt.Fprintln(stderr, "gatehouse:", err)
 		return 1
 	}
@@ -48,7 +55,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(stdout, stderr), newVersion(stdout))
+	root.AddCommand(newServe(stdout, stderr), newVersion(stdout), newDoctor(stdout))
 	return root
 }
 

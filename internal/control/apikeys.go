@@ -193,8 +193,8 @@ func (s *Service) GetAPIKey(ctx context.Context, id string, includeValue bool) (
 	var k *apigw.APIKey
 	err := s.view(ctx, func(r store.Reader) error {
 		var err error
-		k, err = r.GetAPIKey(ctx, id)
-		return notFound(err, msgKeyNotFound)
+		k, err = s.getKey(ctx, r, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -240,8 +240,8 @@ func (s *Service) UpdateAPIKey(ctx context.Context, id string, ops []patch.Op) (
 	var k *apigw.APIKey
 	err := s.update(ctx, func(tx store.Tx) error {
 		var err error
-		if k, err = tx.GetAPIKey(ctx, id); err != nil {
-			return notFound(err, msgKeyNotFound)
+		if k, err = s.getKey(ctx, tx, id); err != nil {
+			return err
 		}
 		if err := keyPatch.ApplyAll(&keyTarget{ctx: ctx, r: tx, k: k}, ops); err != nil {
 			return FromPatch(err)
@@ -315,6 +315,9 @@ func patchStageKey(t *keyTarget, op patch.Op, _ patch.Params) error {
 // DeleteAPIKey deletes a key and removes it from every usage plan.
 func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
 	return s.update(ctx, func(tx store.Tx) error {
-		return notFound(tx.DeleteAPIKey(ctx, id), msgKeyNotFound)
+		if err := tx.DeleteAPIKey(ctx, id); err != nil {
+			return s.unknownKey(ctx, tx, id, err)
+		}
+		return nil
 	})
 }

@@ -112,20 +112,8 @@ func stageStatus(ctx context.Context, r store.Reader, api *apigw.RestAPI, st *ap
 	if err != nil {
 		return out, err
 	}
-	cur, err := SnapshotOf(api)
-	if err != nil {
-		return out, err
-	}
-	a, err := SnapshotDigest(cur)
-	if err != nil {
-		return out, err
-	}
-	b, err := SnapshotDigest(d.Snapshot)
-	if err != nil {
-		return out, err
-	}
-	out.APIChangedSinceDeployment = a != b
-	return out, nil
+	out.APIChangedSinceDeployment, err = DeploymentOutdated(api, d)
+	return out, err
 }
 
 // StageStatus returns a stage and whether the API's current definition

@@ -229,7 +229,7 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) 
 }
 
 // tagNotFound maps a missing tag target to the NotFound text of its kind.
-func (s *Service) tagNotFound(err error, t tagTarget) error {
+func (s *Service) tagNotFound(ctx context.Context, r store.Reader, err error, t tagTarget) error {
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *Service) tagNotFound(err error, t tagTarget) error {
 	case "stages":
 		return notFound(err, "Invalid Stage identifier specified")
 	case "apikeys":
-		return notFound(err, msgKeyNotFound)
+		return s.unknownKey(ctx, r, t.ID, err)
 	}
 	return notFound(err, msgPlanNotFound)
 }
@@ -272,7 +272,7 @@ func (s *Service) readTags(ctx context.Context, r store.Reader, t tagTarget) (ma
 		}
 	}
 	if err != nil {
-		return nil, s.tagNotFound(err, t)
+		return nil, s.tagNotFound(ctx, r, err, t)
 	}
 	return tags, nil
 }
@@ -309,5 +309,5 @@ func (s *Service) writeTags(ctx context.Context, tx store.Tx, t tagTarget, tags 
 			err = tx.UpdateUsagePlan(ctx, p)
 		}
 	}
-	return s.tagNotFound(err, t)
+	return s.tagNotFound(ctx, tx, err, t)
 }

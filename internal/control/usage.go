@@ -102,6 +102,13 @@ func (s *Service) GetUsage(ctx context.Context, planID string, in GetUsageInput)
 			}
 			if has {
 				ids = []string{in.KeyID}
+			} else if k, err := s.keyByValue(ctx, r, in.KeyID); err != nil {
+				return err
+			} else if k != nil {
+				// AWS answers an unknown keyId with an empty report; a
+				// key's value instead of its id gets the NotFound that
+				// says so.
+				return s.unknownKey(ctx, r, in.KeyID, nil)
 			}
 		} else {
 			keys, n, err := r.ListUsagePlanKeys(ctx, planID, in.Page)
@@ -281,7 +288,7 @@ func (s *Service) UpdateUsage(ctx context.Context, planID, keyID string, ops []p
 		if err != nil {
 			return notFound(err, msgPlanNotFound)
 		}
-		if _, err := planKey(ctx, tx, planID, keyID); err != nil {
+		if _, err := s.planKey(ctx, tx, planID, keyID); err != nil {
 			return err
 		}
 		if remaining >= 0 {

@@ -553,8 +553,8 @@ func (s *Service) CreateUsagePlanKey(ctx context.Context, planID, keyID, keyType
 		if err != nil {
 			return notFound(err, msgPlanNotFound)
 		}
-		if k, err = tx.GetAPIKey(ctx, keyID); err != nil {
-			return notFound(err, msgKeyNotFound)
+		if k, err = s.getKey(ctx, tx, keyID); err != nil {
+			return err
 		}
 		in, err := tx.HasUsagePlanKey(ctx, planID, keyID)
 		switch {
@@ -588,7 +588,7 @@ func (s *Service) GetUsagePlanKey(ctx context.Context, planID, keyID string) (*R
 	var k *apigw.APIKey
 	err := s.view(ctx, func(r store.Reader) error {
 		var err error
-		if k, err = planKey(ctx, r, planID, keyID); err != nil {
+		if k, err = s.planKey(ctx, r, planID, keyID); err != nil {
 			return err
 		}
 		return nil
@@ -600,7 +600,7 @@ func (s *Service) GetUsagePlanKey(ctx context.Context, planID, keyID string) (*R
 }
 
 // planKey returns a key that must be in a plan that must exist.
-func planKey(ctx context.Context, r store.Reader, planID, keyID string) (*apigw.APIKey, error) {
+func (s *Service) planKey(ctx context.Context, r store.Reader, planID, keyID string) (*apigw.APIKey, error) {
 	if _, err := r.GetUsagePlan(ctx, planID); err != nil {
 		return nil, notFound(err, msgPlanNotFound)
 	}
@@ -609,10 +609,9 @@ func planKey(ctx context.Context, r store.Reader, planID, keyID string) (*apigw.
 	case err != nil:
 		return nil, err
 	case !in:
-		return nil, NotFoundf(msgKeyNotFound)
+		return nil, s.unknownKey(ctx, r, keyID, nil)
 	}
-	k, err := r.GetAPIKey(ctx, keyID)
-	return k, notFound(err, msgKeyNotFound)
+	return s.getKey(ctx, r, keyID)
 }
 
 // ListUsagePlanKeys lists the keys of a plan (in the order they were
@@ -649,7 +648,7 @@ func (s *Service) ListUsagePlanKeys(ctx context.Context, planID, namePrefix stri
 // DeleteUsagePlanKey removes a key from a plan.
 func (s *Service) DeleteUsagePlanKey(ctx context.Context, planID, keyID string) error {
 	return s.update(ctx, func(tx store.Tx) error {
-		if _, err := planKey(ctx, tx, planID, keyID); err != nil {
+		if _, err := s.planKey(ctx, tx, planID, keyID); err != nil {
 			return err
 		}
 		return tx.RemoveUsagePlanKey(ctx, planID, keyID)

@@ -145,6 +145,7 @@ var rules = []rule{
 	{pkg: "internal/gateway/route", only: []string{"internal/apigw", "internal/respath"}, why: "a route table is compiled from the domain model alone"},
 	{pkg: "internal/gateway/authorizer", only: []string{"internal/apigw"}, why: "authorizer replies and policies are parsed and evaluated from the domain model alone"},
 	{pkg: "internal/gateway/state", forbidden: []string{"internal/store/sqlite"}, why: "the data plane's state reads the store through its interface"},
+	{pkg: "internal/doctor", forbidden: []string{"net/http", "internal/awsapi", "internal/gateway", "internal/server", "internal/cli", "internal/store/sqlite"}, only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "doctor reads the store and the domain model; the admin API and the CLI call it"},
 	{pkg: "internal/demo", only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "the demo is created as a client would create it"},
 	{pkg: "internal/datadir", only: []string{"golang.org/x/sys/unix"}, why: "the data directory lock is a leaf"},
 	{pkg: "internal/memlock", only: []string{"golang.org/x/sys/unix"}, why: "memory locking is a leaf"},

@@ -416,6 +416,8 @@ func (s *Server) adminHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	// Configuration lint (package doctor), signed like every admin call.
+	mux.HandleFunc("POST /_gatehouse/doctor", s.serveDoctor(v))
 	if s.cfg.Dev {
 		// The reset is signed like a management call (any credentials in
 		// dev mode): a web page can make a browser POST to a loopback
