@@ -82,6 +82,10 @@ type Gateway struct {
 	authCache         *authCache
 	authTimeout       time.Duration // AuthorizerTimeout; tests shorten it
 
+	// levels reports bucket levels for RateLimit headers (nil when the
+	// counters cannot: no throttle policy is sent).
+	levels counters.LevelThrottler
+
 	pool sync.Pool // of *request
 }
 
@@ -113,6 +117,7 @@ func New(o Options) *Gateway {
 		g.accountID = authorizer.DefaultAccountID
 	}
 	g.authCache = newAuthCache(o.AuthorizerCacheSize)
+	g.levels, _ = o.Counters.(counters.LevelThrottler)
 	g.authTimeout = AuthorizerTimeout
 	g.pool.New = func() any { return new(request) }
 	return g

@@ -261,9 +261,12 @@ func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, 
 		retry time.Duration
 		err   error
 	)
-	if rq.dryRun {
+	switch {
+	case rq.dryRun:
 		ok, retry, err = g.counters.PeekThrottle(ctx, k, t, rq.now)
-	} else {
+	case rq.stage.RateLimitHeaders && g.levels != nil:
+		ok, retry, err = g.allowLevel(ctx, rq, k, t)
+	default:
 		ok, retry, err = g.counters.Allow(ctx, k, t, rq.now)
 	}
 	if err != nil {

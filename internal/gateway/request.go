@@ -44,6 +44,9 @@ type request struct {
 	plan        *state.Plan
 	planStage   *state.PlanStage
 	quota       counters.QuotaResult
+	// rl is the throttle bucket for the RateLimit fields (stages tagged
+	// gatehouse:rateLimitHeaders only; see ratelimit.go).
+	rl rateLimitState
 
 	// auth is what the method's authorizer decided (nil: no authorizer, or
 	// it has not run).
