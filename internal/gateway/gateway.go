@@ -163,6 +163,12 @@ func (g *Gateway) decide(ctx context.Context, rq *request) *Decision {
 func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
 	for i := range pipeline {
 		s := &pipeline[i]
+		if rq.testInvoke {
+			if mode := testInvokeModes[s.name]; mode != 0 {
+				g.testInvokeStep(ctx, rq, i, mode)
+				continue
+			}
+		}
 		d := s.run(g, ctx, rq)
 		if rq.trace != nil {
 			g.record(rq, i, d)

@@ -69,6 +69,10 @@ type request struct {
 	dryRun bool
 	trace  *Trace
 	note   []string
+	// testInvoke: test-invoke-method's run (see testinvoke.go): the route
+	// is found by resource id beforehand, and the steps AWS's test skips
+	// are traced, not applied; tiRefused: one of them would have refused.
+	testInvoke, tiRefused bool
 
 	// Outcome, for the access log.
 	step               string
