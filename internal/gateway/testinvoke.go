@@ -303,4 +303,3 @@ func (w *testRecorder) Write(b []byte) (int, error) {
 	}
 	return w.body.Write(b)
 }
-
