@@ -164,8 +164,8 @@ func (g *Gateway) TestInvokeMethod(ctx context.Context, def *apigw.RestAPI, reso
 	lg.line("Starting execution for request: %s", id)
 	lg.line("HTTP Method: %s, Resource Path: %s", httpMethod, u.Path)
 	lg.line("Method request path: %s", logParams(&rq.params))
-	lg.line("Method request query string: %s", logValues(u.Query()))
-	lg.line("Method request headers: %s", logValues(hdr))
+	lg.line("Method request query string: %s", logValues(maskKeys(u.Query(), api.KeySources.Query)))
+	lg.line("Method request headers: %s", logValues(maskKeys(hdr, append([]string{headerAPIKey, headerAuthorization}, api.KeySources.Headers...)...)))
 	lg.line("Method request body before transformations: %s", in.Body)
 
 	if d := g.run(ctx, rq); d != nil {
@@ -274,6 +274,19 @@ func logValues[M ~map[string][]string](m M) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// maskKeys returns m with the values under names (API keys, credentials)
+// masked as AWS's logs mask them: all but the last four characters.
+func maskKeys[M ~map[string][]string](m M, names ...string) M {
+	out := make(M, len(m))
+	for k, vs := range m {
+		if slices.ContainsFunc(names, func(n string) bool { return n != "" && strings.EqualFold(n, k) }) {
+			vs = []string{maskIdentity(vs[:1])}
+		}
+		out[k] = vs
+	}
+	return out
 }
 
 // testRecorder is the ResponseWriter of a test invocation: it keeps the
