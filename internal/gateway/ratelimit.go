@@ -56,13 +56,36 @@ type rateLimitState struct {
 
 // allowLevel is allow's draw for a stage with RateLimit headers: Allow with
 // the bucket's level, noted for the headers. The most specific bucket is
-// checked first and kept, unless a later one refuses.
+// checked first and kept, unless a later one refuses. The later buckets
+// (the account's, split into shards, is the costly one to read) take a
+// plain Allow: a refusal's level follows from its retryAfter.
 func (g *Gateway) allowLevel(ctx context.Context, rq *request, k counters.BucketKey, t apigw.Throttle) (bool, time.Duration, error) {
+	if rq.rl.have {
+		ok, retry, err := g.counters.Allow(ctx, k, t, rq.now)
+		if err == nil && !ok {
+			rq.rl = rateLimitState{have: true, t: t, lvl: refusedLevel(t, retry)}
+		}
+		return ok, retry, err
+	}
 	ok, retry, lvl, err := g.levels.AllowLevel(ctx, k, t, rq.now)
-	if err == nil && !lvl.Unlimited && (!rq.rl.have || !ok) {
+	if err == nil && !lvl.Unlimited {
 		rq.rl = rateLimitState{have: true, t: t, lvl: lvl}
 	}
 	return ok, retry, err
+}
+
+// refusedLevel is the level of a bucket that just refused with retry: no
+// whole token, and full once the next token has come (retry) and burst−1
+// more after it at the rate.
+func refusedLevel(t apigw.Throttle, retry time.Duration) counters.Level {
+	if retry == counters.Never || !(t.RateLimit > 0) {
+		return counters.Level{FullIn: counters.Never}
+	}
+	rest := float64(t.BurstLimit-1) / t.RateLimit * float64(time.Second)
+	if rest >= float64(counters.Never-retry) {
+		return counters.Level{FullIn: counters.Never}
+	}
+	return counters.Level{FullIn: retry + time.Duration(math.Ceil(rest))}
 }
 
 // writeRateLimit sets the RateLimit-Policy and RateLimit fields from what

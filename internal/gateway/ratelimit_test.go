@@ -140,3 +140,35 @@ func TestServeHTTPAllocsWithoutRateLimitTag(t *testing.T) {
 // serveHTTPMockAllocs is ServeHTTP's allocation count for the bench API's
 // MOCK request, without access log or metrics (see above).
 const serveHTTPMockAllocs = 3
+
+// TestRateLimitHeadersLaterBucketRefuses: when a less specific bucket (here
+// the account's) refuses after the plan's passed, the fields describe the
+// refusing bucket, its level worked out from its retryAfter.
+func TestRateLimitHeadersLaterBucketRefuses(t *testing.T) {
+	env := newGWEnv(t, gwOptions{account: apigw.Throttle{RateLimit: 1, BurstLimit: 2}})
+	env.addAPI(apiDef{id: "ratelim003", methods: map[string]*apigw.Method{"GET /pets": {APIKeyRequired: true, Integration: mockOK()}},
+		stageTags: map[string]string{apigw.TagRateLimitHeaders: "true"}})
+	env.addPlan(&apigw.UsagePlan{ID: "plan01", Name: "p", APIStages: []apigw.APIStage{{APIID: "ratelim003", Stage: "api"}},
+		Throttle: &apigw.Throttle{RateLimit: 100, BurstLimit: 100}})
+	key := env.addKey("key001", true, "plan01")
+	want := []struct {
+		status       int
+		policy, left string
+	}{
+		{200, `"burst";q=100;w=1`, `"burst";r=99;t=1`},
+		{200, `"burst";q=100;w=1`, `"burst";r=99;t=1`}, // the plan's bucket refilled 10 ms' worth: 99 whole
+		// The account's: split over 2 shards of burst 1 at 0.5/s, its next
+		// token comes in 1.98 s, and retryAfter + (burst−1)/rate errs on
+		// the late side for a split bucket (each shard is full in 1.99 s).
+		{429, `"burst";q=2;w=2`, `"burst";r=0;t=3`},
+	}
+	for i, w := range want {
+		req := mustRequest(t, "GET", env.url("ratelim003", "/pets"))
+		req.Header.Set("x-api-key", key)
+		r := env.do(req)
+		if r.status != w.status || r.header.Get("RateLimit-Policy") != w.policy || r.header.Get("RateLimit") != w.left {
+			t.Errorf("request %d: %d %s, %q, %q; want %d, %q, %q", i, r.status, r.reason(), r.header.Get("RateLimit-Policy"), r.header.Get("RateLimit"), w.status, w.policy, w.left)
+		}
+		env.now = env.now.Add(10 * time.Millisecond)
+	}
+}
