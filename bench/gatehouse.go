@@ -28,10 +28,11 @@ import (
 
 // Names of what bench creates in gatehouse.
 const (
-	benchStage = "bench"
-	mockPath   = "mock"
-	proxyPath  = "proxy"
-	authzPath  = "authz"
+	benchStage   = "bench"
+	benchRLStage = "benchrl" // the same deployment, tagged gatehouse:rateLimitHeaders=true
+	mockPath     = "mock"
+	proxyPath    = "proxy"
+	authzPath    = "authz"
 	// authorizerPath is the upstream's path that answers as the bench's
 	// authorizer function.
 	authorizerPath = "authorizer"
@@ -169,12 +170,17 @@ func (a *admin) configure(ctx context.Context, spec apiSpec) (*benchAPI, error) 
 		}
 	}
 
-	if _, err := a.api.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String(benchStage)}); err != nil {
+	dep, err := a.api.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String(benchStage)})
+	if err != nil {
 		return nil, fmt.Errorf("CreateDeployment: %w", err)
+	}
+	if _, err := a.api.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: api.Id, StageName: aws.String(benchRLStage), DeploymentId: dep.Id,
+		Tags: map[string]string{"gatehouse:rateLimitHeaders": "true"}}); err != nil {
+		return nil, fmt.Errorf("CreateStage %s: %w", benchRLStage, err)
 	}
 	in := &apigateway.CreateUsagePlanInput{
 		Name:      aws.String("bench"),
-		ApiStages: []types.ApiStage{{ApiId: api.Id, Stage: aws.String(benchStage)}},
+		ApiStages: []types.ApiStage{{ApiId: api.Id, Stage: aws.String(benchStage)}, {ApiId: api.Id, Stage: aws.String(benchRLStage)}},
 		Throttle:  &types.ThrottleSettings{RateLimit: spec.Rate, BurstLimit: spec.Burst},
 	}
 	if spec.QuotaPerDay > 0 {
@@ -333,6 +339,7 @@ type probe struct {
 	key        string // "" sends no key
 	wantStatus int
 	wantBody   string // "" checks no body
+	wantHeader string // "" checks no header; else it must be present
 }
 
 // check sends p once and describes what was wrong, or returns "".
@@ -359,6 +366,9 @@ func (p probe) check(ctx context.Context, c *http.Client) string {
 	got, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != p.wantStatus || (p.wantBody != "" && string(got) != p.wantBody) {
 		return fmt.Sprintf("%s %s answered %d %s, want %d %s", p.method, p.url, resp.StatusCode, bytes.TrimSpace(got), p.wantStatus, p.wantBody)
+	}
+	if p.wantHeader != "" && resp.Header.Get(p.wantHeader) == "" {
+		return fmt.Sprintf("%s %s answered without a %s header", p.method, p.url, p.wantHeader)
 	}
 	return ""
 }

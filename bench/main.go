@@ -25,9 +25,17 @@ const (
 	tGatehouseAuthz = "gatehouse-authz"
 	tBareServer     = "bare-server"
 	tGatehouseMock  = "gatehouse-mock"
+	// tGatehouseProxyRL is gatehouse-proxy on a second stage of the same
+	// deployment, tagged gatehouse:rateLimitHeaders=true: every answer
+	// carries RateLimit-Policy and RateLimit. Not in the default run; ask
+	// for it with --targets.
+	tGatehouseProxyRL = "gatehouse-proxy-ratelimit"
 )
 
 var allTargets = []string{tUpstream, tBareProxy, tGatehouseProxy, tGatehouseAuthz, tBareServer, tGatehouseMock}
+
+// knownTargets are the targets --targets takes.
+var knownTargets = append(slices.Clip(allTargets), tGatehouseProxyRL)
 
 // Default run lengths: the load run's rounds are short so that many of them
 // fit (their median resists a disturbed round); the throttle run lasts the
@@ -105,7 +113,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.ImportChunk, "import-chunk", 10000, "rows per ImportApiKeys call")
 	fs.IntVar(&o.Connections, "connections", 64, "wrk connections (-c)")
 	fs.IntVar(&o.Threads, "threads", 2, "wrk threads (-t)")
-	targets := fs.String("targets", strings.Join(allTargets, ","), "comma-separated targets to run, among "+strings.Join(allTargets, ","))
+	targets := fs.String("targets", strings.Join(allTargets, ","), "comma-separated targets to run, among "+strings.Join(knownTargets, ",")+" ("+tGatehouseProxyRL+" only when named)")
 	fs.StringVar(&o.ServerCPUs, "server-cpus", "", "pin the servers to this CPU list with taskset (e.g. 0); empty: no pinning")
 	fs.StringVar(&o.WrkCPUs, "wrk-cpus", "", "pin wrk to this CPU list with taskset (e.g. 1); empty: no pinning")
 	fs.DurationVar(&o.ReadyTimeout, "ready-timeout", 60*time.Second, "how long to wait for each server to start and for gatehouse to pass verification")
@@ -169,8 +177,8 @@ func parseFlags(args []string) (*options, error) {
 		if t == "" {
 			continue
 		}
-		if !slices.Contains(allTargets, t) {
-			return nil, fmt.Errorf("--targets: unknown target %q (want some of %s)", t, strings.Join(allTargets, ","))
+		if !slices.Contains(knownTargets, t) {
+			return nil, fmt.Errorf("--targets: unknown target %q (want some of %s)", t, strings.Join(knownTargets, ","))
 		}
 		o.Targets = append(o.Targets, t)
 	}
@@ -352,7 +360,7 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		tBareServer: {name: tBareServer, url: "http://" + addrs(tBareServer) + "/" + mockPath, method: "POST", body: "{}", pid: refs[tBareServer].pid},
 	}
 	var gh *gatehouseNode
-	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) || slices.Contains(o.Targets, tGatehouseAuthz) {
+	if slices.Contains(o.Targets, tGatehouseProxy) || slices.Contains(o.Targets, tGatehouseMock) || slices.Contains(o.Targets, tGatehouseAuthz) || slices.Contains(o.Targets, tGatehouseProxyRL) {
 		if gh, err = b.startGatehouse(ctx, rep, "gatehouse", "http://"+addrs(tUpstream), b.keys); err != nil {
 			return nil, err
 		}
@@ -360,6 +368,7 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		targets[tGatehouseProxy] = target{name: tGatehouseProxy, url: gh.invokeURL + proxyPath, method: "GET", gatehouse: true, pid: pid}
 		targets[tGatehouseMock] = target{name: tGatehouseMock, url: gh.invokeURL + mockPath, method: "POST", body: "{}", gatehouse: true, pid: pid}
 		targets[tGatehouseAuthz] = target{name: tGatehouseAuthz, url: gh.invokeURL + authzPath, method: "GET", gatehouse: true, pid: pid}
+		targets[tGatehouseProxyRL] = target{name: tGatehouseProxyRL, url: gh.rlInvokeURL + proxyPath, method: "GET", gatehouse: true, pid: pid}
 		b.verifyGatehouse(ctx, rep, gh, b.keys)
 		if ctx.Err() != nil {
 			return nil, errInterrupted
@@ -461,6 +470,8 @@ type gatehouseNode struct {
 	dataURL   string // http://data
 	api       *benchAPI
 	invokeURL string // http://data/restapis/{id}/bench/_user_request_/
+	// rlInvokeURL is the same on stage benchrl, which sends RateLimit headers.
+	rlInvokeURL string
 }
 
 // configure creates spec's API on the node and sets its invoke URL.
@@ -471,6 +482,7 @@ func (gh *gatehouseNode) configure(ctx context.Context, spec apiSpec) error {
 	}
 	gh.api = api
 	gh.invokeURL = gh.dataURL + "/restapis/" + api.APIID + "/" + benchStage + "/_user_request_/"
+	gh.rlInvokeURL = gh.dataURL + "/restapis/" + api.APIID + "/" + benchRLStage + "/_user_request_/"
 	return nil
 }
 
@@ -570,6 +582,7 @@ func (b *bench) verifyGatehouse(ctx context.Context, rep *report, gh *gatehouseN
 		{name: "mock, first key", method: "POST", url: mock, key: first, wantStatus: 200, wantBody: mockBody},
 		{name: "mock, last key", method: "POST", url: mock, key: last, wantStatus: 200, wantBody: mockBody},
 		{name: "proxy, no key", method: "GET", url: proxy, wantStatus: 403},
+		{name: "proxy with RateLimit headers, first key", method: "GET", url: gh.rlInvokeURL + proxyPath, key: first, wantStatus: 200, wantBody: upstreamBody, wantHeader: "RateLimit"},
 	}
 	fmt.Println("verifying gatehouse (every route with the first and last key; 403, or the authorizer's 401, without a key) …")
 	if err := verify(ctx, probes, b.opts.ReadyTimeout); err != nil {

@@ -196,7 +196,15 @@ func (r *report) finish(o *options) error {
 		r.ratio("gatehouse-proxy/bare-proxy req/s", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minProxyRPSRatio),
 		r.ratio("gatehouse-proxy/bare-proxy p99", tGatehouseProxy, tBareProxy, func(t *targetResult) float64 { return t.P99us }, runP99, "<=", maxProxyP99Ratio),
 		r.ratio("gatehouse-mock/bare-server req/s", tGatehouseMock, tBareServer, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minMockRPSRatio),
-		r.ratio("gatehouse-authz/bare-proxy req/s", tGatehouseAuthz, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minAuthzRPSRatio),
+	}
+	if slices.Contains(o.Targets, tGatehouseAuthz) {
+		r.Checks = append(r.Checks,
+			r.ratio("gatehouse-authz/bare-proxy req/s", tGatehouseAuthz, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minAuthzRPSRatio))
+	}
+	if slices.Contains(o.Targets, tGatehouseProxyRL) {
+		r.Checks = append(r.Checks,
+			r.ratio("gatehouse-proxy-ratelimit/bare-proxy req/s", tGatehouseProxyRL, tBareProxy, func(t *targetResult) float64 { return t.RPS }, runRPS, ">=", minProxyRPSRatio),
+			r.ratio("gatehouse-proxy-ratelimit/bare-proxy p99", tGatehouseProxyRL, tBareProxy, func(t *targetResult) float64 { return t.P99us }, runP99, "<=", maxProxyP99Ratio))
 	}
 	if o.Keys >= heapCheckKeys {
 		c := check{Name: fmt.Sprintf("gatehouse heap in use, %d keys", o.Keys), Op: "<=", Limit: maxHeapBytes, Unit: "bytes"}

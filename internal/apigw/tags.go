@@ -17,6 +17,12 @@ const TagPrefix = "gatehouse:"
 // else about a refusal (which key, plan or limit) ever reaches a caller.
 const TagReasonHeader = "gatehouse:reasonHeader"
 
+// TagRateLimitHeaders, on a stage, set to "true", makes the data plane add
+// the IETF RateLimit-Policy and RateLimit fields to every response of the
+// stage (throttle and quota that apply to the caller). Off by default: AWS
+// sends none.
+const TagRateLimitHeaders = "gatehouse:rateLimitHeaders"
+
 // Key sources beyond AWS's x-api-key header, set by tags on a RestApi (see
 // KeySourceTags). They are read live: a tag change takes effect on the
 // API's next request, without a deployment. x-api-key is always accepted;

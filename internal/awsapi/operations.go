@@ -166,7 +166,7 @@ func (h *Handler) operations() []operation {
 		{name: "RejectDomainNameAccessAssociation", method: "POST", path: "/rejectdomainnameaccessassociations"},
 		{name: "TagResource", method: "PUT", path: "/tags/{resourceArn}", fn: h.tagResource},
 		{name: "TestInvokeAuthorizer", method: "POST", path: "/restapis/{restApiId}/authorizers/{authorizerId}", fn: h.testInvokeAuthorizer},
-		{name: "TestInvokeMethod", method: "POST", path: "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"},
+		{name: "TestInvokeMethod", method: "POST", path: "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}", fn: h.testInvokeMethod},
 		{name: "UntagResource", method: "DELETE", path: "/tags/{resourceArn}", fn: h.untagResource},
 		{name: "UpdateAccount", method: "PATCH", path: "/account"},
 		{name: "UpdateApiKey", method: "PATCH", path: "/apikeys/{apiKey}", fn: h.updateAPIKey},

@@ -42,6 +42,8 @@ type Options struct {
 	// (nil: TestInvokeAuthorizer answers 501, and a flush only checks the
 	// stage, as there is no cache).
 	Runner AuthorizerRunner
+	// Invoker serves TestInvokeMethod (nil: it answers 501).
+	Invoker MethodInvoker
 }
 
 // Handler serves the management API.
@@ -65,12 +67,13 @@ type Handler struct {
 	log    *slog.Logger
 	audit  *slog.Logger // nil: no audit log
 	runner AuthorizerRunner
+	invoke MethodInvoker
 	mux    *http.ServeMux
 }
 
 // New returns the management API handler.
 func New(o Options) *Handler {
-	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger, runner: o.Runner}
+	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger, runner: o.Runner, invoke: o.Invoker}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -202,6 +202,19 @@ func (s *Service) GetMethod(ctx context.Context, ref MethodRef) (*apigw.Method, 
 	return out, err
 }
 
+// GetMethodAPI returns the API a method belongs to, as stored now, after
+// checking in the same read that the resource and the method exist (AWS's
+// NotFound texts otherwise): TestInvokeMethod runs the current definition.
+func (s *Service) GetMethodAPI(ctx context.Context, ref MethodRef) (*apigw.RestAPI, error) {
+	var out *apigw.RestAPI
+	err := s.view(ctx, func(r store.Reader) error {
+		api, _, _, err := s.getMethod(ctx, r, ref)
+		out = api
+		return err
+	})
+	return out, err
+}
+
 // DeleteMethod deletes a method.
 func (s *Service) DeleteMethod(ctx context.Context, ref MethodRef) error {
 	return s.withMethod(ctx, ref, func(res *apigw.Resource, _ *apigw.Method) error {

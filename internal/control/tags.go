@@ -41,10 +41,11 @@ type gatehouseTag struct {
 // of those that are. The key source tags go on a RestApi only: where the
 // key comes from is a property of the API, as AWS's apiKeySource is.
 var gatehouseTags = map[string]gatehouseTag{
-	apigw.TagReasonHeader: {on: []string{tagOnStage}, values: []string{"true", "false"}},
-	apigw.TagAPIKeyHeader: {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseAPIKeyHeaders(v); return err }},
-	apigw.TagAPIKeyQuery:  {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyQuery},
-	apigw.TagAPIKeyBearer: {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyBearer},
+	apigw.TagReasonHeader:     {on: []string{tagOnStage}, values: []string{"true", "false"}},
+	apigw.TagRateLimitHeaders: {on: []string{tagOnStage}, values: []string{"true", "false"}},
+	apigw.TagAPIKeyHeader:     {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseAPIKeyHeaders(v); return err }},
+	apigw.TagAPIKeyQuery:      {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyQuery},
+	apigw.TagAPIKeyBearer:     {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyBearer},
 	// CORS for the whole API is a property of the API, as its OPTIONS
 	// methods are.
 	apigw.TagCORSAllowOrigins: {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseCORSAllowOrigins(v); return err }},

@@ -76,6 +76,21 @@
 // integration. test-invoke-method, gatehouse explain and the console
 // call it; there is no second implementation of any check.
 //
+// TestInvokeMethod (testinvoke.go) runs the same pipeline in test-invoke
+// mode on an API's current definition, as stage test-invoke-stage: the
+// route is found by resource id, the steps AWS's test skips (authorizer,
+// key source, key: traced with what a stage would answer; plan, throttle,
+// quota: not run) never refuse, and the integration is called for real
+// through integrate. Nothing is counted or logged.
+//
+// # RateLimit headers
+//
+// A stage tagged gatehouse:rateLimitHeaders=true gets the IETF
+// RateLimit-Policy and RateLimit fields on every response (ratelimit.go):
+// the throttle step reads the most specific bucket's level with
+// counters.LevelThrottler, the quota step's result gives the quota's.
+// Other stages take the plain Allow and allocate as before.
+//
 // # Cost
 //
 // The served decision takes no global lock, allocates nothing on the

@@ -27,7 +27,11 @@ const (
 	VerdictPass       Verdict = "PASS"
 	VerdictRefuse     Verdict = "REFUSE"
 	VerdictNotReached Verdict = "NOT_REACHED" // an earlier step refused
-	VerdictSkipped    Verdict = "SKIPPED"     // the step does not apply (a CORS preflight needs no key): Detail says why
+	// VerdictSkipped: the step does not apply (a CORS preflight needs no
+	// key; test-invoke-method, as AWS's, applies no authorizer, key, plan,
+	// throttle or quota); Detail says why, and what a request to a stage
+	// would have met.
+	VerdictSkipped Verdict = "SKIPPED"
 )
 
 // TraceStep is one pipeline step as Explain ran it.

@@ -84,6 +84,10 @@ type Gateway struct {
 	authCache         *authCache
 	authTimeout       time.Duration // AuthorizerTimeout; tests shorten it
 
+	// levels reports bucket levels for RateLimit headers (nil when the
+	// counters cannot: no throttle policy is sent).
+	levels counters.LevelThrottler
+
 	pool sync.Pool // of *request
 }
 
@@ -115,6 +119,7 @@ func New(o Options) *Gateway {
 		g.accountID = apigw.DefaultAccountID
 	}
 	g.authCache = newAuthCache(o.AuthorizerCacheSize)
+	g.levels, _ = o.Counters.(counters.LevelThrottler)
 	g.authTimeout = AuthorizerTimeout
 	g.pool.New = func() any { return new(request) }
 	return g
@@ -160,6 +165,12 @@ func (g *Gateway) decide(ctx context.Context, rq *request) *Decision {
 func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
 	for i := range pipeline {
 		s := &pipeline[i]
+		if rq.testInvoke {
+			if mode := testInvokeModes[s.name]; mode != 0 {
+				g.testInvokeStep(ctx, rq, i, mode)
+				continue
+			}
+		}
 		if rq.preflight && skippedOnPreflight(rq, s.name) {
 			if rq.trace != nil {
 				g.recordSkip(rq, i)

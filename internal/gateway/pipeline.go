@@ -46,6 +46,9 @@ var pipeline = [...]step{
 
 // route finds the API, the stage and the method.
 func (g *Gateway) route(_ context.Context, rq *request) *Decision {
+	if rq.testInvoke {
+		return nil // test-invoke-method names the method by resource id, and found it
+	}
 	r := rq.r
 	var hdr string
 	if v := r.Header[apiIDHeader]; len(v) > 0 {
@@ -271,9 +274,12 @@ func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, 
 		retry time.Duration
 		err   error
 	)
-	if rq.dryRun {
+	switch {
+	case rq.dryRun:
 		ok, retry, err = g.counters.PeekThrottle(ctx, k, t, rq.now)
-	} else {
+	case rq.stage.RateLimitHeaders && g.levels != nil:
+		ok, retry, err = g.allowLevel(ctx, rq, k, t)
+	default:
 		ok, retry, err = g.counters.Allow(ctx, k, t, rq.now)
 	}
 	if err != nil {

@@ -44,6 +44,9 @@ type request struct {
 	plan        *state.Plan
 	planStage   *state.PlanStage
 	quota       counters.QuotaResult
+	// rl is the throttle bucket for the RateLimit fields (stages tagged
+	// gatehouse:rateLimitHeaders only; see ratelimit.go).
+	rl rateLimitState
 
 	// auth is what the method's authorizer decided (nil: no authorizer, or
 	// it has not run).
@@ -76,6 +79,10 @@ type request struct {
 	dryRun bool
 	trace  *Trace
 	note   []string
+	// testInvoke: test-invoke-method's run (see testinvoke.go): the route
+	// is found by resource id beforehand, and the steps AWS's test skips
+	// are traced, not applied; tiRefused: one of them would have refused.
+	testInvoke, tiRefused bool
 
 	// Outcome, for the access log.
 	step               string

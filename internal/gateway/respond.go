@@ -35,6 +35,9 @@ func stampHeaders(rq *request) {
 	h := rq.w.Header()
 	h[hdrRequestID] = vals[0:1:1]
 	h[hdrAPIGWID] = vals[1:2:2]
+	if rq.stage != nil && rq.stage.RateLimitHeaders && !rq.dryRun {
+		writeRateLimit(rq)
+	}
 }
 
 // setContentType sets Content-Type without allocating for JSON.

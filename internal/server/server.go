@@ -402,6 +402,9 @@ func (s *Server) adminHandler() http.Handler {
 	if r, ok := any(s.Gateway).(awsapi.AuthorizerRunner); ok {
 		opts.Runner = r
 	}
+	if i, ok := any(s.Gateway).(awsapi.MethodInvoker); ok {
+		opts.Invoker = i
+	}
 	api := awsapi.New(opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)

@@ -17,7 +17,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func apiARN(apiID string) *string { return aws.String("arn:aws:apigateway:us-east-1::/restapis/" + apiID) }
+func apiARN(apiID string) *string {
+	return aws.String("arn:aws:apigateway:us-east-1::/restapis/" + apiID)
+}
 
 // TestQueryStringKeyReport reproduces the user report: a client that can
 // only put its key in the URL (GET /x?apiKey=KEY) is accepted once the API

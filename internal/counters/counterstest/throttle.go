@@ -23,6 +23,7 @@ func runThrottle(t *testing.T, s Setup) {
 	t.Run("Refund", func(t *testing.T) { testRefund(t, s) })
 	t.Run("MatchesReferenceBucket", func(t *testing.T) { testMatchesReferenceBucket(t, s) })
 	t.Run("PeekThrottle", func(t *testing.T) { testPeekThrottle(t, s) })
+	t.Run("AllowLevel", func(t *testing.T) { testAllowLevel(t, s) })
 }
 
 func testBurstPlusRateTimesTime(t *testing.T, s Setup) {

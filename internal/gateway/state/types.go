@@ -129,6 +129,9 @@ type Stage struct {
 	// (x-gatehouse-reason). The stage's dataTraceEnabled sends nothing to
 	// callers: as on AWS, tracing is for the operator's logs.
 	ReasonHeader bool
+	// RateLimitHeaders is the stage's tag gatehouse:rateLimitHeaders set
+	// to "true": every response carries RateLimit-Policy and RateLimit.
+	RateLimitHeaders bool
 	// Cache is the data plane's own per-stage memo (metric handles, so
 	// that a request does not look them up by label). The state never reads
 	// it; a changed stage is a new Stage with an empty Cache.
@@ -343,6 +346,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			s.AccessLogFormat = st.AccessLogSettings.Format
 		}
 		s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
+		s.RateLimitHeaders = st.Tags[apigw.TagRateLimitHeaders] == "true"
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.Authorizers = c.authorizers
@@ -370,4 +374,23 @@ func methodIDs(apiID, stage string, t *route.Table) map[string]string {
 		}
 	}
 	return ids
+}
+
+// TestInvokeDeploymentID names the pseudo-deployment of a test
+// invocation: the API's current definition.
+const TestInvokeDeploymentID = "test-invoke"
+
+// TestInvokeAPI builds the API as test-invoke-method runs it: its current
+// (possibly undeployed) definition compiled as if deployed, served by one
+// stage named stage (AWS: "test-invoke-stage") with the given stage
+// variables and no method settings or tags. It is built per call, from the
+// definition the management API just read, so it never waits for the
+// change feed; nothing of it is kept.
+func TestInvokeAPI(a *apigw.RestAPI, stage string, vars map[string]string) *API {
+	d := &apigw.Deployment{ID: TestInvokeDeploymentID, APIID: a.ID, Snapshot: apigw.Snapshot{
+		APIKeySource: a.APIKeySource, BinaryMediaTypes: a.BinaryMediaTypes,
+		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers,
+	}}
+	st := &apigw.Stage{APIID: a.ID, Name: stage, DeploymentID: d.ID, Variables: vars}
+	return newAPI(a, []*apigw.Stage{st}, map[string]*compiled{d.ID: compile(d)})
 }
