@@ -17,27 +17,28 @@ import (
 //   - it keeps at least the last DecisionsMinKeep requests and every
 //     request of the last DecisionsRetention, whichever is more,
 //   - up to Options.DecisionsMax decisions (DefaultDecisionsMax): a hard
-//     bound on its memory of DecisionsMax × DecisionSlotBytes (plus one
-//     chunk per shard), about 49 MiB by default; at a sustained rate above
-//     DecisionsMax per DecisionsRetention the oldest go first.
+//     bound on its memory of DecisionsMax × DecisionSlotBytes (768 bytes;
+//     rounded up to whole chunks of 128 slots in each of 16 shards), 48 MiB
+//     by default; at a sustained rate above DecisionsMax per
+//     DecisionsRetention (109 requests/s by default) the oldest go first.
 //
 // Slots hold no pointers (the garbage collector never scans them) and are
 // written in place: recording a decision allocates nothing and takes one
 // of 16 shard locks (chosen by the request id's first hex digit, which is
 // random), never a global one.
 const (
-	DefaultDecisionsMax = 100_000
+	DefaultDecisionsMax = 65_536
 	DecisionsMinKeep    = 10_000
 	DecisionsRetention  = 10 * time.Minute
 	DecisionSlotBytes   = int(unsafe.Sizeof(decisionSlot{}))
 
 	decisionShards   = 16
-	decisionChunkLen = 128 // slots per chunk: 64 KiB
+	decisionChunkLen = 128 // slots per chunk: 96 KiB
 )
 
-// A decisionSlot must be exactly 512 bytes (the build fails otherwise):
+// A decisionSlot must be exactly 768 bytes (the build fails otherwise):
 // the documented memory bound depends on it.
-var _ = [1]struct{}{}[unsafe.Sizeof(decisionSlot{})-512]
+var _ = [1]struct{}{}[unsafe.Sizeof(decisionSlot{})-768]
 
 // decisionSlot is one recorded decision. Strings longer than their field
 // are cut (slotTruncated).
@@ -63,7 +64,7 @@ type decisionSlot struct {
 	key       [24]byte
 	name      [32]byte // the header or query parameter a key came from, or was misplaced in
 	path      [128]byte
-	detail    [197]byte
+	detail    [453]byte
 }
 
 const slotTruncated uint8 = 1
