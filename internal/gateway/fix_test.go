@@ -198,7 +198,9 @@ func TestServedAndExplainedShareEveryStep(t *testing.T) {
 	env.addPlan(&apigw.UsagePlan{ID: "plan01", Name: "p", APIStages: []apigw.APIStage{{APIID: "same000001", Stage: "api"}},
 		Throttle: &apigw.Throttle{RateLimit: 100, BurstLimit: 100}, Quota: &apigw.Quota{Limit: 100, Period: apigw.PeriodDay}})
 	value := env.addKey("k-same0001", true, "plan01")
-	req := func() *http.Request { return newReq(t, "POST", env.url("same000001", "/doit"), nil, "x-api-key", value) }
+	req := func() *http.Request {
+		return newReq(t, "POST", env.url("same000001", "/doit"), nil, "x-api-key", value)
+	}
 	served := &Trace{}
 	rq := &request{r: req(), now: env.now, trace: served}
 	if d := env.g.decide(context.Background(), rq); d != nil {
