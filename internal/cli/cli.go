@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-dev/gatehouse/internal/logsink"
 	"github.com/gatehouse-dev/gatehouse/internal/memlock"
@@ -34,8 +35,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "gatehouse:", err)
-		return 1
+		code := 1
+		var ec *exitCodeError
+		if errors.As(err, &ec) {
+			code = ec.code
+		}
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "gatehouse:", msg)
+		}
+		return code
 	}
 	return 0
 }
@@ -48,6 +56,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServe(stdout, stderr), newVersion(stdout))
+	root.AddCommand(newExplain(stdout))
 	return root
 }
 
@@ -128,6 +137,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.adminTLSKey, "admin-tls-key", "", "the private key file (PEM) of --admin-tls-cert")
 	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the load balancers and proxies in front of the data plane (comma-separated, repeatable): from those peers the access log takes the client ip from X-Forwarded-For (the right-most address not in this list)")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
+	fl.IntVar(&f.cfg.DecisionsMax, "decisions-max", gateway.DefaultDecisionsMax, fmt.Sprintf("how many served decisions the node keeps for gatehouse explain --request-id: it keeps at least the last %d requests or %s of them, whichever is more, up to this many (%d bytes each: the default bounds the log at 48 MiB)", gateway.DecisionsMinKeep, gateway.DecisionsRetention, gateway.DecisionSlotBytes))
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
 }

@@ -87,6 +87,9 @@ type Config struct {
 	// X-Forwarded-For header names the client in the access log; nil:
 	// the peer is the client.
 	TrustedProxies []netip.Prefix
+	// DecisionsMax bounds the data plane's decision log (explain
+	// --request-id), in decisions (0: gateway.DefaultDecisionsMax).
+	DecisionsMax int
 }
 
 // Server is one Gatehouse node.
@@ -293,6 +296,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		Now:             s.cfg.Now,
 		AccountThrottle: s.cfg.AccountThrottle,
 		TrustedProxies:  s.cfg.TrustedProxies,
+		DecisionsMax:    s.cfg.DecisionsMax,
 	})
 	return nil
 }
@@ -366,26 +370,16 @@ func (s *Server) adminHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	// Why a request is (or was) refused: the pipeline asked in dry-run
+	// mode (explain.go), signed like every admin call.
+	mux.HandleFunc("POST "+ExplainPath, s.serveExplain(v))
 	if s.cfg.Dev {
 		// The reset is signed like a management call (any credentials in
 		// dev mode): a web page can make a browser POST to a loopback
 		// listener without a preflight, but not with an Authorization
 		// header.
 		mux.HandleFunc("POST /_gatehouse/reset", func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, resetMaxBody))
-			if err != nil {
-				writeAWSError(w, "BadRequestException", http.StatusBadRequest,
-					fmt.Sprintf("POST /_gatehouse/reset takes no body (at most %d bytes): %v", resetMaxBody, err))
-				return
-			}
-			if _, err := v.Verify(r, body); err != nil {
-				var se *sigv4.Error
-				if !errors.As(err, &se) {
-					s.log.Error("reset: signature check failed", "error", err)
-					writeAWSError(w, "InternalServerErrorException", http.StatusInternalServerError, "Internal server error")
-					return
-				}
-				writeAWSError(w, se.Code, se.StatusCode(), se.Message)
+			if _, ok := readSigned(w, r, v, resetMaxBody, s.log); !ok {
 				return
 			}
 			if err := s.Store.Reset(r.Context()); err != nil {
