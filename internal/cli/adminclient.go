@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -179,6 +180,12 @@ func (c *adminClient) call(ctx context.Context, path string, in, out any) error 
 		return fmt.Errorf("--endpoint: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// The node accepts a signed POST once (a replayed signature is
+	// refused); the same call twice in one second would sign the same, so
+	// each call signs a nonce of its own.
+	var nonce [12]byte
+	rand.Read(nonce[:])
+	req.Header.Set("X-Gatehouse-Nonce", hex.EncodeToString(nonce[:]))
 	sum := sha256.Sum256(body)
 	if err := v4.NewSigner().SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), "apigateway", c.region, time.Now()); err != nil {
 		return fmt.Errorf("signing the call: %w", err)

@@ -29,6 +29,12 @@ func Main(args []string) int {
 	return run(context.Background(), args, os.Stdout, os.Stderr)
 }
 
+// Run runs the command line with args, writing to stdout and stderr, and
+// returns the exit code (for tests that run commands in-process).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdout, stderr)
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
