@@ -110,7 +110,7 @@ func TestExplainUserReports(t *testing.T) {
 			args: []string{"--api", f.apiID, "--stage", "api", "POST", "/doit"}, fix: []string{"send the API key in the x-api-key header"}},
 		{name: "key in another header", call: func() answer { return f.call("POST", "api", "/doit", map[string]string{"Api-Key": goodValue}) }, status: 403, body: forbidden, reason: "KEY_IN_OTHER_HEADER",
 			args: []string{"POST", "/doit", "--api", f.apiID, "--stage", "api", "-H", "Api-Key: " + goodValue}, // flags after METHOD PATH
-			fix: []string{"send the key in the x-api-key header instead of api-key", "tag the RestApi " + f.apiID + " gatehouse:apiKeyHeader=api-key"}},
+			fix:  []string{"send the key in the x-api-key header instead of api-key", "tag the RestApi " + f.apiID + " gatehouse:apiKeyHeader=api-key"}},
 		{name: "key in the query string", call: func() answer {
 			return do(t, "POST", env.DataURL+base+"/api/_user_request_/doit?api_key="+url.QueryEscape(goodValue), nil)
 		}, status: 403, body: forbidden, reason: "KEY_IN_QUERY_STRING",
