@@ -239,7 +239,11 @@ func explainRequest(in ExplainInput) (*http.Request, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, errors.New(strings.Join(msgs, "; "))
 	}
 	target := in.Path
 	if in.Stage != "" {

@@ -3,14 +3,20 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
@@ -232,5 +238,57 @@ func TestExplainUserReports(t *testing.T) {
 	stdoutB.Reset()
 	if code := cli.Run(ctx, []string{"explain", "--endpoint", env.AdminURL, "--data-dir", env.DataDir, "--api", f.apiID, "--stage", "api", "--key-id", good, "POST", "/doit", "--json"}, &stdoutB, &stderrB); code != 0 {
 		t.Errorf("with the data dir's credentials: exit %d\n%s", code, stderrB.String())
+	}
+}
+
+// TestExplainAdminAPI: POST /_gatehouse/explain refuses an unsigned call
+// and a bad body in the management API's error shape, naming the field.
+func TestExplainAdminAPI(t *testing.T) {
+	env := apitest.Start(t, apitest.Options{})
+	post := func(body string, sign bool) (int, string, string) {
+		t.Helper()
+		req, err := http.NewRequest("POST", env.AdminURL+server.ExplainPath, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sign {
+			sum := sha256.Sum256([]byte(body))
+			creds := aws.Credentials{AccessKeyID: env.Server.Credentials.AccessKeyID, SecretAccessKey: env.Server.Credentials.SecretAccessKey}
+			if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "apigateway", "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), string(b)
+	}
+	for _, c := range []struct {
+		name, body string
+		sign       bool
+		status     int
+		errType    string
+		msg        string
+	}{
+		{"unsigned", `{"requestId":"x"}`, false, 403, "MissingAuthenticationTokenException", ""},
+		{"unknown field", `{"apiId":"x"}`, true, 400, "BadRequestException", `unknown field \"apiId\"`},
+		{"two objects", `{"requestId":"x"}{}`, true, 400, "BadRequestException", "nothing after it"},
+		{"no api", `{"method":"GET","path":"/x"}`, true, 400, "BadRequestException", "api: required"},
+		{"bad method and path", `{"api":"a","method":"G T","path":"x"}`, true, 400, "BadRequestException", `method \"G T\": must be an HTTP method, as GET or POST; path \"x\": must start with /`},
+		{"key id and value", `{"api":"a","method":"GET","path":"/x","keyId":"k","keyValue":"v"}`, true, 400, "BadRequestException", "keyId and keyValue: give at most one"},
+		{"request id with more", `{"requestId":"x","api":"a"}`, true, 400, "BadRequestException", "give no other field"},
+		{"unknown request id", `{"requestId":"00000000-0000-4000-8000-000000000000"}`, true, 404, "NotFoundException", "this node has no decision for request id"},
+		{"body too large", `{"api":"` + strings.Repeat("a", 70<<10) + `"}`, true, 400, "BadRequestException", "takes a body of at most 65536 bytes"},
+		{"allowed dry run", `{"api":"nope","stage":"api","method":"GET","path":"/x"}`, true, 200, "", `"reason":"API_UNKNOWN"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, errType, body := post(c.body, c.sign)
+			if status != c.status || errType != c.errType || !strings.Contains(body, c.msg) {
+				t.Fatalf("%d %s %s, want %d %s containing %q", status, errType, body, c.status, c.errType, c.msg)
+			}
+		})
 	}
 }
