@@ -6,25 +6,31 @@ import "strings"
 // a method response's Access-Control-Allow-Origin header.
 const CORSAllowOriginParam = "method.response.header.Access-Control-Allow-Origin"
 
-// CORSAllowOrigin reports whether a resource "has CORS" the AWS way (what
-// the console's "Enable CORS", Chalice's cors=True and SAM produce): its
-// OPTIONS method has a MOCK integration with an integration response
-// that sets Access-Control-Allow-Origin. origin is that parameter's
-// mapping expression as stored (e.g. "'*'"), from the lowest status code
-// that sets it.
-func (r *Resource) CORSAllowOrigin() (origin string, ok bool) {
-	m := r.Methods["OPTIONS"]
-	if m == nil || m.Integration == nil || m.Integration.Type != IntegrationMock {
-		return "", false
+// CORSResponse is the one rule for whether a resource "has CORS" the AWS
+// way (what the console's "Enable CORS", Chalice's cors=True and SAM
+// produce): its OPTIONS method (options; nil when it has none) has a MOCK
+// integration with an integration response that sets
+// Access-Control-Allow-Origin. It returns that integration response (the
+// lowest status code that sets it) and the parameter's mapping expression
+// as stored (e.g. "'*'").
+func CORSResponse(options *Method) (ir *IntegrationResponse, origin string, ok bool) {
+	if options == nil || options.Integration == nil || options.Integration.Type != IntegrationMock {
+		return nil, "", false
 	}
-	best := ""
-	for code, ir := range m.Integration.IntegrationResponses {
-		for name, v := range ir.ResponseParameters {
-			if strings.EqualFold(name, CORSAllowOriginParam) && (!ok || code < best) {
-				origin, ok, best = v, true, code
+	for _, r := range options.Integration.IntegrationResponses {
+		for name, v := range r.ResponseParameters {
+			if strings.EqualFold(name, CORSAllowOriginParam) && (ir == nil || r.StatusCode < ir.StatusCode) {
+				ir, origin = r, v
 			}
 		}
 	}
+	return ir, origin, ir != nil
+}
+
+// CORSAllowOrigin reports whether the resource has CORS (CORSResponse) and
+// the Access-Control-Allow-Origin mapping expression.
+func (r *Resource) CORSAllowOrigin() (origin string, ok bool) {
+	_, origin, ok = CORSResponse(r.Methods["OPTIONS"])
 	return origin, ok
 }
 

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/logsink"
@@ -29,21 +30,27 @@ func Main(args []string) int {
 	return run(context.Background(), args, os.Stdout, os.Stderr)
 }
 
+// Run runs the command line with args, writing to stdout and stderr, and
+// returns the exit code (for tests that run commands in-process).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdout, stderr)
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		var ex *exitError
-		if errors.As(err, &ex) {
-			if ex.err != nil {
-				fmt.Fprintln(stderr, "gatehouse:", ex.err)
-			}
-			return ex.code
+		code := 1
+		var ec *exitCodeError
+		if errors.As(err, &ec) {
+			code = ec.code
 		}
-		fmt.Fprintln(stderr, "gatehouse:", err)
-		return 1
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "gatehouse:", msg)
+		}
+		return code
 	}
 	return 0
 }
@@ -55,7 +62,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(stdout, stderr), newVersion(stdout), newDoctor(stdout))
+	root.AddCommand(newServe(stdout, stderr), newVersion(stdout), newDoctor(stdout), newExplain(stdout))
 	return root
 }
 
@@ -144,6 +151,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.cfg.LambdaEndpoint, "lambda-endpoint", "", "base URL of the AWS Lambda Invoke API that runs authorizers' and AWS_PROXY integrations' functions: https://lambda.{region}.amazonaws.com (SigV4-signed when the AWS SDK's standard credential chain finds credentials), the Lambda Runtime Interface Emulator, or any compatible runner (default: $"+lambdaEndpointEnv+"; none: Lambda function URIs answer FUNCTION_NO_ENDPOINT)")
 	fl.DurationVar(&f.cfg.LambdaTimeout, "lambda-timeout", lambda.DefaultMaxTimeout, "cap on every function call, whatever an integration's timeoutInMillis allows")
 	fl.StringVar(&f.lockMemory, "lock-memory", string(memlock.Auto), "keep the node's memory in RAM (mlockall): auto (when allowed), on (or fail), off")
+	fl.IntVar(&f.cfg.DecisionsMax, "decisions-max", gateway.DefaultDecisionsMax, fmt.Sprintf("how many served decisions the node keeps for gatehouse explain --request-id: it keeps at least the last %d requests or %s of them, whichever is more, up to this many (%d bytes each: the default bounds the log at 48 MiB)", gateway.DecisionsMinKeep, gateway.DecisionsRetention, gateway.DecisionSlotBytes))
 	fl.Uint64Var(&f.gcFloorMiB, "gc-heap-floor-mib", defaultGCFloorMiB, "no garbage collection before the heap reaches this many MiB (0: Go's default pacing; ignored when GOGC or GOMEMLIMIT is set)")
 	return cmd
 }

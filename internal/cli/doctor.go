@@ -13,22 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// exitError ends a command with a given exit code; err (when not nil) is
-// printed first.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
-
 // Doctor's exit codes.
 const (
 	doctorExitClean    = 0 // no finding at warning or above
@@ -56,26 +40,22 @@ the credentials of --credentials, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
 else <data-dir>/` + server.CredentialsFile + `.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &exitError{code: doctorExitError, err: fmt.Errorf("doctor takes no arguments, got %q (use --api ID to check one API)", args)}
+				return &exitCodeError{code: doctorExitError, err: fmt.Errorf("doctor takes no arguments, got %q (use --api ID to check one API)", args)}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newDoctorClient(f, os.Getenv)
+			c, err := newAdminClient(f, os.Getenv)
 			if err != nil {
-				return &exitError{code: doctorExitError, err: err}
+				return &exitCodeError{code: doctorExitError, err: err}
 			}
-			body := []byte("{}")
+			var in any = struct{}{}
 			if apiID != "" {
-				body, _ = json.Marshal(server.DoctorRequest{APIID: apiID})
-			}
-			raw, err := c.post(cmd.Context(), "/_gatehouse/doctor", body)
-			if err != nil {
-				return &exitError{code: doctorExitError, err: fmt.Errorf("doctor: %w", explainDial(err, c.endpoint))}
+				in = server.DoctorRequest{APIID: apiID}
 			}
 			var rep doctor.Report
-			if err := json.Unmarshal(raw, &rep); err != nil {
-				return &exitError{code: doctorExitError, err: fmt.Errorf("doctor: the node's answer is not a report: %w", err)}
+			if err := c.call(cmd.Context(), "/_gatehouse/doctor", in, &rep); err != nil {
+				return &exitCodeError{code: doctorExitError, err: fmt.Errorf("doctor: %w", err)}
 			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)
@@ -85,24 +65,21 @@ else <data-dir>/` + server.CredentialsFile + `.`,
 				err = printDoctor(stdout, &rep, apiID)
 			}
 			if err != nil {
-				return &exitError{code: doctorExitError, err: err}
+				return &exitCodeError{code: doctorExitError, err: err}
 			}
 			if rep.Failed() {
-				return &exitError{code: doctorExitFindings}
+				return &exitCodeError{code: doctorExitFindings}
 			}
 			return nil
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: doctorExitError, err: err}
+		return &exitCodeError{code: doctorExitError, err: err}
 	})
 	fl := cmd.Flags()
 	fl.StringVar(&apiID, "api", "", "check only this REST API (its stages, methods, gateway responses and the usage plans attached to it)")
 	fl.BoolVar(&asJSON, "json", false, `print the report as JSON: {"findings": [{"code", "severity", "resource", "message", "fix"}…], "counts": {"error", "warning", "info"}}`)
-	fl.StringVar(&f.endpoint, "endpoint", "http://"+server.DefaultAdminListen, "the node's admin API URL")
-	fl.StringVar(&f.credentials, "credentials", "", "file with aws_access_key_id and aws_secret_access_key (default: $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY, else <data-dir>/"+server.CredentialsFile+")")
-	fl.StringVar(&f.dataDir, "data-dir", server.DefaultDataDir, "the local node's data directory, for its admin credentials")
-	fl.StringVar(&f.region, "region", server.DefaultRegion, "region of the signature's credential scope")
+	addAdminFlags(cmd, &f)
 	return cmd
 }
 

@@ -149,10 +149,10 @@ func TestDoctorCommand(t *testing.T) {
 		args []string
 		want string // in stderr
 	}{
-		{"unknown API", []string{"--credentials", credFile, "--api", "nosuchapi0"}, "NotFoundException: Invalid API identifier specified"},
+		{"unknown API", []string{"--credentials", credFile, "--api", "nosuchapi0"}, "NotFoundException (404): Invalid API identifier specified"},
 		{"wrong credentials", []string{"--credentials", wrongCreds}, "UnrecognizedClientException"},
 		{"no credentials file", []string{"--data-dir", t.TempDir()}, "give --credentials"},
-		{"no node", []string{"--credentials", credFile, "--endpoint", deadURL}, "is a node's admin API listening at " + deadURL},
+		{"no node", []string{"--credentials", credFile, "--endpoint", deadURL}, "calling the node at " + deadURL},
 		{"unknown flag", []string{"--nope"}, "unknown flag: --nope"},
 		{"stray argument", []string{"--credentials", credFile, "GET"}, "doctor takes no arguments"},
 	} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/memlock"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
@@ -20,6 +21,10 @@ import (
 // maxGCFloorMiB is --gc-heap-floor-mib's largest value: 1 TiB, beyond any
 // sensible floor and far from overflow.
 const maxGCFloorMiB = 1 << 20
+
+// maxDecisions is --decisions-max's largest value: 10 million decisions,
+// 7.2 GiB of decision log at most.
+const maxDecisions = 10_000_000
 
 // validate is serve's one check of its flags, before anything starts:
 // every problem is reported at once, each naming the flag, its value and
@@ -54,6 +59,9 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 	}
 	if b := f.cfg.AccountThrottle.BurstLimit; apigw.ValidateBurstLimit(b) != nil || b < 1 {
 		bad("--account-burst %d: must be between 1 and %d", b, apigw.MaxInteger)
+	}
+	if n := f.cfg.DecisionsMax; n < gateway.DecisionsMinKeep || n > maxDecisions {
+		bad("--decisions-max %d: must be between %d and %d", n, gateway.DecisionsMinKeep, maxDecisions)
 	}
 	if f.gcFloorMiB > maxGCFloorMiB {
 		bad("--gc-heap-floor-mib %d: must be at most %d (1 TiB)", f.gcFloorMiB, maxGCFloorMiB)

@@ -79,7 +79,11 @@ func (g *Gateway) authorize(ctx context.Context, rq *request) *Decision {
 	if rq.dryRun {
 		rq.authPending = true
 		if rq.trace != nil {
-			rq.note = append(rq.note, fmt.Sprintf("no cached result for this identity: the request would invoke authorizer %s (%s) at %s, and the function's policy would decide", ca.ID, ca.Type, hostOf(ca.AuthorizerURI)))
+			cache := "no cached result for this identity"
+			if ca.TTL <= 0 {
+				cache = "no cached policy would be reused (authorizerResultTtlInSeconds is 0)"
+			}
+			rq.note = append(rq.note, fmt.Sprintf("%s: the request would invoke authorizer %s (%s) at %s, and the function's policy would decide", cache, ca.ID, ca.Type, hostOf(ca.AuthorizerURI)))
 		}
 		return nil
 	}
@@ -117,6 +121,7 @@ func (g *Gateway) authorize(ctx context.Context, rq *request) *Decision {
 // applyAuth evaluates a result's policy for the request's method ARN.
 // cachedUntil is zero for a fresh result.
 func (g *Gateway) applyAuth(rq *request, ca *authorizer.Compiled, res *authResult, arn string, cachedUntil time.Time) *Decision {
+	rq.authCached = !cachedUntil.IsZero()
 	from := "the policy authorizer " + ca.ID + " returned for principal " + quote(res.auth.PrincipalID)
 	if !cachedUntil.IsZero() {
 		from = "the cached policy authorizer " + ca.ID + " returned for principal " + quote(res.auth.PrincipalID) + " (cached until " + cachedUntil.UTC().Format(time.RFC3339) + ")"

@@ -74,7 +74,24 @@
 // would get. It takes no throttle token (it peeks), no quota and records
 // no usage, writes no access log line and no metric, and calls no
 // integration. test-invoke-method, gatehouse explain and the console
-// call it; there is no second implementation of any check.
+// call it; there is no second implementation of any check (every step is
+// reached only through the pipeline array, which both the served decision
+// and the dry run walk: TestServedAndExplainedShareEveryStep). The key can
+// be named by id (ExplainRequest.KeyID). For a refusal the trace carries a
+// Fix: one sentence, worked out in one place (fix.go) from the reason and
+// what the dry run found, saying what to change in the user's objects.
+//
+// # Decisions by request id
+//
+// The served path records every request's decision (request id, time, API,
+// stage, method, path, key id, status, reason, step, detail; never a key
+// value) into a bounded log (decisions.go): 16 shards chosen by the
+// request id's first hex digit, each a queue of pointer-free chunks of
+// fixed 768-byte slots, written in place under the shard's lock without
+// allocating. It keeps at least the last DecisionsMinKeep requests or
+// DecisionsRetention of them, whichever is more, up to Options.DecisionsMax.
+// Decision looks one up; ExplainDecision explains it again against the
+// configuration as it is now.
 //
 // TestInvokeMethod (testinvoke.go) runs the same pipeline in test-invoke
 // mode on an API's current definition, as stage test-invoke-stage: the

@@ -17,6 +17,11 @@ type ExplainRequest struct {
 	Request *http.Request
 	// Now is the time to decide at; zero means the gateway's clock.
 	Now time.Time
+	// KeyID, when set, names the API key by id instead of a value sent
+	// in the request: the key step looks it up by id (the key source step
+	// takes no key from the request, unless the API's apiKeySource is
+	// AUTHORIZER). Diagnostics name keys by id; no value needs to travel.
+	KeyID string
 }
 
 // Verdict is a step's outcome in a Trace.
@@ -64,6 +69,11 @@ type Trace struct {
 	APIID, Stage, DeploymentID, ResourcePath, HTTPMethod string
 	KeyID, PlanID                                        string
 	Integration                                          string // the integration type
+	// Fix is, for a refusal, one sentence saying what to change so that
+	// the request would pass, in terms of the user's objects ("add key K
+	// to usage plan P"); "" when allowed, or for a refusal with nothing
+	// to change (fix.go).
+	Fix string
 }
 
 // Explain runs the pipeline on a request in dry-run mode and returns the
@@ -73,7 +83,7 @@ type Trace struct {
 // seam for diagnostics (test-invoke-method, gatehouse explain, the
 // console). Explain may be called concurrently with serving.
 func (g *Gateway) Explain(ctx context.Context, er ExplainRequest) Trace {
-	rq := &request{r: er.Request, dryRun: true}
+	rq := &request{r: er.Request, dryRun: true, keyByID: er.KeyID, trusted: g.trusted}
 	switch {
 	case !er.Now.IsZero():
 		rq.now = er.Now
@@ -82,6 +92,11 @@ func (g *Gateway) Explain(ctx context.Context, er ExplainRequest) Trace {
 	default:
 		rq.now = time.Now()
 	}
+	return g.explain(ctx, rq)
+}
+
+// explain runs the dry run of rq (dryRun set) and returns its trace.
+func (g *Gateway) explain(ctx context.Context, rq *request) Trace {
 	tr := &Trace{Steps: make([]TraceStep, 0, len(pipeline))}
 	rq.trace = tr
 	d := g.run(ctx, rq)
@@ -89,6 +104,7 @@ func (g *Gateway) Explain(ctx context.Context, er ExplainRequest) Trace {
 	if d != nil {
 		spec, res := g.resolve(rq, d)
 		tr.ResponseType, tr.Status, tr.ErrorType = spec.Type, res.Status, spec.ErrorType
+		tr.Fix = g.fix(rq, d)
 	}
 	tr.APIID = rq.target.apiID
 	if rq.api != nil {
@@ -166,6 +182,9 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 		}
 		return "the method has no authorizer (authorizationType " + rq.match.Method.AuthorizationType + ")"
 	case "keysource":
+		if rq.keyByID != "" && rq.keyRequired && !rq.keyFromAuthorizer && !rq.authPending {
+			return "the method requires an API key; explained with API key id " + rq.keyByID + " (as if its value were sent in x-api-key)"
+		}
 		if rq.authPending && rq.stage.KeySource == apigw.KeySourceAuthorizer && rq.match.Method.APIKeyRequired {
 			return "the API key would come from the authorizer's reply (usageIdentifierKey, apiKeySource AUTHORIZER): the key, plan, throttle and quota steps cannot be worked out without invoking it"
 		}

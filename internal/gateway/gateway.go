@@ -59,6 +59,13 @@ type Options struct {
 	// AuthorizerCacheSize bounds the authorizer result cache, in entries
 	// (0: DefaultAuthorizerCacheSize).
 	AuthorizerCacheSize int
+	// DecisionsMax bounds the decision log (lookups by request id), in
+	// decisions (0: DefaultDecisionsMax; at least DecisionsMinKeep; a
+	// negative value: no decision log). See decisions.go for the bounds.
+	DecisionsMax int
+	// DecisionsRetention is how long decisions are kept when the bound
+	// allows (0: DecisionsRetention).
+	DecisionsRetention time.Duration
 }
 
 // Gateway serves API callers. It is an http.Handler.
@@ -89,6 +96,9 @@ type Gateway struct {
 	levels counters.LevelThrottler
 
 	pool sync.Pool // of *request
+
+	// decisions records served decisions for lookup by request id (nil: off).
+	decisions *decisionLog
 }
 
 // New returns a Gateway.
@@ -122,6 +132,9 @@ func New(o Options) *Gateway {
 	g.levels, _ = o.Counters.(counters.LevelThrottler)
 	g.authTimeout = AuthorizerTimeout
 	g.pool.New = func() any { return new(request) }
+	if o.DecisionsMax >= 0 {
+		g.decisions = newDecisionLog(o.DecisionsMax, o.DecisionsRetention)
+	}
 	return g
 }
 
@@ -144,6 +157,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.integrate(r.Context(), rq)
 	}
 	g.logAccess(rq)
+	if g.decisions != nil {
+		g.decisions.record(rq)
+	}
 	if rq.abort {
 		panic(http.ErrAbortHandler)
 	}

@@ -130,6 +130,7 @@ func missingKey(rq *request, ks *state.KeySources) *Decision {
 			continue
 		}
 		lower := strings.ToLower(name)
+		rq.keyName = name // for the fix (fix.go)
 		fix := "to accept it there, tag the RestApi " + apigw.TagAPIKeyHeader + "=" + lower
 		if len(ks.Headers) > 0 {
 			fix = "to accept it there, add " + lower + " to the RestApi's tag " + apigw.TagAPIKeyHeader + " (now " + strings.ToLower(strings.Join(ks.Headers, ",")) + ")"
@@ -137,6 +138,7 @@ func missingKey(rq *request, ks *state.KeySources) *Decision {
 		return refuse(ReasonKeyOtherHeader, "API "+api+" takes the API key from "+acceptedSources(rq, ks)+"; the request sent it in "+quote(lower)+": "+fix)
 	}
 	if _, ok := bearerToken(rq.r.Header); ok && !ks.Bearer && !authorizerReadsAuthorization(rq) {
+		rq.keyName = headerAuthorization
 		return refuse(ReasonKeyOtherHeader, "API "+api+" takes the API key from "+acceptedSources(rq, ks)+"; the request sent an Authorization: Bearer token instead: to accept the key there, tag the RestApi "+apigw.TagAPIKeyBearer+"=true")
 	}
 	for q := rq.r.URL.RawQuery; q != ""; {
@@ -147,8 +149,10 @@ func missingKey(rq *request, ks *state.KeySources) *Decision {
 		case name == ks.Query:
 			// The accepted parameter, sent empty: not a mistake of place.
 		case ks.Query != "" && strings.EqualFold(name, ks.Query):
+			rq.keyName = name
 			return refuse(ReasonKeyInQuery, "API "+api+" takes the API key from "+acceptedSources(rq, ks)+"; the request sent it in the query string parameter "+quote(name)+": parameter names are case-sensitive")
 		case slices.ContainsFunc(keyQueryNames, func(k string) bool { return strings.EqualFold(k, name) }):
+			rq.keyName = name
 			fix := "to accept it there, tag the RestApi " + apigw.TagAPIKeyQuery + "=" + name + " (deprecated: URLs reach logs)"
 			if ks.Query != "" {
 				fix = "the API's tag " + apigw.TagAPIKeyQuery + " names " + quote(ks.Query)

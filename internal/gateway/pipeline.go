@@ -144,6 +144,9 @@ func (g *Gateway) keySource(_ context.Context, rq *request) *Decision {
 	if rq.stage.KeySource == apigw.KeySourceAuthorizer {
 		return g.keyFromAuthorizer(rq)
 	}
+	if rq.keyByID != "" {
+		return nil // a dry run given the key by id: the key step finds it
+	}
 	return g.headerKeySource(rq)
 }
 
@@ -152,13 +155,21 @@ func (g *Gateway) checkKey(_ context.Context, rq *request) *Decision {
 	if !rq.keyRequired {
 		return nil
 	}
-	rq.keyBuf = append(rq.keyBuf[:0], rq.keyValue...)
-	g.keys.AppendLookupHashBytes(rq.keyHash[:0], rq.keyBuf)
-	if !g.state.LookupKey(&rq.keyHash, &rq.keyVal) {
-		if rq.keyFromAuthorizer {
-			return refuse(ReasonKeyFromAuthorizerNotFound, "no API key has the value authorizer "+rq.match.Method.AuthorizerID+" returned as usageIdentifierKey (ending "+last4(rq.keyValue)+")")
+	if rq.keyByID != "" && !rq.keyFromAuthorizer {
+		k := g.state.KeyByID(rq.keyByID)
+		if k == nil {
+			return refuse(ReasonKeyNotFound, "no API key has the id "+quote(rq.keyByID))
 		}
-		return refuse(ReasonKeyNotFound, "no API key has the value sent (ending "+last4(rq.keyValue)+")")
+		rq.keyVal = *k
+	} else {
+		rq.keyBuf = append(rq.keyBuf[:0], rq.keyValue...)
+		g.keys.AppendLookupHashBytes(rq.keyHash[:0], rq.keyBuf)
+		if !g.state.LookupKey(&rq.keyHash, &rq.keyVal) {
+			if rq.keyFromAuthorizer {
+				return refuse(ReasonKeyFromAuthorizerNotFound, "no API key has the value authorizer "+rq.match.Method.AuthorizerID+" returned as usageIdentifierKey (ending "+last4(rq.keyValue)+")")
+			}
+			return refuse(ReasonKeyNotFound, "no API key has the value sent (ending "+last4(rq.keyValue)+")")
+		}
 	}
 	k := &rq.keyVal
 	rq.key = k

@@ -56,6 +56,12 @@ type request struct {
 	authPending bool
 	// keyFromAuthorizer: keyValue is the authorizer's usageIdentifierKey.
 	keyFromAuthorizer bool
+	// authCached: the authorizer's result came from its cache (for the
+	// fix sentences: a cached policy scoped to another path).
+	authCached bool
+	// keyByID is the key a dry run was given by id (ExplainRequest.KeyID):
+	// the key step looks it up by id instead of by a presented value.
+	keyByID string
 
 	// What the integration step found, for integrate.
 	mockFixed    *mockAnswer                // a MOCK's answer fixed for its stage

@@ -103,6 +103,9 @@ type Config struct {
 	// LambdaCredentials, when set, signs Invoke API calls instead of the
 	// standard chain (tests).
 	LambdaCredentials aws.CredentialsProvider
+	// DecisionsMax bounds the data plane's decision log (explain
+	// --request-id), in decisions (0: gateway.DefaultDecisionsMax).
+	DecisionsMax int
 }
 
 // Server is one Gatehouse node.
@@ -318,6 +321,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		TrustedProxies:  s.cfg.TrustedProxies,
 		Functions:       s.functions,
 		AccountID:       apigw.DefaultAccountID,
+		DecisionsMax:    s.cfg.DecisionsMax,
 	})
 	return nil
 }
@@ -421,26 +425,16 @@ func (s *Server) adminHandler() http.Handler {
 	})
 	// Configuration lint (package doctor), signed like every admin call.
 	mux.HandleFunc("POST /_gatehouse/doctor", s.serveDoctor(v))
+	// Why a request is (or was) refused: the pipeline asked in dry-run
+	// mode (explain.go), signed like every admin call.
+	mux.HandleFunc("POST "+ExplainPath, s.serveExplain(v))
 	if s.cfg.Dev {
 		// The reset is signed like a management call (any credentials in
 		// dev mode): a web page can make a browser POST to a loopback
 		// listener without a preflight, but not with an Authorization
 		// header.
 		mux.HandleFunc("POST /_gatehouse/reset", func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, resetMaxBody))
-			if err != nil {
-				writeAWSError(w, "BadRequestException", http.StatusBadRequest,
-					fmt.Sprintf("POST /_gatehouse/reset takes no body (at most %d bytes): %v", resetMaxBody, err))
-				return
-			}
-			if _, err := v.Verify(r, body); err != nil {
-				var se *sigv4.Error
-				if !errors.As(err, &se) {
-					s.log.Error("reset: signature check failed", "error", err)
-					writeAWSError(w, "InternalServerErrorException", http.StatusInternalServerError, "Internal server error")
-					return
-				}
-				writeAWSError(w, se.Code, se.StatusCode(), se.Message)
+			if _, ok := readSigned(w, r, v, resetMaxBody, s.log); !ok {
 				return
 			}
 			if err := s.Store.Reset(r.Context()); err != nil {

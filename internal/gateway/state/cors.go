@@ -85,11 +85,8 @@ func resourceCORS(t *route.Table) map[*route.Resource]*ResourceCORS {
 	}
 	var out map[*route.Resource]*ResourceCORS
 	for _, r := range t.Resources() {
-		m, ok := r.Method("OPTIONS")
-		if !ok || m.Integration == nil || m.Integration.Type != apigw.IntegrationMock {
-			continue
-		}
-		c := optionsCORS(m.Integration)
+		m, _ := r.Method("OPTIONS")
+		c := optionsCORS(m)
 		if c == nil {
 			continue
 		}
@@ -101,27 +98,22 @@ func resourceCORS(t *route.Table) map[*route.Resource]*ResourceCORS {
 	return out
 }
 
-// optionsCORS reads the CORS headers an OPTIONS MOCK integration sets: from
-// the first integration response (by status code) that sets a static
-// Access-Control-Allow-Origin.
-func optionsCORS(in *apigw.Integration) *ResourceCORS {
-	var best *apigw.IntegrationResponse
-	var origin string
-	for _, ir := range in.IntegrationResponses {
-		v, ok := staticParam(ir.ResponseParameters, "Access-Control-Allow-Origin")
-		if !ok || v == "" {
-			continue
-		}
-		if best == nil || ir.StatusCode < best.StatusCode {
-			best, origin = ir, v
-		}
+// optionsCORS returns the CORS answer of a resource's OPTIONS method, by
+// apigw.CORSResponse (the one rule), when its Allow-Origin is a static
+// value; nil otherwise (a value taken from the request cannot be copied
+// onto the gateway's own answers).
+func optionsCORS(options *apigw.Method) *ResourceCORS {
+	ir, _, ok := apigw.CORSResponse(options)
+	if !ok {
+		return nil
 	}
-	if best == nil {
+	origin, ok := staticParam(ir.ResponseParameters, "Access-Control-Allow-Origin")
+	if !ok || origin == "" {
 		return nil
 	}
 	c := &ResourceCORS{AllowOrigin: origin, AllowOriginValue: []string{origin}}
-	c.AllowMethods, _ = staticParam(best.ResponseParameters, "Access-Control-Allow-Methods")
-	c.AllowHeaders, _ = staticParam(best.ResponseParameters, "Access-Control-Allow-Headers")
+	c.AllowMethods, _ = staticParam(ir.ResponseParameters, "Access-Control-Allow-Methods")
+	c.AllowHeaders, _ = staticParam(ir.ResponseParameters, "Access-Control-Allow-Headers")
 	return c
 }
 
