@@ -38,6 +38,8 @@ type Options struct {
 	Now     func() time.Time
 	// AccountThrottle overrides the account-level limit (zero: AWS's default).
 	AccountThrottle apigw.Throttle
+	// LambdaEndpoint is the node's --lambda-endpoint ("": none).
+	LambdaEndpoint string
 }
 
 // Start starts a node for the duration of the test.
@@ -58,7 +60,7 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
-		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle,
+		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint,
 		AccessLog: access, AuditLog: audit})
 	if err != nil {
 		t.Fatal(err)

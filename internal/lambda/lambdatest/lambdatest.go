@@ -22,6 +22,8 @@
 //   - fail: returns an error (message env FAIL_MESSAGE, default "function
 //     failed on purpose"), or panics with FAIL_PANIC=1.
 //   - hang: never answers (waits for the 300 s function timeout).
+//   - authorizer: a Lambda authorizer (TOKEN and REQUEST) whose answer
+//     depends on the identity: see its package comment.
 //
 // Builds are cached per test binary run. A package that uses Start should
 // call Main from its TestMain to remove the builds when it ends.
