@@ -41,7 +41,7 @@ func (g *Gateway) logAccess(rq *request) {
 	b = append(b, `,"method":`...)
 	b = appendJSONString(b, rq.r.Method)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, rq.r.URL.EscapedPath())
+	b = appendJSONString(b, rq.escapedPath())
 	b = append(b, `,"apiId":`...)
 	b = appendJSONString(b, rq.target.apiID)
 	b = append(b, `,"stage":`...)

@@ -192,7 +192,7 @@ func (l *decisionLog) record(rq *request) {
 	}
 	s.keyLen, t = put(s.key[:], keyID, t)
 	s.nameLen, t = put(s.name[:], rq.keyName, t)
-	path := rq.r.URL.EscapedPath()
+	path := rq.escapedPath()
 	s.pathLen = uint16(copy(s.path[:], path))
 	t = t || len(path) > len(s.path)
 	s.detailLen = uint16(copy(s.detail[:], detail))

@@ -54,7 +54,7 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 	if v := r.Header[apiIDHeader]; len(v) > 0 {
 		hdr = v[0]
 	}
-	t, reason, detail := parseInvoke(r.Host, r.URL.EscapedPath(), hdr)
+	t, reason, detail := parseInvoke(r.Host, rq.escapedPath(), hdr)
 	rq.target = t
 	if reason != "" {
 		return refuse(reason, detail)

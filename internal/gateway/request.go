@@ -26,10 +26,13 @@ type request struct {
 	apigwID   [16]byte
 
 	target invokeTarget
-	api    *state.API
-	stage  *state.Stage
-	match  route.Match
-	params route.Params
+	// path is the request's escaped path, worked out once (escapedPath).
+	path    string
+	pathSet bool
+	api     *state.API
+	stage   *state.Stage
+	match   route.Match
+	params  route.Params
 	// methodID names the matched method for bucket keys ("" when unknown).
 	methodID string
 
@@ -150,4 +153,13 @@ func newAPIGWID(dst *[16]byte) {
 		x /= uint64(len(idAlphabet))
 	}
 	dst[15] = '='
+}
+
+// escapedPath returns the request's escaped path, working it out once:
+// routing, the decision log and the access log all need it.
+func (rq *request) escapedPath() string {
+	if !rq.pathSet {
+		rq.path, rq.pathSet = rq.r.URL.EscapedPath(), true
+	}
+	return rq.path
 }

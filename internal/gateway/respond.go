@@ -210,7 +210,7 @@ func contextVar(name string, rq *request, oc apigw.ResponseSpec) string {
 	case "httpMethod":
 		return rq.r.Method
 	case "path":
-		return rq.r.URL.EscapedPath()
+		return rq.escapedPath()
 	case "resourcePath":
 		if rq.match.Resource != nil {
 			return rq.match.Resource.Path
