@@ -56,23 +56,23 @@ func (g *Gateway) authorize(ctx context.Context, rq *request) *Decision {
 	case ca.Err != nil:
 		return refuse(ReasonAuthorizerUnavailable, ca.Err.Error())
 	}
-	values := make([]string, len(ca.Sources))
-	for i, src := range ca.Sources {
+	var vbuf [4]string
+	values := vbuf[:0]
+	for _, src := range ca.Sources {
 		v := rq.identityValue(src)
 		if v == "" {
 			return refuse(ReasonAuthorizerIdentityMissing, fmt.Sprintf("authorizer %s: the identity source %s is missing or empty in the request, so the function was not invoked", ca.ID, src.Expr))
 		}
-		values[i] = v
+		values = append(values, v)
 	}
 	if ca.Validation != nil && !ca.Validation.MatchString(values[0]) {
 		return refuse(ReasonAuthorizerIdentityInvalid, fmt.Sprintf("authorizer %s: the identity in %s does not match identityValidationExpression %s, so the function was not invoked", ca.ID, ca.Sources[0].Expr, quote(ca.IdentityValidationExpression)))
 	}
 	arn := authorizer.MethodARN(g.region, g.accountID, rq.api.ID, rq.stage.Name, rq.r.Method, rq.target.path)
 
-	var key string
 	if ca.TTL > 0 {
-		key = g.authCache.key(rq.stage.Ref, rq.stage.DeploymentID, ca.ID, values)
-		if res, expires, ok := g.authCache.get(key, rq.now); ok {
+		rq.authKey = g.authCache.appendKey(rq.authKey[:0], rq.stage.Ref, rq.stage.DeploymentID, ca.ID, values)
+		if res, expires, ok := g.authCache.get(rq.authKey, rq.now); ok {
 			return g.applyAuth(rq, ca, res, arn, expires)
 		}
 	}
@@ -93,6 +93,7 @@ func (g *Gateway) authorize(ctx context.Context, rq *request) *Decision {
 	}
 	var res *authResult
 	if ca.TTL > 0 {
+		key := string(rq.authKey)
 		now := rq.now
 		// The invocation runs for every caller waiting on this identity:
 		// it must not end with the first caller's request, nor touch rq
@@ -122,16 +123,20 @@ func (g *Gateway) authorize(ctx context.Context, rq *request) *Decision {
 // cachedUntil is zero for a fresh result.
 func (g *Gateway) applyAuth(rq *request, ca *authorizer.Compiled, res *authResult, arn string, cachedUntil time.Time) *Decision {
 	rq.authCached = !cachedUntil.IsZero()
-	from := "the policy authorizer " + ca.ID + " returned for principal " + quote(res.auth.PrincipalID)
-	if !cachedUntil.IsZero() {
-		from = "the cached policy authorizer " + ca.ID + " returned for principal " + quote(res.auth.PrincipalID) + " (cached until " + cachedUntil.UTC().Format(time.RFC3339) + ")"
+	// from names the policy, for the operator: worked out only for a
+	// refusal or a trace, not on the common (allowed) path.
+	from := func() string {
+		if !cachedUntil.IsZero() {
+			return "the cached policy authorizer " + ca.ID + " returned for principal " + quote(res.auth.PrincipalID) + " (cached until " + cachedUntil.UTC().Format(time.RFC3339) + ")"
+		}
+		return "the policy authorizer " + ca.ID + " returned for principal " + quote(res.auth.PrincipalID)
 	}
 	switch res.policy.Decide(arn) {
 	case authorizer.Deny:
-		return refuse(ReasonAuthorizerDenied, from+" explicitly denies "+arn)
+		return refuse(ReasonAuthorizerDenied, from()+" explicitly denies "+arn)
 	case authorizer.NoMatch:
 		allow, _ := res.policy.Resources()
-		d := from + " has no Allow statement matching " + arn + " (it allows " + resourceList(allow) + ")"
+		d := from() + " has no Allow statement matching " + arn + " (it allows " + resourceList(allow) + ")"
 		if !cachedUntil.IsZero() {
 			d += "; the policy was cached for an earlier request with the same identity: a policy scoped to that request's methodArn denies every other path until it expires (allow a wildcard such as arn:aws:execute-api:*:*:" + rq.api.ID + "/" + rq.stage.Name + "/*, or set authorizerResultTtlInSeconds to 0)"
 		}
@@ -139,7 +144,7 @@ func (g *Gateway) applyAuth(rq *request, ca *authorizer.Compiled, res *authResul
 	}
 	rq.auth = &res.auth
 	if rq.trace != nil {
-		rq.note = append(rq.note, from+" allows "+arn)
+		rq.note = append(rq.note, from()+" allows "+arn)
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"context"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
@@ -31,19 +33,32 @@ type authResult struct {
 // are cached, as on AWS; a 401 or an error is not. Concurrent misses for
 // one key invoke the function once (singleflight).
 //
-// The cache is bounded (max entries): when full, an expired entry is
-// evicted if one is found among a few, else an arbitrary one. A flush
-// bumps the stage's generation, which is part of every key, so a reply in
-// flight during a flush is stored under a key no request asks for.
+// The request path takes no global lock: entries are spread over
+// authShards shards by a hash of the key, each with its own lock, and a
+// stage's generation is read without one. A lookup builds the key in the
+// request's own buffer and allocates nothing. The cache is bounded (max
+// entries, split evenly between the shards): when a shard is full, an
+// expired entry is evicted if one is found among a few, else an arbitrary
+// one. A flush bumps the stage's generation, which is part of every key,
+// so a reply in flight during a flush is stored under a key no request
+// asks for.
 type authCache struct {
-	mu      sync.Mutex
-	entries map[string]authEntry
-	gens    map[string]uint64 // stage ref -> generation
-	max     int
-	flight  singleflight.Group
+	shards   [authShards]authShard
+	perShard int
+	seed     maphash.Seed
+	gens     sync.Map // stage ref -> *atomic.Uint64
+	flight   singleflight.Group
 	// joined, when set (tests), is called once a caller has joined the
 	// invocation of its key (as its leader or a follower).
 	joined func()
+}
+
+const authShards = 32
+
+type authShard struct {
+	mu      sync.Mutex
+	entries map[string]authEntry
+	_       [40]byte // keeps shards' locks on separate cache lines
 }
 
 type authEntry struct {
@@ -51,66 +66,82 @@ type authEntry struct {
 	expires time.Time
 }
 
-func newAuthCache(max int) *authCache {
-	if max <= 0 {
-		max = DefaultAuthorizerCacheSize
+func newAuthCache(size int) *authCache {
+	if size <= 0 {
+		size = DefaultAuthorizerCacheSize
 	}
-	return &authCache{entries: map[string]authEntry{}, gens: map[string]uint64{}, max: max}
+	c := &authCache{perShard: max(1, (size+authShards-1)/authShards), seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].entries = map[string]authEntry{}
+	}
+	return c
 }
 
-// key builds the cache key of a request's identity values.
-func (c *authCache) key(stageRef, deploymentID, authorizerID string, values []string) string {
-	c.mu.Lock()
-	gen := c.gens[stageRef]
-	c.mu.Unlock()
-	var b strings.Builder
-	b.WriteString(stageRef)
-	b.WriteByte(0)
-	b.WriteString(strconv.FormatUint(gen, 10))
-	b.WriteByte(0)
-	b.WriteString(deploymentID)
-	b.WriteByte(0)
-	b.WriteString(authorizerID)
+// gen returns a stage's generation counter.
+func (c *authCache) gen(stageRef string) *atomic.Uint64 {
+	if g, ok := c.gens.Load(stageRef); ok {
+		return g.(*atomic.Uint64)
+	}
+	g, _ := c.gens.LoadOrStore(stageRef, new(atomic.Uint64))
+	return g.(*atomic.Uint64)
+}
+
+// appendKey appends the cache key of a request's identity values to dst.
+func (c *authCache) appendKey(dst []byte, stageRef, deploymentID, authorizerID string, values []string) []byte {
+	dst = append(dst, stageRef...)
+	dst = append(dst, 0)
+	dst = strconv.AppendUint(dst, c.gen(stageRef).Load(), 10)
+	dst = append(dst, 0)
+	dst = append(dst, deploymentID...)
+	dst = append(dst, 0)
+	dst = append(dst, authorizerID...)
 	for _, v := range values {
-		b.WriteByte(0)
-		b.WriteString(strconv.Itoa(len(v))) // so that values cannot run into each other
-		b.WriteByte(':')
-		b.WriteString(v)
+		dst = append(dst, 0)
+		dst = strconv.AppendInt(dst, int64(len(v)), 10) // so that values cannot run into each other
+		dst = append(dst, ':')
+		dst = append(dst, v...)
 	}
-	return b.String()
+	return dst
 }
 
-// get returns the entry under key when it has not expired at now.
-func (c *authCache) get(key string, now time.Time) (*authResult, time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+func (c *authCache) shard(key []byte) *authShard {
+	return &c.shards[maphash.Bytes(c.seed, key)%authShards]
+}
+
+// get returns the entry under key when it has not expired at now. It
+// allocates nothing.
+func (c *authCache) get(key []byte, now time.Time) (*authResult, time.Time, bool) {
+	sh := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.entries[string(key)]
 	if !ok {
 		return nil, time.Time{}, false
 	}
 	if !now.Before(e.expires) {
-		delete(c.entries, key)
+		delete(sh.entries, string(key))
 		return nil, time.Time{}, false
 	}
 	return e.res, e.expires, true
 }
 
 func (c *authCache) put(key string, res *authResult, expires time.Time, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
-		c.evictOne(now)
+	sh := c.shard([]byte(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.entries[key]; !ok && len(sh.entries) >= c.perShard {
+		sh.evictOne(now)
 	}
-	c.entries[key] = authEntry{res: res, expires: expires}
+	sh.entries[key] = authEntry{res: res, expires: expires}
 }
 
 // evictOne removes an expired entry among the first few the map yields,
 // else the first one.
-func (c *authCache) evictOne(now time.Time) {
+func (sh *authShard) evictOne(now time.Time) {
 	first, n := "", 0
-	for k, e := range c.entries {
+	for k, e := range sh.entries {
 		if !now.Before(e.expires) {
-			delete(c.entries, k)
+			delete(sh.entries, k)
 			return
 		}
 		if n == 0 {
@@ -120,27 +151,35 @@ func (c *authCache) evictOne(now time.Time) {
 			break
 		}
 	}
-	delete(c.entries, first)
+	delete(sh.entries, first)
 }
 
 // flush empties a stage's entries (FlushStageAuthorizersCache).
 func (c *authCache) flush(stageRef string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gens[stageRef]++
+	c.gen(stageRef).Add(1)
 	prefix := stageRef + "\x00"
-	for k := range c.entries {
-		if strings.HasPrefix(k, prefix) {
-			delete(c.entries, k)
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		for k := range sh.entries {
+			if strings.HasPrefix(k, prefix) {
+				delete(sh.entries, k)
+			}
 		}
+		sh.mu.Unlock()
 	}
 }
 
 // len is the number of entries (tests).
 func (c *authCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		n += len(sh.entries)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // once runs fn for key, sharing its outcome with every concurrent caller

@@ -573,31 +573,74 @@ func TestInvokeAuthorizer(t *testing.T) {
 	}
 }
 
-// TestAuthCacheBound: the cache never holds more than its bound, evicts
-// an expired entry before a live one, and keys do not run into each other.
+// TestAuthCacheBound: a shard never holds more than its share of the
+// bound, evicts an expired entry before a live one, the whole cache stays
+// within the bound rounded up to whole shards, and keys do not run into
+// each other.
 func TestAuthCacheBound(t *testing.T) {
-	c := newAuthCache(3)
+	c := newAuthCache(3 * authShards) // 3 entries a shard
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	res := &authResult{}
-	k := func(vs ...string) string { return c.key("a/s", "d1", "au", vs) }
-	c.put(k("old"), res, t0.Add(time.Second), t0)
-	c.put(k("x"), res, t0.Add(time.Hour), t0)
-	c.put(k("y"), res, t0.Add(time.Hour), t0)
+	k := func(vs ...string) string { return string(c.appendKey(nil, "a/s", "d1", "au", vs)) }
+	// Five identities that land in one shard.
+	var same []string
+	for i := 0; len(same) < 5; i++ {
+		v := fmt.Sprint("id-", i)
+		if c.shard([]byte(k(v))) == c.shard([]byte(k("id-0"))) {
+			same = append(same, v)
+		}
+	}
+	c.put(k(same[0]), res, t0.Add(time.Second), t0)
+	c.put(k(same[1]), res, t0.Add(time.Hour), t0)
+	c.put(k(same[2]), res, t0.Add(time.Hour), t0)
 	later := t0.Add(time.Minute)
-	c.put(k("z"), res, later.Add(time.Hour), later) // full: the expired "old" goes
+	c.put(k(same[3]), res, later.Add(time.Hour), later) // full: the expired one goes
 	if c.len() != 3 {
 		t.Fatalf("%d entries, want 3", c.len())
 	}
-	for _, v := range []string{"x", "y", "z"} {
-		if _, _, ok := c.get(k(v), later); !ok {
+	for _, v := range same[1:4] {
+		if _, _, ok := c.get([]byte(k(v)), later); !ok {
 			t.Fatalf("live entry %s was evicted", v)
 		}
 	}
-	c.put(k("w"), res, later.Add(time.Hour), later) // full of live entries: one goes
+	c.put(k(same[4]), res, later.Add(time.Hour), later) // full of live entries: one goes
 	if c.len() != 3 {
 		t.Fatalf("%d entries, want 3", c.len())
 	}
+	for i := range 10 * authShards * 3 {
+		c.put(k(fmt.Sprint("many-", i)), res, later.Add(time.Hour), later)
+	}
+	if n := c.len(); n > 3*authShards {
+		t.Fatalf("%d entries, over the bound of %d", n, 3*authShards)
+	}
 	if k("a", "b") == k("a\x00b") || k("ab", "c") == k("a", "bc") {
 		t.Fatal("distinct identity values share a cache key")
+	}
+}
+
+// TestAuthCacheHitAllocs: a cache hit (key built in the request's buffer,
+// looked up, the policy evaluated) allocates only the method ARN.
+func TestAuthCacheHitAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
+	env := newBenchEnv(t, 10)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/authz", nil)
+	r.Header.Set("x-api-key", env.values[3])
+	ctx := context.Background()
+	if d := env.g.decide(ctx, &request{r: r, now: now}); d != nil {
+		t.Fatalf("refused: %s %s", d.Reason, d.Detail)
+	}
+	rq := new(request)
+	allocs := testing.AllocsPerRun(200, func() {
+		keyBuf, authKey := rq.keyBuf[:0], rq.authKey[:0]
+		*rq = request{r: r, keyBuf: keyBuf, authKey: authKey, now: now}
+		if d := env.g.decide(ctx, rq); d != nil {
+			t.Fatalf("refused: %s %s", d.Reason, d.Detail)
+		}
+	})
+	if allocs > 1 {
+		t.Fatalf("a request through a cached authorizer allocates %v times; the budget is 1 (the method ARN)", allocs)
 	}
 }

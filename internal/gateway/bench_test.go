@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
@@ -45,14 +46,19 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 		Integration: &apigw.Integration{Type: apigw.IntegrationMock,
 			RequestTemplates:     map[string]string{"application/json": `{"statusCode": 200}`},
 			IntegrationResponses: map[string]*apigw.IntegrationResponse{"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `{"message":"Did it!"}`}}}}}
+	// POST /authz: the same method behind a TOKEN authorizer on the key
+	// header, its policy cached (BenchmarkPipelineDecisionAuthorizer).
+	authorized := *method
+	authorized.AuthorizationType, authorized.AuthorizerID = apigw.AuthCustom, "bauth1"
 	resources := map[string]*apigw.Resource{
 		"root000000": {ID: "root000000", Methods: map[string]*apigw.Method{}},
 		"doit00":     {ID: "doit00", ParentID: "root000000", PathPart: "doit", Methods: map[string]*apigw.Method{"POST": method}},
 		"pets00":     {ID: "pets00", ParentID: "root000000", PathPart: "pets", Methods: map[string]*apigw.Method{"GET": method}},
 		"petid0":     {ID: "petid0", ParentID: "pets00", PathPart: "{id}", Methods: map[string]*apigw.Method{"GET": method}},
+		"authz0":     {ID: "authz0", ParentID: "root000000", PathPart: "authz", Methods: map[string]*apigw.Method{"POST": &authorized}},
 	}
-	api := &apigw.RestAPI{ID: apiID, Name: "bench", APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources}
-	dep := &apigw.Deployment{ID: "dep001", APIID: apiID, Snapshot: apigw.Snapshot{APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources}}
+	api := &apigw.RestAPI{ID: apiID, Name: "bench", APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources, Authorizers: benchAuthorizers}
+	dep := &apigw.Deployment{ID: "dep001", APIID: apiID, Snapshot: apigw.Snapshot{APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources, Authorizers: benchAuthorizers}}
 	plan := &apigw.UsagePlan{ID: "plan01", Name: "bench",
 		APIStages: []apigw.APIStage{{APIID: apiID, Stage: stage}},
 		Throttle:  &apigw.Throttle{RateLimit: 1e9, BurstLimit: 1e9},
@@ -93,8 +99,52 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	}
 	c := counters.NewLocal()
 	env.g = New(Options{State: s, Keys: keys, Counters: c,
-		AccountThrottle: apigw.Throttle{RateLimit: 1e9, BurstLimit: 1e9}})
+		AccountThrottle: apigw.Throttle{RateLimit: 1e9, BurstLimit: 1e9},
+		Functions:       benchAllow})
 	return env
+}
+
+var benchTTL = 3600
+
+// benchAuthorizers is the bench API's authorizer: TOKEN on x-api-key, an
+// hour's cache, answered by benchAllow.
+var benchAuthorizers = map[string]*apigw.Authorizer{"bauth1": {ID: "bauth1", Name: "bench", Type: apigw.AuthorizerToken,
+	AuthorizerURI: "http://authorizer.invalid/allow", IdentitySource: "method.request.header.x-api-key", AuthorizerResultTTLInSeconds: &benchTTL}}
+
+// benchAllow answers every authorizer call with an Allow on everything,
+// in process.
+var benchAllow = lambda.InvokerFunc(func(context.Context, string, []byte) (lambda.Result, error) {
+	return lambda.Result{Payload: []byte(`{"principalId":"bench","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:*:*:*/*/*/*"}]}}`)}, nil
+})
+
+// BenchmarkPipelineDecisionAuthorizer is BenchmarkPipelineDecision for a
+// method behind a cached TOKEN authorizer: what a cache hit adds.
+func BenchmarkPipelineDecisionAuthorizer(b *testing.B) {
+	env := newBenchEnv(b, 1000)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	reqs := env.requests()
+	ctx := context.Background()
+	for _, r := range reqs { // fill the cache
+		r.URL.Path = "/restapis/" + env.apiID + "/api/_user_request_/authz"
+		if d := env.g.decide(ctx, &request{r: r, now: now}); d != nil {
+			b.Fatalf("refused: %s %s", d.Reason, d.Detail)
+		}
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(97))
+		rq := new(request)
+		for pb.Next() {
+			i++
+			keyBuf, authKey := rq.keyBuf[:0], rq.authKey[:0]
+			*rq = request{r: reqs[i%len(reqs)], keyBuf: keyBuf, authKey: authKey, now: now}
+			if d := env.g.decide(ctx, rq); d != nil {
+				b.Fatalf("refused: %s %s", d.Reason, d.Detail)
+			}
+		}
+	})
 }
 
 // requests returns a POST /doit request for each key, for one goroutine

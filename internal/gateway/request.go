@@ -54,6 +54,9 @@ type request struct {
 	// auth is what the method's authorizer decided (nil: no authorizer, or
 	// it has not run).
 	auth *authorization
+	// authKey is the authorizer cache key being looked up, built in place
+	// (kept across pooled requests, like keyBuf).
+	authKey []byte
 	// authPending: a dry run reached an authorizer with no cached result;
 	// it would invoke the function (whose reply is unknown).
 	authPending bool
@@ -103,8 +106,8 @@ type request struct {
 }
 
 func (rq *request) reset(g *Gateway, w http.ResponseWriter, r *http.Request) {
-	keyBuf := rq.keyBuf[:0]
-	*rq = request{w: w, r: r, keyBuf: keyBuf, trusted: g.trusted}
+	keyBuf, authKey := rq.keyBuf[:0], rq.authKey[:0]
+	*rq = request{w: w, r: r, keyBuf: keyBuf, authKey: authKey, trusted: g.trusted}
 	rq.start = time.Now()
 	rq.now = rq.start
 	if g.now != nil {
