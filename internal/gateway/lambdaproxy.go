@@ -184,6 +184,14 @@ func (g *Gateway) proxyEvent(rq *request) ([]byte, *Decision) {
 		ev.RequestContext.ResourcePath = res.Path
 	}
 	ev.Headers, ev.MultiValueHeaders = eventHeaders(r.Header)
+	// The key sources beyond AWS (gatehouse:apiKey*) never reach the
+	// function: their headers and query parameter go, as for HTTP_PROXY
+	// upstreams. x-api-key stays, as AWS sends it (and, like AWS, the
+	// event's identity.apiKey carries the key).
+	for _, h := range upstreamStripHeaders(rq) {
+		delete(ev.Headers, h)
+		delete(ev.MultiValueHeaders, h)
+	}
 	if r.Host != "" {
 		if ev.Headers == nil {
 			ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
@@ -191,7 +199,7 @@ func (g *Gateway) proxyEvent(rq *request) ([]byte, *Decision) {
 		ev.Headers["Host"] = r.Host
 		ev.MultiValueHeaders["Host"] = []string{r.Host}
 	}
-	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = eventQuery(r.URL.RawQuery)
+	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = eventQuery(upstreamQuery(rq))
 	if rq.params.Len() > 0 {
 		ev.PathParameters = make(map[string]string, rq.params.Len())
 		for name, v := range rq.params.All() {

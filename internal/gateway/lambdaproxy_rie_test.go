@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -108,6 +109,26 @@ func TestLambdaProxyEmulator(t *testing.T) {
 		}
 		if rc.RequestID == "" {
 			t.Error("no request id")
+		}
+
+		// A key taken from a gatehouse:apiKey* source never reaches the
+		// function (identity.apiKey carries it, as on AWS).
+		e.tagAPI("fn00000001", map[string]string{"gatehouse:apiKeyQuery": "apiKey", "gatehouse:apiKeyHeader": "x-client-key"})
+		for _, req := range []*http.Request{
+			newReq(t, "GET", e.url("fn00000001", "/pets/7")+"?b=x&apiKey="+key, nil),
+			newReq(t, "GET", e.url("fn00000001", "/pets/7")+"?b=x", nil, "X-Client-Key", key),
+		} {
+			r := e.do(req)
+			ev := events.APIGatewayProxyRequest{}
+			if err := json.Unmarshal([]byte(r.body), &ev); err != nil || r.status != 200 {
+				t.Fatalf("%d %s: %v", r.status, r.body, err)
+			}
+			if strings.Contains(strings.ReplaceAll(r.body, `"apiKey":"`+key, ""), key) || !jsonEqual(ev.QueryStringParameters, map[string]string{"b": "x"}) {
+				t.Errorf("the function got the key outside identity.apiKey: %s", r.body)
+			}
+			if ev.RequestContext.Identity.APIKey != key {
+				t.Errorf("identity.apiKey %q, want the key", ev.RequestContext.Identity.APIKey)
+			}
 		}
 
 		// A binary body (Content-Type in binaryMediaTypes) is base64.
