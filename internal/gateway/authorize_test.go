@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -382,8 +383,10 @@ func TestAuthorizerConcurrentMissesInvokeOnce(t *testing.T) {
 func TestAuthorizerContextReachesIntegration(t *testing.T) {
 	fn := newFnServer(t)
 	got := make(chan http.Header, 1)
+	gotQuery := make(chan string, 1)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got <- r.Header.Clone()
+		gotQuery <- r.URL.RawQuery
 		io.WriteString(w, "{}")
 	}))
 	t.Cleanup(up.Close)
@@ -397,11 +400,13 @@ func TestAuthorizerContextReachesIntegration(t *testing.T) {
 		"integration.request.header.X-Absent":  "context.authorizer.nothing",
 		"integration.request.header.X-Static":  "'fixed'",
 		"integration.request.header.X-Caller":  "method.request.header.X-Token",
-		"integration.request.querystring.skip": "'q'",
+		"integration.request.querystring.user": "context.authorizer.principalId",
+		"integration.request.querystring.tier": "context.authorizer.tier",
+		"integration.request.querystring.none": "context.authorizer.nothing",
 	}
 	env.addAPI(apiDef{id: "ctx0000001", methods: map[string]*apigw.Method{"GET /x": {AuthorizationType: apigw.AuthCustom, AuthorizerID: "allow", Integration: in}},
 		authorizers: map[string]*apigw.Authorizer{"allow": requestAuthorizer("allow", fn.uri("/allow"), nil)}})
-	r := env.do(newReq(t, "GET", env.url("ctx0000001", "/x"), nil, "X-Token", "tok-1"))
+	r := env.do(newReq(t, "GET", env.url("ctx0000001", "/x")+"?a=1", nil, "X-Token", "tok-1"))
 	if r.status != 200 {
 		t.Fatalf("%d %s (%v)", r.status, r.body, r.line["detail"])
 	}
@@ -410,6 +415,10 @@ func TestAuthorizerContextReachesIntegration(t *testing.T) {
 		if v := h.Get(name); v != want {
 			t.Errorf("upstream header %s = %q, want %q", name, v, want)
 		}
+	}
+	q, err := url.ParseQuery(<-gotQuery)
+	if err != nil || q.Get("user") != "user-1" || q.Get("tier") != "gold" || q.Has("none") || q.Get("a") != "1" {
+		t.Errorf("upstream query %v (%v): want a=1, user=user-1, tier=gold and no none", q, err)
 	}
 }
 

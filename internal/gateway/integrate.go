@@ -56,7 +56,7 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 		if err != nil {
 			return refuse(ReasonIntegrationURI, fmt.Sprintf("integration uri %s: %v", in.URI, err))
 		}
-		rq.upstreamURL = url
+		rq.upstreamURL = appendIntegrationQuery(url, in, rq)
 		return nil
 	case apigw.IntegrationAWSProxy:
 		return g.checkLambdaProxy(rq, in)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -14,8 +15,8 @@ import (
 // context.authorizer.principalId and context.authorizer.KEY), with
 // paramValue, the one home of parameter expressions shared with gateway
 // responses. A source with no value sends no header. nil when the
-// integration maps no header. Query string and path mappings are not
-// applied yet.
+// integration maps no header. Path mappings are not applied yet;
+// query string mappings are (appendIntegrationQuery).
 func integrationHeaders(in *apigw.Integration, rq *request) http.Header {
 	var h http.Header
 	for name, expr := range in.RequestParameters {
@@ -33,4 +34,28 @@ func integrationHeaders(in *apigw.Integration, rq *request) http.Header {
 		h.Set(hn, v)
 	}
 	return h
+}
+
+// appendIntegrationQuery appends an HTTP integration's query string
+// request parameters (integration.request.querystring.X, any source
+// paramValue reads) to the upstream URL u, escaped. A source with no value
+// sends no parameter. u is returned unchanged when the integration maps
+// none.
+func appendIntegrationQuery(u string, in *apigw.Integration, rq *request) string {
+	for name, expr := range in.RequestParameters {
+		qn, ok := strings.CutPrefix(name, "integration.request.querystring.")
+		if !ok || qn == "" {
+			continue
+		}
+		v, ok := paramValue(expr, rq)
+		if !ok || v == "" {
+			continue
+		}
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + url.QueryEscape(qn) + "=" + url.QueryEscape(v)
+	}
+	return u
 }
