@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -60,22 +59,9 @@ func (g *Gateway) TestInvokeAuthorizer(ctx context.Context, apiID string, a *api
 		return finish(500)
 	}
 
-	pathQS := in.PathWithQueryString
-	if pathQS == "" {
-		pathQS = "/"
-	}
-	u, err := url.Parse(pathQS)
-	if err != nil || !strings.HasPrefix(u.Path, "/") {
-		return res, fmt.Errorf("pathWithQueryString %q is not a path (it must start with /): %w", in.PathWithQueryString, errBadTestPath)
-	}
-	hdr := http.Header{}
-	for k, vs := range in.MultiValueHeaders {
-		for _, v := range vs {
-			hdr.Add(k, v)
-		}
-	}
-	for k, v := range in.Headers {
-		hdr.Set(k, v)
+	u, hdr, err := testInvokeRequest(in.PathWithQueryString, "/", in.Headers, in.MultiValueHeaders)
+	if err != nil {
+		return res, err
 	}
 	rq.r = &http.Request{Method: http.MethodGet, URL: u, Header: hdr, Body: http.NoBody, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 	rq.target = invokeTarget{apiID: apiID, stage: testInvokeStage, path: u.EscapedPath()}
@@ -136,8 +122,6 @@ func (g *Gateway) TestInvokeAuthorizer(ctx context.Context, apiID string, a *api
 	lg.line("Successfully completed authorizer execution")
 	return finish(200)
 }
-
-var errBadTestPath = errors.New("bad test path")
 
 // maskIdentity shows identity values as AWS's log does: masked but for
 // the last four characters.

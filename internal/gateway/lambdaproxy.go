@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
 )
@@ -240,7 +241,7 @@ func (g *Gateway) proxyEvent(rq *request) ([]byte, *Decision) {
 	if a := rq.auth; a != nil {
 		rc.Authorizer = make(map[string]any, len(a.Context)+1)
 		for k, v := range a.Context {
-			rc.Authorizer[k] = contextString(v)
+			rc.Authorizer[k] = authorizer.ContextString(v)
 		}
 		rc.Authorizer["principalId"] = a.PrincipalID
 	}
@@ -249,22 +250,6 @@ func (g *Gateway) proxyEvent(rq *request) ([]byte, *Decision) {
 		return nil, refuse(ReasonFunctionInvokeFailed, "building the Lambda proxy event: "+err.Error())
 	}
 	return b, nil
-}
-
-// contextString renders an authorizer context value as integrations get
-// it: a string.
-func contextString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case json.Number:
-		return x.String()
-	}
-	return fmt.Sprint(v)
 }
 
 // readBody reads a request body for an event, up to maxBody (a

@@ -116,22 +116,9 @@ func (g *Gateway) TestInvokeMethod(ctx context.Context, def *apigw.RestAPI, reso
 		return res, fmt.Errorf("resource %s of API %s is not reachable from the root: %w", resourceID, def.ID, ErrTestInvokeInput)
 	}
 
-	pathQS := in.PathWithQueryString
-	if pathQS == "" {
-		pathQS = m.Resource.Path
-	}
-	u, err := url.Parse(pathQS)
-	if err != nil || !strings.HasPrefix(u.Path, "/") {
-		return res, fmt.Errorf("pathWithQueryString %q is not a path (it must start with /): %w", in.PathWithQueryString, ErrTestInvokeInput)
-	}
-	hdr := http.Header{}
-	for k, vs := range in.MultiValueHeaders {
-		for _, v := range vs {
-			hdr.Add(k, v)
-		}
-	}
-	for k, v := range in.Headers {
-		hdr.Set(k, v)
+	u, hdr, err := testInvokeRequest(in.PathWithQueryString, m.Resource.Path, in.Headers, in.MultiValueHeaders)
+	if err != nil {
+		return res, err
 	}
 	r := (&http.Request{
 		Method: httpMethod, URL: u, Header: hdr, Host: def.ID + ".execute-api.test-invoke",
@@ -310,4 +297,28 @@ func (w *testRecorder) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	return w.body.Write(b)
+}
+
+// testInvokeRequest is the URL and headers a test invocation (of a method
+// or an authorizer) runs with: pathWithQueryString (def when empty), which
+// must be a path, and the multi-value headers, then the single-value ones
+// replacing them.
+func testInvokeRequest(pathQS, def string, headers map[string]string, multi map[string][]string) (*url.URL, http.Header, error) {
+	if pathQS == "" {
+		pathQS = def
+	}
+	u, err := url.Parse(pathQS)
+	if err != nil || !strings.HasPrefix(u.Path, "/") {
+		return nil, nil, fmt.Errorf("pathWithQueryString %q is not a path (it must start with /): %w", pathQS, ErrTestInvokeInput)
+	}
+	hdr := http.Header{}
+	for k, vs := range multi {
+		for _, v := range vs {
+			hdr.Add(k, v)
+		}
+	}
+	for k, v := range headers {
+		hdr.Set(k, v)
+	}
+	return u, hdr, nil
 }

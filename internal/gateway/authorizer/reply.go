@@ -103,6 +103,8 @@ func ContextString(v any) string {
 		return strconv.FormatBool(x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
 	}
 	return ""
 }
