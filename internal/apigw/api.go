@@ -43,6 +43,11 @@ type RestAPI struct {
 
 	// Authorizers holds the API's authorizers by id.
 	Authorizers map[string]*Authorizer
+
+	// Models holds the API's models by id (names are unique per API).
+	Models map[string]*Model
+	// RequestValidators holds the API's request validators by id.
+	RequestValidators map[string]*RequestValidator
 }
 
 // EndpointConfiguration says how the API is reachable.
@@ -153,4 +158,9 @@ type Snapshot struct {
 	// Authorizers are the API's authorizers as they were at deployment
 	// (methods with authorizationType CUSTOM name one by AuthorizerID).
 	Authorizers map[string]*Authorizer
+	// Models and RequestValidators are the API's as they were at
+	// deployment: methods name a validator by RequestValidatorID and
+	// models by name in RequestModels.
+	Models            map[string]*Model
+	RequestValidators map[string]*RequestValidator
 }

@@ -28,6 +28,9 @@ func SnapshotOf(api *apigw.RestAPI) (apigw.Snapshot, error) {
 		RootResourceID:   api.RootResourceID,
 		Resources:        api.Resources,
 		Authorizers:      api.Authorizers,
+
+		Models:            api.Models,
+		RequestValidators: api.RequestValidators,
 	})
 }
 

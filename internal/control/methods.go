@@ -175,15 +175,19 @@ func (s *Service) PutMethod(ctx context.Context, ref MethodRef, in PutMethodInpu
 			OperationName:       in.OperationName,
 			RequestParameters:   in.RequestParameters,
 			RequestModels:       in.RequestModels,
+			RequestValidatorID:  in.RequestValidatorID,
 			AuthorizationScopes: in.AuthorizationScopes,
 		}
 		if err := checkAuthorization(api, m); err != nil {
 			return err
 		}
-		if in.RequestValidatorID != "" {
-			return BadRequestf(msgBadRequestValidator)
+		if err := checkRequestValidatorID(api, in.RequestValidatorID); err != nil {
+			return err
 		}
 		if err := checkRequestParameters(in.RequestParameters); err != nil {
+			return err
+		}
+		if err := checkRequestModels(api, in.RequestModels); err != nil {
 			return err
 		}
 		if res.Methods == nil {
@@ -248,6 +252,12 @@ func applyMethodPatch(api *apigw.RestAPI, m *apigw.Method, ops []patch.Op) error
 	if err := checkAuthorization(api, m); err != nil {
 		return err
 	}
+	if err := checkRequestValidatorID(api, m.RequestValidatorID); err != nil {
+		return err
+	}
+	if err := checkRequestModels(api, m.RequestModels); err != nil {
+		return err
+	}
 	if len(m.RequestParameters) == 0 {
 		m.RequestParameters = nil
 	}
@@ -266,14 +276,8 @@ var methodPatch = patch.NewTable(patch.Options{},
 	patch.Rule[*apigw.Method]{Path: "/authorizerId", Ops: replaceOp, Set: patch.String(func(m *apigw.Method) *string { return &m.AuthorizerID })},
 	patch.Rule[*apigw.Method]{Path: "/apiKeyRequired", Ops: replaceOp, Set: patch.Bool(func(m *apigw.Method) *bool { return &m.APIKeyRequired })},
 	patch.Rule[*apigw.Method]{Path: "/operationName", Ops: replaceOp, Set: patch.String(func(m *apigw.Method) *string { return &m.OperationName })},
-	// Request validators are not implemented: only "" (none) is valid.
-	patch.Rule[*apigw.Method]{Path: "/requestValidatorId", Ops: replaceOp, Set: func(m *apigw.Method, op patch.Op, _ patch.Params) error {
-		if op.Value != "" {
-			return BadRequestf(msgBadRequestValidator)
-		}
-		m.RequestValidatorID = ""
-		return nil
-	}},
+	// The validator must be one of the API's ("" is none): applyMethodPatch checks.
+	patch.Rule[*apigw.Method]{Path: "/requestValidatorId", Ops: replaceOp, Set: patch.String(func(m *apigw.Method) *string { return &m.RequestValidatorID })},
 	patch.Rule[*apigw.Method]{Path: "/requestParameters/{name}", Ops: addRemoveReplace, Set: func(m *apigw.Method, op patch.Op, p patch.Params) error {
 		if op.Op == patch.Remove {
 			delete(m.RequestParameters, p.Get("name"))

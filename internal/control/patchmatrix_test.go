@@ -63,6 +63,11 @@ func matrixFixture(ctx context.Context, tx store.Tx, create bool) error {
 	api := storetest.SampleAPI("a1")
 	api.Resources["a1-id"] = &apigw.Resource{ID: "a1-id", ParentID: "a1-pets", PathPart: "{id}"}
 	api.Authorizers = matrixAuthorizers()
+	api.Models = map[string]*apigw.Model{
+		"mo1": {ID: "mo1", Name: "Pet", ContentType: "application/json", Description: "a pet", Schema: `{"type":"object","properties":{"name":{"type":"string"}}}`},
+		"mo2": {ID: "mo2", Name: "Pets", ContentType: "application/json", Schema: `{"type":"array","items":{"$ref":"https://apigateway.amazonaws.com/restapis/a1/models/Pet"}}`},
+	}
+	api.RequestValidators = map[string]*apigw.RequestValidator{"rv1": {ID: "rv1", Name: "body", ValidateRequestBody: true}}
 	d1, d2 := storetest.SampleDeployment("a1", "d1"), storetest.SampleDeployment("a1", "d2")
 	prod := storetest.SampleStage("a1", "prod", "d1")
 	beta := &apigw.Stage{APIID: "a1", Name: "beta", DeploymentID: "d1", MethodSettings: map[string]*apigw.MethodSetting{}}
@@ -141,6 +146,48 @@ func authorizerResource(id string) matrixResource {
 		r.get = func(ctx context.Context, s *Service) (any, error) { return nil, nil }
 	}
 	return r
+}
+
+func modelResource(name string) matrixResource {
+	return matrixResource{
+		name:  "UpdateModel " + name,
+		paths: []string{"/description", "/schema", "/name", "/contentType", "/schema/x"},
+		values: map[string][]string{
+			"/description": {"new", ""},
+			"/schema": {`{"type":"string"}`, "", "{", "[1]", `{"type":"nope"}`, `{"$ref":"https://example.com/x"}`,
+				`{"$ref":"https://apigateway.amazonaws.com/restapis/a1/models/Nope"}`, `{"$ref":"https://apigateway.amazonaws.com/restapis/a1/models/Pets"}`},
+		},
+		get: func(ctx context.Context, s *Service) (any, error) {
+			if name == "nope" {
+				return nil, nil
+			}
+			return s.GetModel(ctx, "a1", name)
+		},
+		update: func(ctx context.Context, s *Service, ops []patch.Op) (any, error) {
+			return s.UpdateModel(ctx, "a1", name, ops)
+		},
+	}
+}
+
+func validatorResource(id string) matrixResource {
+	return matrixResource{
+		name:  "UpdateRequestValidator " + id,
+		paths: []string{"/name", "/validateRequestBody", "/validateRequestParameters", "/id", "/name/x"},
+		values: map[string][]string{
+			"/name":                      {"renamed", "", " "},
+			"/validateRequestBody":       {"false", "TRUE", ""},
+			"/validateRequestParameters": {"true", "x"},
+		},
+		get: func(ctx context.Context, s *Service) (any, error) {
+			if id == "nope" {
+				return nil, nil
+			}
+			return s.GetRequestValidator(ctx, "a1", id)
+		},
+		update: func(ctx context.Context, s *Service, ops []patch.Op) (any, error) {
+			return s.UpdateRequestValidator(ctx, "a1", id, ops)
+		},
+	}
 }
 
 var (
@@ -321,6 +368,10 @@ func matrixResources() []matrixResource {
 		authorizerResource("au2"),
 		authorizerResource("au3"),
 		authorizerResource("nope"),
+		modelResource("Pet"),
+		modelResource("nope"),
+		validatorResource("rv1"),
+		validatorResource("nope"),
 		{
 			name: "UpdateMethod",
 			paths: []string{
@@ -332,7 +383,8 @@ func matrixResources() []matrixResource {
 			values: map[string][]string{
 				"/authorizationType":                           {"AWS_IAM", "CUSTOM", "BAD"},
 				"/apiKeyRequired":                              {"false", "True"},
-				"/requestValidatorId":                          {"", "rv1"},
+				"/requestValidatorId":                          {"", "rv1", "nope"},
+				"/requestModels/application~1json":             {"Pet", "v"},
 				"/requestParameters/method.request.header.X-A": {"true"},
 				"/authorizationScopes":                         {"read", ""},
 			},

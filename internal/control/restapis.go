@@ -144,6 +144,7 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*ap
 		api.APIKeySource = apigw.KeySourceHeader
 	}
 	api.Resources = map[string]*apigw.Resource{api.RootResourceID: {ID: api.RootResourceID}}
+	api.Models = newAPIModels()
 	err = s.update(ctx, func(tx store.Tx) error {
 		if in.CloneFrom != "" {
 			src, err := s.getAPI(ctx, tx, in.CloneFrom)
@@ -170,7 +171,9 @@ func cloneDefinition(dst, src *apigw.RestAPI) error {
 		R map[string]*apigw.Resource
 		G map[string]*apigw.GatewayResponse
 		A map[string]*apigw.Authorizer
-	}{src.Resources, src.GatewayResponses, src.Authorizers})
+		M map[string]*apigw.Model
+		V map[string]*apigw.RequestValidator
+	}{src.Resources, src.GatewayResponses, src.Authorizers, src.Models, src.RequestValidators})
 	if err != nil {
 		return err
 	}
@@ -195,6 +198,15 @@ func cloneDefinition(dst, src *apigw.RestAPI) error {
 	}
 	dst.GatewayResponses = def.G
 	dst.Authorizers = def.A
+	// Models and validators keep their ids and names (methods name them);
+	// a model's references move to the new API's canonical URLs.
+	if def.M != nil {
+		dst.Models = def.M
+	}
+	dst.RequestValidators = def.V
+	for _, m := range dst.Models {
+		m.Schema = strings.ReplaceAll(m.Schema, apigw.ModelURL(src.ID, ""), apigw.ModelURL(dst.ID, ""))
+	}
 	return nil
 }
 

@@ -121,6 +121,14 @@ func SnapshotChanges(deployed, current apigw.Snapshot) ([]SnapshotChange, error)
 			}
 		}
 	}
+	out, err = appendItemChanges(out, "model", deployed.Models, current.Models, func(m *apigw.Model) string { return m.Name })
+	if err != nil {
+		return nil, err
+	}
+	out, err = appendItemChanges(out, "request validator", deployed.RequestValidators, current.RequestValidators, func(v *apigw.RequestValidator) string { return v.ID + " (" + v.Name + ")" })
+	if err != nil {
+		return nil, err
+	}
 	if orDefault(deployed.APIKeySource) != orDefault(current.APIKeySource) {
 		out = append(out, SnapshotChange{What: fmt.Sprintf("apiKeySource %s → %s", orDefault(deployed.APIKeySource), orDefault(current.APIKeySource)), Change: "changed"})
 	}
@@ -244,4 +252,27 @@ func awsFieldName(goName string) string {
 		return ""
 	}
 	return strings.ToLower(goName[:1]) + goName[1:]
+}
+
+// appendItemChanges appends what differs between two maps of items by id
+// (models, request validators), named "<kind> <name>".
+func appendItemChanges[T any](out []SnapshotChange, kind string, deployed, current map[string]*T, name func(*T) string) ([]SnapshotChange, error) {
+	for _, id := range sortedUnion(deployed, current) {
+		o, n := deployed[id], current[id]
+		switch {
+		case o == nil:
+			out = append(out, SnapshotChange{What: kind + " " + name(n), Change: "added"})
+		case n == nil:
+			out = append(out, SnapshotChange{What: kind + " " + name(o), Change: "removed"})
+		default:
+			f, err := changedFields(o, n)
+			if err != nil {
+				return nil, err
+			}
+			if len(f) > 0 {
+				out = append(out, SnapshotChange{What: kind + " " + name(n), Change: "changed", Fields: f})
+			}
+		}
+	}
+	return out, nil
 }

@@ -32,6 +32,10 @@ const (
 	ReasonBodyInvalid     Reason = "REQUEST_BODY_INVALID" // the body cannot be read: malformed chunked encoding, cut short
 	ReasonClientGone      Reason = "CLIENT_GONE"          // the caller went away before it was answered
 
+	// Request validation (a method's request validator).
+	ReasonParametersMissing   Reason = "REQUEST_PARAMETERS_MISSING"     // a required request parameter is missing or blank
+	ReasonBodyInvalidForModel Reason = "REQUEST_BODY_INVALID_FOR_MODEL" // the body does not match the method's request model
+
 	// Authorizers.
 	ReasonAuthorizerIdentityMissing Reason = "AUTHORIZER_IDENTITY_MISSING" // an identity source is missing or empty (not invoked)
 	ReasonAuthorizerIdentityInvalid Reason = "AUTHORIZER_IDENTITY_INVALID" // the TOKEN fails identityValidationExpression (not invoked)
@@ -105,7 +109,9 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonPathDotSegment:            apigw.AnswerBadPath,
 	ReasonRequestTooLarge:           apigw.AnswerOf(apigw.ResponseRequestTooLarge),
 	ReasonBodyInvalid:               apigw.AnswerBadRequest,
-	ReasonClientGone:                apigw.AnswerBadRequest, // nobody reads it; the access log and metrics do
+	ReasonClientGone:                apigw.AnswerBadRequest,                             // nobody reads it; the access log and metrics do
+	ReasonParametersMissing:         apigw.AnswerOf(apigw.ResponseBadRequestParameters), // the message names the parameters (Decision.Message)
+	ReasonBodyInvalidForModel:       apigw.AnswerOf(apigw.ResponseBadRequestBody),
 	ReasonKeySourceAuthorizer:       apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
 	ReasonKeyFromAuthorizerMissing:  apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
 	ReasonKeyFromAuthorizerNotFound: apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
@@ -166,6 +172,11 @@ type Decision struct {
 	Detail string
 	// RetryAfter, when positive, is sent as Retry-After (throttling, quota).
 	RetryAfter time.Duration
+	// Message, when set, replaces the response type's message for the
+	// caller ($context.error.message): AWS words some refusals per
+	// request ("Missing required request parameters: [a, b]"). It never
+	// carries a key value.
+	Message string
 }
 
 func refuse(r Reason, detail string) *Decision { return &Decision{Reason: r, Detail: detail} }

@@ -214,6 +214,14 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 			return "HTTP_PROXY to " + hostOf(rq.upstreamURL)
 		}
 		return in.Type
+	case "validate":
+		if len(rq.note) > 0 {
+			return strings.Join(rq.note, "; ")
+		}
+		if m := rq.match.Method; m == nil || m.RequestValidatorID == "" {
+			return "the method has no request validator"
+		}
+		return "request validation passed"
 	case "throttle":
 		if len(rq.note) == 0 {
 			return "no throttle applies"

@@ -74,6 +74,12 @@ var fixes = map[Reason]func(f *fixFacts) string{
 		return "fix the client: its body could not be read (malformed chunked encoding, or cut short)"
 	},
 	ReasonClientGone: nil, // the caller went away: nothing to change
+	ReasonParametersMissing: func(f *fixFacts) string {
+		return "send every required request parameter, not blank (the method's requestParameters set to true), or make it optional (update-method op=replace,path=/requestParameters/method.request.{location}.{name},value=false) and redeploy stage " + f.stageName()
+	},
+	ReasonBodyInvalidForModel: func(f *fixFacts) string {
+		return "send a body that matches the method's request model (aws apigateway get-model shows its schema), or change the model or turn off the validator's validateRequestBody and redeploy stage " + f.stageName()
+	},
 
 	ReasonAuthorizerIdentityMissing: func(f *fixFacts) string {
 		ca := f.authorizer()

@@ -102,6 +102,9 @@ type apiDef struct {
 	// binary is the deployment's binaryMediaTypes; stageVars the stage's variables.
 	binary    []string
 	stageVars map[string]string
+	// models and validators are the API's (and its deployment's).
+	models     map[string]*apigw.Model
+	validators map[string]*apigw.RequestValidator
 }
 
 // addAPI stores an API with its deployment and stage "api", and reloads the state.
@@ -161,8 +164,10 @@ func (env *gwEnv) addAPI(d apiDef) {
 		live = build(all)
 	}
 	api := &apigw.RestAPI{ID: d.id, Name: d.id, APIKeySource: ks, RootResourceID: "root000000", Resources: live,
-		DisableExecuteAPIEndpoint: d.disabled, GatewayResponses: d.responses, Authorizers: d.authorizers}
-	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed, Authorizers: d.authorizers, BinaryMediaTypes: d.binary}}
+		DisableExecuteAPIEndpoint: d.disabled, GatewayResponses: d.responses, Authorizers: d.authorizers,
+		Models: d.models, RequestValidators: d.validators}
+	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed, Authorizers: d.authorizers, BinaryMediaTypes: d.binary,
+		Models: d.models, RequestValidators: d.validators}}
 	err := env.db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAPI(ctx, api); err != nil {
 			return err

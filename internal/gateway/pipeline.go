@@ -40,6 +40,11 @@ var pipeline = [...]step{
 	{"key", (*Gateway).checkKey},
 	{"plan", (*Gateway).checkPlan},
 	{"integration", (*Gateway).checkIntegration},
+	// Request validation (a method with a requestValidatorId) comes before
+	// the steps that consume: AWS validates after throttling, but a
+	// request refused for its content should cost its caller nothing
+	// either (validate.go).
+	{"validate", (*Gateway).validate},
 	{"throttle", (*Gateway).throttle},
 	{"quota", (*Gateway).checkQuota},
 }

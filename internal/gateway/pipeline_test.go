@@ -124,6 +124,13 @@ func TestPipelineReasons(t *testing.T) {
 		liveOnly:       map[string]*apigw.Method{"DELETE /doit": key},
 		methodSettings: map[string]*apigw.MethodSetting{"~1stagecap/GET": {ThrottlingBurstLimit: 0, ThrottlingRateLimit: 0}},
 	})
+	env.addAPI(apiDef{id: "valid00001",
+		methods: map[string]*apigw.Method{"POST /v": {RequestValidatorID: "rv1", Integration: httpProxyTo(reading.URL + "/v"),
+			RequestParameters: map[string]bool{"method.request.header.x-h": true, "method.request.querystring.q": true},
+			RequestModels:     map[string]string{"application/json": "Thing"}}},
+		models:     map[string]*apigw.Model{"m1": {ID: "m1", Name: "Thing", ContentType: "application/json", Schema: `{"type":"object","required":["a"]}`}},
+		validators: map[string]*apigw.RequestValidator{"rv1": {ID: "rv1", Name: "all", ValidateRequestBody: true, ValidateRequestParameters: true}},
+	})
 	env.addAPI(apiDef{id: "disabled01", disabled: true, methods: map[string]*apigw.Method{"GET /open": open}})
 	env.addAPI(apiDef{id: "broken0001", noDeployment: true, methods: map[string]*apigw.Method{"GET /open": open}})
 	keyedCustom := func(id string) *apigw.Method {
@@ -235,6 +242,14 @@ func TestPipelineReasons(t *testing.T) {
 		{name: "chunked body over the limit", env: env, send: func() reply {
 			return env.do(newReq(t, "POST", env.url("main000001", "/up"), io.MultiReader(bytes.NewReader(make([]byte, maxBody+1)))))
 		}, status: 413, body: `{"message":"Request Too Long"}`, reason: ReasonRequestTooLarge},
+		{name: "required parameters missing", env: env, req: func() *http.Request {
+			return newReq(t, "POST", env.url("valid00001", "/v"), strings.NewReader(`{"a":1}`))
+		}, status: 400, body: `{"message":"Missing required request parameters: [x-h, q]"}`, reason: ReasonParametersMissing, explain: true},
+		{name: "body does not match the model", env: env, req: func() *http.Request {
+			r := newReq(t, "POST", env.url("valid00001", "/v")+"?q=1", strings.NewReader(`{"b":1}`))
+			r.Header.Set("x-h", "1")
+			return r
+		}, status: 400, body: `{"message":"Invalid request body"}`, reason: ReasonBodyInvalidForModel},
 		{name: "malformed chunk", env: env, send: func() reply {
 			return env.raw("POST " + mainPath + "/up HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n")
 		}, status: 400, body: `{"message":"Bad Request"}`, reason: ReasonBodyInvalid},

@@ -97,6 +97,9 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 // belong to what a stage serves.
 func (g *Gateway) resolve(rq *request, d *Decision) (apigw.ResponseSpec, apigw.Resolved) {
 	spec := answerFor(d.Reason)
+	if d.Message != "" {
+		spec = spec.WithMessage(d.Message)
+	}
 	if rq.stage == nil || rq.api == nil {
 		return spec, apigw.Resolved{Status: spec.Status}
 	}

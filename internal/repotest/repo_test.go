@@ -144,6 +144,7 @@ var rules = []rule{
 	{pkg: "internal/gateway/proxy", only: []string{}, why: "the pipeline resolves everything a call needs into a Target first"},
 	{pkg: "internal/gateway/route", only: []string{"internal/apigw", "internal/respath"}, why: "a route table is compiled from the domain model alone"},
 	{pkg: "internal/gateway/authorizer", only: []string{"internal/apigw"}, why: "authorizer replies and policies are parsed and evaluated from the domain model alone"},
+	{pkg: "internal/modelschema", only: []string{"internal/apigw", "github.com/santhosh-tekuri/jsonschema/v6", "golang.org/x/text/language", "golang.org/x/text/message"}, why: "model schemas are compiled and checked from the domain model alone, and never fetched"},
 	{pkg: "internal/gateway/state", forbidden: []string{"internal/store/sqlite"}, why: "the data plane's state reads the store through its interface"},
 	{pkg: "internal/doctor", forbidden: []string{"net/http", "internal/awsapi", "internal/gateway", "internal/server", "internal/cli", "internal/store/sqlite"}, only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "doctor reads the store and the domain model; the admin API and the CLI call it"},
 	{pkg: "internal/demo", only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "the demo is created as a client would create it"},

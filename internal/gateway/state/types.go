@@ -124,6 +124,11 @@ type Stage struct {
 	// CORS holds the deployment's resources whose OPTIONS method enables
 	// CORS (ResourceCORS), by compiled resource; nil when none does.
 	CORS map[*route.Resource]*ResourceCORS
+	// Validations holds, for each deployed method that names a request
+	// validator, what validation checks (compiled once per deployment:
+	// models compiled, required parameters sorted); nil when no method
+	// names one. Keyed by the route table's method (route.Match.Method).
+	Validations map[*apigw.Method]*Validation
 	// ReasonHeader is the stage's tag gatehouse:reasonHeader set to "true":
 	// the gateway then sends a refusal's reason code to the caller
 	// (x-gatehouse-reason). The stage's dataTraceEnabled sends nothing to
@@ -293,6 +298,7 @@ type compiled struct {
 	authorizers map[string]*authorizer.Compiled
 	binary      []string
 	cors        map[*route.Resource]*ResourceCORS
+	validations map[*apigw.Method]*Validation
 }
 
 // compile compiles a deployment's snapshot.
@@ -306,6 +312,7 @@ func compile(d *apigw.Deployment) *compiled {
 		err = fmt.Errorf("deployment %s of API %s: %w", d.ID, d.APIID, err)
 	}
 	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes, cors: resourceCORS(t)}
+	c.validations = compileValidations(d.APIID, &d.Snapshot)
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -352,6 +359,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			s.Authorizers = c.authorizers
 			s.BinaryMediaTypes = c.binary
 			s.CORS = c.cors
+			s.Validations = c.validations
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
 		} else {
 			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
@@ -390,6 +398,7 @@ func TestInvokeAPI(a *apigw.RestAPI, stage string, vars map[string]string) *API 
 	d := &apigw.Deployment{ID: TestInvokeDeploymentID, APIID: a.ID, Snapshot: apigw.Snapshot{
 		APIKeySource: a.APIKeySource, BinaryMediaTypes: a.BinaryMediaTypes,
 		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers,
+		Models: a.Models, RequestValidators: a.RequestValidators,
 	}}
 	st := &apigw.Stage{APIID: a.ID, Name: stage, DeploymentID: d.ID, Variables: vars}
 	return newAPI(a, []*apigw.Stage{st}, map[string]*compiled{d.ID: compile(d)})
