@@ -122,14 +122,6 @@ func mapGet(v any, k string) (any, bool) {
 	return nil, false
 }
 
-func isMap(v any) bool {
-	switch v.(type) {
-	case *Map, map[string]any, map[string]string:
-		return true
-	}
-	return false
-}
-
 // writer renders values with a byte budget.
 type writer struct {
 	b   []byte
