@@ -225,6 +225,8 @@ func (g *Gateway) admit(ctx context.Context, rq *request) {
 type stageCache struct {
 	metrics atomic.Pointer[stageMetrics]
 	mocks   sync.Map // *apigw.Integration -> *mockAnswer (nil: not fixed)
+	// templates are the stage's compiled mapping templates.
+	templates sync.Map // source -> *compiledTemplate
 
 	// keySources are the stage's gatehouse_api_key_source_total handles.
 	keySources [numKeyFrom]atomic.Pointer[counterHandle]

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+	"github.com/gatehouse-dev/gatehouse/internal/vtl"
 )
 
 // checkIntegration is the pipeline's integration step: it works out what
@@ -80,12 +81,12 @@ func (g *Gateway) integrate(ctx context.Context, rq *request) {
 		g.lambdaProxy(ctx, rq, in)
 		return
 	}
-	g.mock(rq)
+	g.mock(ctx, rq)
 }
 
 // mock answers a MOCK integration: the request template selected the
 // status code, the matching integration response supplies body and headers.
-func (g *Gateway) mock(rq *request) {
+func (g *Gateway) mock(ctx context.Context, rq *request) {
 	if mp := rq.mockFixed; mp != nil {
 		stampHeaders(rq)
 		h := rq.w.Header()
@@ -101,7 +102,13 @@ func (g *Gateway) mock(rq *request) {
 	}
 	ir, out := rq.mockResponse, rq.mockStatus
 	ctype, body := pickTemplate(ir.ResponseTemplates, rq.r.Header.Get("Accept"))
-	body = expand(body, rq, apigw.ResponseSpec{})
+	// A MOCK integration answers no body: the response template is all
+	// the caller gets, with $input.body empty.
+	body, d := g.render(ctx, rq, body, "")
+	if d != nil {
+		g.refuse(rq, d)
+		return
+	}
 	stampHeaders(rq)
 	h := rq.w.Header()
 	setContentType(h, ctype)
@@ -194,8 +201,10 @@ func fixedMock(in *apigw.Integration) *mockAnswer {
 		return nil
 	}
 	ctype, body := pickTemplate(ir.ResponseTemplates, "")
-	if strings.Contains(body, "$") {
-		return nil
+	if isTemplate(body) {
+		if tpl, err := vtl.Compile(body); err != nil || !tpl.Static() {
+			return nil // rendered per request
+		}
 	}
 	mp := &mockAnswer{status: out, ctype: ctype, body: body}
 	for _, name := range slices.Sorted(maps.Keys(ir.ResponseParameters)) {

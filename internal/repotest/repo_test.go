@@ -151,6 +151,7 @@ var rules = []rule{
 	{pkg: "internal/datadir", only: []string{"golang.org/x/sys/unix"}, why: "the data directory lock is a leaf"},
 	{pkg: "internal/memlock", only: []string{"golang.org/x/sys/unix"}, why: "memory locking is a leaf"},
 	{pkg: "internal/gcfloor", only: []string{}, why: "the garbage collector floor is a leaf"},
+	{pkg: "internal/vtl", only: []string{}, why: "the mapping-template interpreter is a leaf: the gateway fills its Request"},
 	{pkg: "internal/logsink", only: []string{}, why: "the log sink is a leaf"},
 	{pkg: "cmd/gatehouse", forbidden: []string{"github.com/aws/aws-sdk-go-v2/service/apigateway", "internal/apitest", "internal/lambda/lambdatest", "github.com/google/go-cmp", "github.com/aws/aws-lambda-runtime-interface-emulator"}, why: "the binary links no test-only dependency (the SDK's credential chain, with its STS and SSO clients, signs Lambda calls)"},
 	{pkg: "internal/lambda", forbidden: []string{"internal/gateway", "internal/control", "internal/awsapi", "internal/server", "internal/store"}, why: "function invocation is transport only"},

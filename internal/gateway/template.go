@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
+	"github.com/gatehouse-dev/gatehouse/internal/vtl"
+)
+
+// compiledTemplate is a mapping template compiled once per stage
+// configuration (the stage cache is replaced with the stage).
+type compiledTemplate struct {
+	tpl *vtl.Template
+	err error
+}
+
+// isTemplate reports a body that VTL could change: one with a reference or
+// a directive. Others are answered as written (the fixed-answer path).
+func isTemplate(body string) bool { return strings.ContainsAny(body, "$#") }
+
+// template returns a stage's compiled template for src.
+func (g *Gateway) template(c *stageCache, src string) (*vtl.Template, error) {
+	if v, ok := c.templates.Load(src); ok {
+		ct := v.(*compiledTemplate)
+		return ct.tpl, ct.err
+	}
+	tpl, err := vtl.Compile(src)
+	v, _ := c.templates.LoadOrStore(src, &compiledTemplate{tpl: tpl, err: err})
+	ct := v.(*compiledTemplate)
+	return ct.tpl, ct.err
+}
+
+// render evaluates a mapping template against the request, with body as
+// $input.body. A template that does not compile or goes past its limits
+// is refused with INTEGRATION_FAILURE (AWS answers 500 Internal server
+// error for a failed mapping; the existing reason answers 502).
+func (g *Gateway) render(ctx context.Context, rq *request, src, body string) (string, *Decision) {
+	if !isTemplate(src) {
+		return src, nil
+	}
+	tpl, err := g.template(g.stageCache(rq.stage), src)
+	if err != nil {
+		return "", refuse(ReasonIntegrationFailure, "the mapping template does not compile: "+err.Error())
+	}
+	out, err := tpl.Render(ctx, &vtlRequest{rq: rq, body: body}, vtl.Limits{})
+	if err != nil {
+		return "", refuse(ReasonIntegrationFailure, "the mapping template failed: "+err.Error())
+	}
+	return out, nil
+}
+
+// vtlRequest is what a mapping template reads of a request.
+type vtlRequest struct {
+	rq   *request
+	body string
+}
+
+func (v *vtlRequest) Body() string { return v.body }
+
+func (v *vtlRequest) Params(location string) map[string]string {
+	m := map[string]string{}
+	switch location {
+	case "path":
+		for n, val := range v.rq.params.All() {
+			m[n] = val
+		}
+	case "querystring":
+		for n, vals := range v.rq.r.URL.Query() {
+			m[n] = vals[len(vals)-1]
+		}
+	case "header":
+		for n, vals := range v.rq.r.Header {
+			m[n] = vals[len(vals)-1]
+		}
+	}
+	return m
+}
+
+func (v *vtlRequest) Context() map[string]any {
+	rq := v.rq
+	c := map[string]any{
+		"requestId":         string(rq.requestID[:]),
+		"extendedRequestId": string(rq.requestID[:]),
+		"apiId":             rq.target.apiID,
+		"stage":             rq.target.stage,
+		"httpMethod":        rq.r.Method,
+		"path":              rq.escapedPath(),
+		"protocol":          rq.r.Proto,
+		"requestTimeEpoch":  strconv.FormatInt(rq.now.UnixMilli(), 10),
+		"requestOverride":   map[string]any{"header": map[string]any{}, "path": map[string]any{}, "querystring": map[string]any{}},
+		"responseOverride":  map[string]any{"header": map[string]any{}},
+	}
+	if r := rq.match.Resource; r != nil {
+		c["resourcePath"], c["resourceId"] = r.Path, r.ID
+	}
+	id := map[string]any{"sourceIp": clientIP(rq.r, rq.trusted), "userAgent": rq.r.UserAgent()}
+	if rq.key != nil {
+		id["apiKeyId"] = rq.key.ID
+	}
+	c["identity"] = id
+	if rq.auth != nil {
+		a := map[string]any{"principalId": rq.auth.PrincipalID}
+		for k, val := range rq.auth.Context {
+			a[k] = authorizer.ContextString(val)
+		}
+		c["authorizer"] = a
+	}
+	return c
+}
+
+func (v *vtlRequest) StageVariables() map[string]string {
+	if v.rq.stage == nil {
+		return nil
+	}
+	return v.rq.stage.Variables
+}
