@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,8 +68,22 @@ var _ store.Store = (*DB)(nil)
 // pgx's parameters, such as pool_max_conns). Its error never shows the
 // password.
 func ParseURL(url string) error {
-	_, err := pgxpool.ParseConfig(url)
+	_, err := parseConfig(url)
 	return err
+}
+
+// parseConfig is pgxpool.ParseConfig with errors that do not quote the
+// URL: pgx masks the password there only on a best-effort basis.
+func parseConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		msg := err.Error()
+		if _, reason, ok := strings.Cut(msg, "`: "); ok && strings.HasPrefix(msg, "cannot parse `") {
+			msg = reason
+		}
+		return nil, fmt.Errorf("bad connection URL: %s", msg)
+	}
+	return cfg, nil
 }
 
 // Open connects to the database at url (a postgres:// URL; see ParseURL)
@@ -76,7 +91,7 @@ func ParseURL(url string) error {
 // several nodes may open a fresh database at once. Its errors show the URL
 // only with the password masked.
 func Open(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := parseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
