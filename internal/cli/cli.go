@@ -132,7 +132,7 @@ the data plane on --listen.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.cfg.DataDir, "data-dir", server.DefaultDataDir, "directory for the database, server secret and admin credentials")
-	fl.StringVar(&f.cfg.Store, "store", "", "where configuration and usage are stored, as a URL: sqlite://PATH (default: $"+storeEnv+", else sqlite://<data-dir>/"+server.DatabaseFile+")")
+	fl.StringVar(&f.cfg.Store, "store", "", "where configuration and usage are stored, as a URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: $"+storeEnv+", else sqlite://<data-dir>/"+server.DatabaseFile+")")
 	fl.StringVar(&f.cfg.Listen, "listen", server.DefaultListen, "data plane listen address")
 	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /metrics, /healthz and /readyz)")
 	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset, SigV4-signed with any credentials (admin listener must be loopback)")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store/postgres/pgtest"
 )
 
 // TestServeStoreURL: --store, else $GATEHOUSE_STORE, else the SQLite file
@@ -56,12 +58,25 @@ func TestServeStoreURL(t *testing.T) {
 			}
 		})
 	}
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.Database(t)
+		t.Setenv("GATEHOUSE_STORE", url)
+		dir := t.TempDir()
+		s := startServe(t, "--data-dir", dir)
+		if s.Store != url {
+			t.Errorf("store = %q, want %q", s.Store, url)
+		}
+		s.stop()
+		if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err == nil {
+			t.Errorf("a SQLite database was created in the data dir")
+		}
+	})
 	t.Run("unsupported scheme", func(t *testing.T) {
 		t.Setenv("GATEHOUSE_STORE", "")
 		var errOut bytes.Buffer
-		code := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--store", "postgres://gh:hunter2@db:5432/gh"}, io.Discard, &errOut)
+		code := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--store", "mysql://gh:hunter2@db:3306/gh"}, io.Discard, &errOut)
 		msg := errOut.String()
-		if code == 0 || !strings.Contains(msg, `--store "postgres://gh:xxxxx@db:5432/gh": scheme "postgres" is not supported; supported: sqlite://`) {
+		if code == 0 || !strings.Contains(msg, `--store "mysql://gh:xxxxx@db:3306/gh": scheme "mysql" is not supported; supported: sqlite://, postgres://`) {
 			t.Fatalf("exit %d, stderr %q; want a refusal naming the supported schemes", code, msg)
 		}
 		if strings.Contains(msg, "hunter2") {

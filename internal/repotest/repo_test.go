@@ -131,6 +131,8 @@ var rules = []rule{
 	{pkg: "internal/patch", forbidden: []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, only: []string{"internal/respath"}, why: "parsers are leaves"},
 	{pkg: "internal/store", forbidden: []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, why: "storage knows only the domain"},
 	{pkg: "internal/store/storetest", forbidden: []string{"internal/store/sqlite"}, why: "the conformance suite knows engines only through their interface"},
+	{pkg: "internal/store/postgres", forbidden: []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server", "internal/store/sqlite"}, only: []string{"internal/apigw", "internal/store", "github.com/jackc/pgx/v5", "github.com/jackc/pgx/v5/pgconn", "github.com/jackc/pgx/v5/pgxpool", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3"}, why: "an engine knows only the domain and its driver"},
+	{pkg: "internal/store/postgres/pgtest", only: []string{"github.com/jackc/pgx/v5"}, why: "the test database helper is a leaf"},
 	{pkg: "internal/store/storeurl", forbidden: []string{"internal/server", "internal/cli"}, why: "the store opener knows only the engines"},
 	{pkg: "internal/control", forbidden: []string{"internal/awsapi", "internal/gateway", "internal/server", "net/http"}, why: "control is transport-free"},
 	{pkg: "internal/awsapi", forbidden: []string{"internal/gateway", "internal/counters", "internal/store/sqlite"}, why: "the wire layer calls control, never the data plane or an engine"},

@@ -3,7 +3,7 @@
 // stages, API keys, usage plans and usage counts), its errors, and the
 // change feed every write produces.
 //
-// Implementations live in subpackages, one per engine (store/sqlite, later
+// Implementations live in subpackages, one per engine (store/sqlite,
 // store/postgres), and must all pass the conformance suite in
 // store/storetest. Package store imports only apigw; it must never import
 // control, awsapi, gateway or any engine driver.

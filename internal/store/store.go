@@ -31,7 +31,10 @@ type Store interface {
 	// View runs fn in a read-only transaction with a consistent view.
 	View(ctx context.Context, fn func(Reader) error) error
 	// Update runs fn in a read-write transaction; if fn returns an error
-	// nothing it wrote is kept.
+	// nothing it wrote is kept. An engine may run fn more than once (the
+	// PostgreSQL store runs it again when a concurrent transaction aborted
+	// it), so fn must leave no effect outside tx that a second run would
+	// not redo from scratch.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Revision is the revision of the last committed configuration write
 	// (0 for an empty store).

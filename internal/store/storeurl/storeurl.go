@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 )
 
@@ -18,24 +19,36 @@ type Location struct {
 	// Path is the database file of a file-based engine (sqlite), as given
 	// (relative paths are relative to the working directory); "" otherwise.
 	Path string
+	// Server is the URL of a server engine (postgres) with its password
+	// masked; "" otherwise.
+	Server string
+	// conn is the server URL as given, password included. It is a pointer
+	// so that printing a Location never shows it.
+	conn *string
 }
 
-// String returns the location as a URL.
+// String returns the location as a URL, with any password masked.
 func (l Location) String() string {
+	if l.Server != "" {
+		return l.Server
+	}
 	return l.Scheme + "://" + l.Path
 }
 
 // engine is one supported scheme.
 type engine struct {
 	scheme string
+	// aliases are other schemes that name the same engine.
+	aliases []string
 	// parse checks rest, the URL after "scheme://".
-	parse func(rest string) (Location, error)
+	parse func(raw, rest string) (Location, error)
 	open  func(ctx context.Context, l Location) (store.Store, error)
 }
 
 // engines is the table of supported schemes.
 var engines = []engine{
 	{scheme: "sqlite", parse: parseSQLite, open: openSQLite},
+	{scheme: "postgres", aliases: []string{"postgresql"}, parse: parsePostgres, open: openPostgres},
 }
 
 // Schemes returns the supported schemes, in the form "sqlite://".
@@ -58,8 +71,8 @@ func Parse(raw string) (Location, error) {
 		return Location{}, fmt.Errorf("%q: a store URL has the form SCHEME://…; supported: %s", redact(raw), strings.Join(Schemes(), ", "))
 	}
 	for _, e := range engines {
-		if strings.EqualFold(scheme, e.scheme) {
-			l, err := e.parse(rest)
+		if e.is(scheme) {
+			l, err := e.parse(raw, rest)
 			if err != nil {
 				return Location{}, fmt.Errorf("%q: %w", redact(raw), err)
 			}
@@ -79,7 +92,20 @@ func Open(ctx context.Context, l Location) (store.Store, error) {
 	return nil, fmt.Errorf("store %s: scheme %q is not supported; supported: %s", l, l.Scheme, strings.Join(Schemes(), ", "))
 }
 
-func parseSQLite(rest string) (Location, error) {
+// is reports whether scheme names e.
+func (e engine) is(scheme string) bool {
+	if strings.EqualFold(scheme, e.scheme) {
+		return true
+	}
+	for _, a := range e.aliases {
+		if strings.EqualFold(scheme, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func parseSQLite(_, rest string) (Location, error) {
 	switch {
 	case rest == "":
 		return Location{}, errors.New("sqlite:// needs the database file's path, as in sqlite://./gatehouse-data/gatehouse.db or sqlite:///var/lib/gatehouse/gatehouse.db")
@@ -97,12 +123,52 @@ func openSQLite(ctx context.Context, l Location) (store.Store, error) {
 	return sqlite.Open(ctx, l.Path)
 }
 
+// parsePostgres checks a postgres:// or postgresql:// URL as pgx reads
+// it (host, port, database, parameters such as sslmode or
+// pool_max_conns). Only the URL form is accepted, not a key=value
+// connection string.
+func parsePostgres(raw, rest string) (Location, error) {
+	switch {
+	case rest == "":
+		return Location{}, errors.New("postgres:// needs a server, as in postgres://gatehouse@db.internal:5432/gatehouse")
+	case strings.ContainsRune(rest, 0):
+		return Location{}, errors.New("the URL contains a NUL byte")
+	}
+	if _, err := url.Parse(raw); err != nil {
+		return Location{}, errors.New("not a valid URL (a password with reserved characters such as '@', '/' or ' ' must be percent-encoded)")
+	}
+	if err := postgres.ParseURL(raw); err != nil {
+		return Location{}, err
+	}
+	conn := raw
+	return Location{Scheme: "postgres", Server: redact(raw), conn: &conn}, nil
+}
+
+func openPostgres(ctx context.Context, l Location) (store.Store, error) {
+	if l.conn == nil {
+		return nil, errors.New("postgres location without a URL: use Parse")
+	}
+	return postgres.Open(ctx, *l.conn)
+}
+
 // redact returns raw for a message: with its password masked when it
 // parses as a URL with user information; when it holds an '@' that
 // url.Parse does not read as user information, only its scheme, since the
 // rest may hold a password.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
+	if err == nil {
+		// PostgreSQL also takes passwords as query parameters.
+		if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+			for _, name := range []string{"password", "sslpassword"} {
+				if q.Has(name) {
+					q.Set(name, "xxxxx")
+				}
+			}
+			u.RawQuery = q.Encode()
+			raw = u.String()
+		}
+	}
 	switch {
 	case err == nil && u.User != nil:
 		return u.Redacted()
