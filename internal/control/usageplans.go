@@ -167,6 +167,7 @@ func (s *Service) CreateUsagePlan(ctx context.Context, in CreateUsagePlanInput) 
 		Tags:        nilIfNoTags(in.Tags),
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
+		p.APIStages = nil // an engine may run this function again (store.Store.Update)
 		ps := &planStages{r: tx, planID: p.ID}
 		for _, as := range in.APIStages {
 			if _, err := ps.check(ctx, as.APIID, as.Stage); err != nil {

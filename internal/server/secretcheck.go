@@ -38,6 +38,9 @@ func (s *Server) openSecret(ctx context.Context, st store.Store, where string) (
 	if err != nil && !missing {
 		return nil, err
 	}
+	// An engine may run the transaction again (store.Store.Update): the
+	// secret is created once, whatever the number of runs.
+	var created *secret.Keys
 	err = st.Update(ctx, func(tx store.Tx) error {
 		stored, err := tx.GetSetting(ctx, SecretCheckSetting)
 		hasCheck := err == nil
@@ -56,9 +59,12 @@ func (s *Server) openSecret(ctx context.Context, st store.Store, where string) (
 				"characters, mode 0600) and start again; Gatehouse never creates a new secret over existing keys",
 				path, where, path)
 		case missing:
-			if keys, err = secret.Create(path); err != nil {
-				return err
+			if created == nil {
+				if created, err = secret.Create(path); err != nil {
+					return err
+				}
 			}
+			keys = created
 			if hasCheck {
 				s.log.Warn("server secret was missing; the store holds no API key, so a new one was created", "path", path)
 			}
