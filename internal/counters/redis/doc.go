@@ -30,7 +30,11 @@
 // it was taken, for at most one flush interval (or for good, for the
 // period, when a node dies holding a lease). Used and Remaining in a
 // QuotaResult are this node's view: Redis's count less this node's
-// unused lease.
+// unused lease. Once Redis has answered that a key's quota is spent, the
+// node refuses that key's requests without asking again until its next
+// Flush, so a raised remaining count (UpdateUsage on another node) or a
+// lease another node gave back is seen within one flush interval; a
+// higher limit in the Take's quota is seen at once.
 //
 // Usage: Record adds one to a per-(plan, key, UTC day) field of a Redis
 // hash (one of eight, by key) before the request is answered; Flush

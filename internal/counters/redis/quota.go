@@ -102,6 +102,12 @@ type quotaEntry struct {
 	t      int64 // Redis's count at the last call
 	adj    int64 // the window's adjustment at the last call
 	avail  int64 // unused lease
+	// spent: Redis had nothing left to lease at t; Takes are refused here
+	// without a round trip until the next Flush (which forgets it), an
+	// Adjust, or a higher limit.
+	spent bool
+	// dead: the entry left the table; whoever locks it gets it anew.
+	dead bool
 }
 
 const quotaShards = 64
@@ -111,6 +117,18 @@ type quotaTable struct {
 	shards [quotaShards]struct {
 		mu sync.Mutex
 		m  map[quotaID]*quotaEntry
+	}
+}
+
+// lock returns the entry of (planID, keyID), locked: one in the table.
+func (qt *quotaTable) lock(planID, keyID string) *quotaEntry {
+	for {
+		e := qt.get(planID, keyID)
+		e.mu.Lock()
+		if !e.dead {
+			return e
+		}
+		e.mu.Unlock()
 	}
 }
 
@@ -132,7 +150,8 @@ func (qt *quotaTable) get(planID, keyID string) *quotaEntry {
 }
 
 // each calls fn for every entry, with neither the shard nor the entry
-// locked; fn returning true removes it (when it is still there).
+// locked; fn returning true removes it (when it is still there): fn must
+// then have marked it dead under its lock.
 func (qt *quotaTable) each(fn func(id quotaID, e *quotaEntry) (remove bool)) {
 	for i := range qt.shards {
 		s := &qt.shards[i]
@@ -226,7 +245,7 @@ func (b *Backend) moveTo(ctx context.Context, planID, keyID string, e *quotaEntr
 		_, err = b.lease(ctx, planID, keyID, e, q, "return", now)
 	}
 	e.period, e.offset, e.start, e.end = q.Period, q.Offset, start, end
-	e.t, e.adj, e.avail = 0, 0, 0
+	e.t, e.adj, e.avail, e.spent = 0, 0, 0, false
 	return err
 }
 
@@ -234,14 +253,17 @@ func (b *Backend) moveTo(ctx context.Context, planID, keyID string, e *quotaEntr
 // one for the current window and the limit in force allows, else from
 // Redis with a new lease (the unused one given back first).
 func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
-	e := b.quotas.get(planID, keyID)
-	e.mu.Lock()
+	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
 	if same && e.avail > 0 && e.t-e.avail+1 <= int64(q.Limit)+e.adj {
 		e.avail--
 		b.metrics.localTakes.Add(1)
 		return e.result(q, true), nil
+	}
+	if same && e.avail == 0 && e.spent && e.t >= int64(q.Limit)+e.adj {
+		b.metrics.localTakes.Add(1)
+		return e.result(q, false), nil
 	}
 	if !same {
 		if err := b.moveTo(ctx, planID, keyID, e, q, start, end, now); err != nil {
@@ -253,8 +275,10 @@ func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota,
 		return counters.QuotaResult{}, err
 	}
 	if n == 0 {
+		e.spent = true
 		return e.result(q, false), nil
 	}
+	e.spent = false
 	e.avail = n - 1
 	return e.result(q, true), nil
 }
@@ -262,8 +286,7 @@ func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota,
 // Peek implements counters.Quotas: Redis's count less this node's unused
 // lease.
 func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
-	e := b.quotas.get(planID, keyID)
-	e.mu.Lock()
+	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
 	v := quotaEntry{period: q.Period, offset: q.Offset, start: start, end: end}
@@ -289,8 +312,7 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 // SetRemaining implements counters.Quotas. This node's unused lease goes
 // back first; other nodes' unused leases count as used.
 func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apigw.Quota, remaining int64, now time.Time) (store.QuotaAdjustment, error) {
-	e := b.quotas.get(planID, keyID)
-	e.mu.Lock()
+	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
 	if !same {
@@ -312,7 +334,7 @@ func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apig
 	if len(res) != 2 {
 		return store.QuotaAdjustment{}, fmt.Errorf("counters/redis: set-remaining script returned %d values, want 2", len(res))
 	}
-	e.t, e.adj = res[0], res[1]
+	e.t, e.adj, e.spent = res[0], res[1], false
 	return store.QuotaAdjustment{PlanID: planID, KeyID: keyID, PeriodStart: time.Unix(0, e.start).UTC(), Delta: e.adj}, nil
 }
 
@@ -330,8 +352,8 @@ func (b *Backend) Adjust(ctx context.Context, a store.QuotaAdjustment) error {
 	if err != nil {
 		return fmt.Errorf("counters/redis: adjust quota of key %s in usage plan %s: %w", a.KeyID, a.PlanID, err)
 	}
-	e := b.quotas.get(a.PlanID, a.KeyID)
-	e.mu.Lock()
+	e := b.quotas.lock(a.PlanID, a.KeyID)
+	e.spent = false
 	if e.start == start {
 		e.adj = a.Delta
 	} else {
@@ -348,13 +370,15 @@ func (b *Backend) returnLeases(ctx context.Context, now time.Time) error {
 	b.quotas.each(func(id quotaID, e *quotaEntry) bool {
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		e.spent = false
 		if e.avail > 0 && e.end != 0 {
 			q := apigw.Quota{Period: e.period, Offset: e.offset}
 			if _, err := b.lease(ctx, id.plan, id.key, e, q, "return", now); err != nil && firstErr == nil {
 				firstErr = err
 			}
 		}
-		return e.avail == 0 && e.end != 0 && e.end <= now.UnixNano()
+		e.dead = e.avail == 0 && e.end != 0 && e.end <= now.UnixNano()
+		return e.dead
 	})
 	return firstErr
 }
@@ -403,7 +427,7 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 		b.quotas.each(func(id quotaID, e *quotaEntry) bool {
 			if id.plan == p.ID {
 				e.mu.Lock()
-				e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail = "", 0, 0, 0, 0, 0, 0
+				e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
 				e.mu.Unlock()
 			}
 			return false
