@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
@@ -94,6 +95,9 @@ const storeEnv = "GATEHOUSE_STORE"
 // lambdaEndpointEnv gives --lambda-endpoint's default.
 const lambdaEndpointEnv = "GATEHOUSE_LAMBDA_ENDPOINT"
 
+// countersEnv names the counters engine when --counters is not given.
+const countersEnv = "GATEHOUSE_COUNTERS"
+
 type serveFlags struct {
 	cfg server.Config
 	// The listeners' certificate and key files ("": plain HTTP).
@@ -124,6 +128,9 @@ the data plane on --listen.`,
 			if !cmd.Flags().Changed("store") {
 				f.cfg.Store = os.Getenv(storeEnv)
 			}
+			if !cmd.Flags().Changed("counters") {
+				f.cfg.Counters = os.Getenv(countersEnv)
+			}
 			if !cmd.Flags().Changed("lambda-endpoint") {
 				f.cfg.LambdaEndpoint = os.Getenv(lambdaEndpointEnv)
 			}
@@ -133,6 +140,8 @@ the data plane on --listen.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.cfg.DataDir, "data-dir", server.DefaultDataDir, "directory for the database, server secret and admin credentials")
 	fl.StringVar(&f.cfg.Store, "store", "", "where configuration and usage are stored, as a URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: $"+storeEnv+", else sqlite://<data-dir>/"+server.DatabaseFile+")")
+	fl.StringVar(&f.cfg.Counters, "counters", "", "where throttles, quotas and pending usage are counted, as a URL: memory:// (this process) or redis://[user:password@]HOST:PORT[/DB] (rediss:// for TLS), shared by the nodes of a cluster (default: $"+countersEnv+", else memory://)")
+	fl.StringVar(&f.cfg.CountersPrefix, "counters-prefix", counters.DefaultPrefix, "the prefix of every key --counters keeps in Redis, so that clusters can share one server")
 	fl.StringVar(&f.cfg.Listen, "listen", server.DefaultListen, "data plane listen address")
 	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /metrics, /healthz and /readyz)")
 	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset, SigV4-signed with any credentials (admin listener must be loopback)")

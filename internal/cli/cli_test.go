@@ -57,6 +57,11 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--lambda-endpoint", "lambda.us-east-1.amazonaws.com"}, `--lambda-endpoint "lambda.us-east-1.amazonaws.com": the scheme must be http or https`},
 		{[]string{"--lambda-endpoint", "http://127.0.0.1:9000?x=1"}, `--lambda-endpoint "http://127.0.0.1:9000?x=1": no query, fragment or user information allowed`},
 		{[]string{"--lambda-timeout", "16m"}, "--lambda-timeout 16m0s: must be between 0 (the default, 30s) and 15m"},
+		{[]string{"--counters", "postgres://db/x"}, `--counters "postgres://db/x": must be memory://, redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB]`},
+		{[]string{"--counters", "redis:///0"}, `--counters "redis:///0": redis:// URL needs a host`},
+		{[]string{"--counters", "redis://:hunter2@db:6379/x"}, `--counters "redis://xxxxx@db:6379/x": the database "x" must be a number of 0 or more`},
+		{[]string{"--counters-prefix", ""}, `--counters-prefix "": must be 1 to 128 characters without whitespace`},
+		{[]string{"--counters-prefix", "a b"}, `--counters-prefix "a b": must be 1 to 128 characters without whitespace`},
 		// Every problem is reported at once.
 		{[]string{"--account-rate", "NaN", "--account-burst", "0"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit\n--account-burst 0"},
 	}

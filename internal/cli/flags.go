@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,12 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 		if _, err := storeurl.Parse(f.cfg.Store); err != nil {
 			bad("--store %w", err)
 		}
+	}
+	if err := checkCountersURL(f.cfg.Counters); err != nil {
+		bad("--counters %q: %w", redactUserinfo(f.cfg.Counters), err)
+	}
+	if p := f.cfg.CountersPrefix; p == "" || len(p) > 128 || strings.ContainsAny(p, " \t\r\n") {
+		bad("--counters-prefix %q: must be 1 to 128 characters without whitespace", p)
 	}
 	// The account throttle is a throttle (apigw's rule) that must admit
 	// something: rate above 0 and burst at least 1; rate -1 turns it off.
@@ -164,4 +171,39 @@ func isHostName(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkCountersURL accepts the counters engines counters.Open knows:
+// "" or memory:// (this process), redis://HOST[:PORT][/DB] and rediss://.
+func checkCountersURL(raw string) error {
+	if raw == "" || raw == "memory://" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+	default:
+		return errors.New("must be memory://, redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB]")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%s:// URL needs a host", u.Scheme)
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if n, err := strconv.Atoi(db); err != nil || n < 0 {
+			return fmt.Errorf("the database %q must be a number of 0 or more", db)
+		}
+	}
+	return nil
+}
+
+// redactUserinfo hides a URL's password in a message.
+func redactUserinfo(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		u.User = url.User("xxxxx")
+		return u.String()
+	}
+	return raw
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +98,42 @@ type Options struct {
 	FinalFlushTimeout time.Duration
 	// Logger receives failed periodic work; nil discards it.
 	Logger *slog.Logger
+	// Prefix starts every key a shared-server backend (redis://) writes,
+	// so several clusters can share one server ("": DefaultPrefix). The
+	// local backend ignores it.
+	Prefix string
+}
+
+// DefaultPrefix is the key prefix of a shared-server backend unless told
+// otherwise (--counters-prefix).
+const DefaultPrefix = "gatehouse:"
+
+// Opener opens a Backend for a URL of the scheme it was registered for.
+type Opener func(ctx context.Context, url string, o Options) (Backend, error)
+
+var (
+	openersMu sync.RWMutex
+	openers   = map[string]Opener{}
+)
+
+// Register makes Open accept URLs of scheme ("redis" for redis://…),
+// opened by open. An engine package registers its schemes in its init, so
+// that this package never imports an engine; the program imports the
+// engine for that effect. Registering a scheme twice panics.
+func Register(scheme string, open Opener) {
+	openersMu.Lock()
+	defer openersMu.Unlock()
+	if _, dup := openers[scheme]; dup {
+		panic("counters: Register called twice for scheme " + scheme)
+	}
+	openers[scheme] = open
+}
+
+// schemes returns the registered schemes, sorted.
+func schemes() []string {
+	openersMu.RLock()
+	defer openersMu.RUnlock()
+	return slices.Sorted(maps.Keys(openers))
 }
 
 // DefaultFlushInterval is how often usage is flushed unless told
@@ -105,6 +144,8 @@ const DefaultFlushInterval = time.Second
 //
 //   - "" or "memory://": the local backend, counting in this process
 //     (Local) and writing usage to the store.
+//   - a URL of a registered scheme (Register): that engine's backend, such
+//     as redis:// and rediss:// once package counters/redis is imported.
 //
 // Any other url is refused with an error that names it.
 func Open(ctx context.Context, url string, o Options) (Backend, error) {
@@ -115,7 +156,38 @@ func Open(ctx context.Context, url string, o Options) (Backend, error) {
 	case "", "memory://":
 		return newLocalBackend(o), nil
 	}
-	return nil, fmt.Errorf(`counters: unsupported counters URL %q: want "" or "memory://" (in-process counters)`, url)
+	if scheme, _, ok := strings.Cut(url, "://"); ok {
+		openersMu.RLock()
+		open := openers[scheme]
+		openersMu.RUnlock()
+		if open != nil {
+			if o.Prefix == "" {
+				o.Prefix = DefaultPrefix
+			}
+			return open(ctx, url, o)
+		}
+	}
+	want := `"" or "memory://" (in-process counters)`
+	for _, s := range schemes() {
+		want += ", " + s + "://…"
+	}
+	return nil, fmt.Errorf("counters: unsupported counters URL %q: want %s", redactURL(url), want)
+}
+
+// redactURL drops the userinfo (a password) of a URL for an error.
+func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = "xxxxx@" + host[i+1:]
+	}
+	if path != "" || strings.Contains(rest, "/") {
+		return scheme + "://" + host + "/" + path
+	}
+	return scheme + "://" + host
 }
 
 // localBackend is the Backend of one node: a Local, the store it loads

@@ -140,6 +140,7 @@ var rules = []rule{
 	{pkg: "internal/secret", forbidden: []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, only: []string{}, why: "secrets are a leaf"},
 	{pkg: "internal/counters", forbidden: []string{"internal/control", "internal/awsapi", "internal/gateway", "internal/server"}, why: "counters are below the gateway"},
 	{pkg: "internal/counters", only: []string{"internal/apigw", "internal/store"}, why: "counters know only the domain and the store"},
+	{pkg: "internal/counters/redis", forbidden: []string{"internal/store/sqlite"}, only: []string{"internal/apigw", "internal/store", "internal/counters", "github.com/redis/go-redis/v9"}, why: "the Redis counters know the domain, the store and the counters' interfaces, over go-redis"},
 	{pkg: "internal/counters/counterstest", forbidden: []string{"internal/store/sqlite", "github.com/redis"}, why: "the conformance suite knows engines only through their interfaces"},
 	{pkg: "internal/gateway", forbidden: []string{"internal/awsapi", "internal/control", "internal/server", "internal/cli", "github.com/aws/aws-sdk-go-v2/service"}, why: "the data plane never reaches the management API"},
 	{pkg: "internal/gateway", forbidden: []string{"internal/patch"}, why: "the data plane reads stored method keys with respath, never the management API's patch parsing"},

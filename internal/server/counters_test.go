@@ -21,7 +21,7 @@ func TestNewOpensCountersByURL(t *testing.T) {
 		url     string
 		wantErr string
 	}{
-		{"redis://127.0.0.1:6379/0", `unsupported counters URL "redis://127.0.0.1:6379/0"`},
+		{"memcached://127.0.0.1:11211", `unsupported counters URL "memcached://127.0.0.1:11211"`},
 		{"memory:/", `unsupported counters URL "memory:/"`},
 		{"", ""},
 		{"memory://", ""},

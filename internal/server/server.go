@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsapi"
 	"github.com/gatehouse-dev/gatehouse/internal/control"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	_ "github.com/gatehouse-dev/gatehouse/internal/counters/redis" // redis:// and rediss:// for counters.Open
 	"github.com/gatehouse-dev/gatehouse/internal/datadir"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
@@ -81,8 +82,11 @@ type Config struct {
 	// FlushInterval is how often usage is written to the store (0: 1 s).
 	FlushInterval time.Duration
 	// Counters names the counters engine (counters.Open): "" or
-	// "memory://" counts in this process.
-	Counters string
+	// "memory://" counts in this process; redis:// or rediss:// in a Redis
+	// server shared by a cluster, under the key prefix CountersPrefix
+	// ("": counters.DefaultPrefix).
+	Counters       string
+	CountersPrefix string
 	// TLS makes the data plane listener serve HTTPS (HTTP/2 and HTTP/1.1)
 	// with this certificate; AdminTLS does the same for the admin
 	// listener. nil: plain HTTP. ReloadTLS reads the files again.
@@ -292,6 +296,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	}
 	c, err := counters.Open(ctx, s.cfg.Counters, counters.Options{
 		Store: s.Store, Now: s.cfg.Now, FlushInterval: s.cfg.FlushInterval, Logger: s.log,
+		Prefix: s.cfg.CountersPrefix,
 	})
 	if err != nil {
 		return fmt.Errorf("open counters: %w", err)

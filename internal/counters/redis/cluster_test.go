@@ -1,0 +1,205 @@
+package redis_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/counters/redis"
+)
+
+// t0 is the fake clock's start.
+var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
+
+// twoNodes opens two backends ("nodes") on one Redis prefix and one store.
+func twoNodes(t *testing.T) [2]counters.Backend {
+	t.Helper()
+	c := needRedis(t)
+	prefix := newPrefix(t, c)
+	st := newStore(t)
+	var nodes [2]counters.Backend
+	for i := range nodes {
+		nodes[i] = open(t, st, prefix)
+		b := nodes[i]
+		t.Cleanup(func() {
+			if err := b.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		if err := b.Load(context.Background(), nil, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return nodes
+}
+
+// Two nodes hammer one key with a quota of 300 a day, while each flushes
+// (giving back its unused lease) as Run would: together they never admit
+// more than 300, and once both have flushed the rest of the 300 is
+// there to take: exactly 300 in all. Most Takes cost no Redis call.
+func TestTwoNodesQuotaExact(t *testing.T) {
+	nodes := twoNodes(t)
+	ctx := context.Background()
+	q := apigw.Quota{Limit: 300, Period: apigw.PeriodDay}
+	const goroutines, each = 8, 150 // per node: 2 × 1200 requests for 300
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var flushers sync.WaitGroup
+	for _, b := range nodes {
+		for range goroutines {
+			wg.Go(func() {
+				for range each {
+					r, err := b.Take(ctx, "plan", "key", q, t0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if r.Allowed {
+						admitted.Add(1)
+					}
+				}
+			})
+		}
+		flushers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := b.Flush(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	flushers.Wait()
+	if got := admitted.Load(); got > 300 || got < 1 {
+		t.Fatalf("two nodes admitted %d under load, want at most the limit 300", got)
+	}
+	for _, b := range nodes {
+		if err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := admitted.Load()
+	for {
+		r, err := nodes[0].Take(ctx, "plan", "key", q, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Allowed {
+			break
+		}
+		n++
+	}
+	if n != 300 {
+		t.Errorf("admitted %d in all (%d under load), want exactly 300", n, admitted.Load())
+	}
+	for i, b := range nodes {
+		r, err := b.Peek(ctx, "plan", "key", q, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Used != 300 || r.Remaining != 0 || r.Allowed {
+			t.Errorf("node %d: Peek = %+v, want 300 used, 0 remaining", i, r)
+		}
+	}
+}
+
+// Leases save round trips: a node taking a large quota alone asks Redis
+// for a small share of its requests.
+func TestLeasesSaveRoundTrips(t *testing.T) {
+	nodes := twoNodes(t)
+	ctx := context.Background()
+	q := apigw.Quota{Limit: 1_000_000, Period: apigw.PeriodMonth}
+	b := nodes[0].(*redis.Backend)
+	before := b.Stats()
+	const n = 10_000
+	for range n {
+		r, err := b.Take(ctx, "plan", "key", q, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Allowed {
+			t.Fatal("refused far below the limit")
+		}
+	}
+	st := b.Stats()
+	if calls := st.RoundTrips - before.RoundTrips; calls > n/100 {
+		t.Errorf("%d Redis calls for %d Takes, want at most %d (leases of up to %d)", calls, n, n/100, redis.DefaultLeaseMax)
+	}
+	// The other node sees the leased requests as used.
+	r, err := nodes[1].Peek(ctx, "plan", "key", q, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Used < n || r.Used > n+redis.DefaultLeaseMax {
+		t.Errorf("the other node's Peek: %d used, want %d plus at most one lease", r.Used, n)
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := nodes[1].Peek(ctx, "plan", "key", q, t0); r.Used != n {
+		t.Errorf("after the lease went back, the other node's Peek: %d used, want %d", r.Used, n)
+	}
+}
+
+// A throttle of rate r, burst b on two nodes: under a fake clock, both
+// nodes asking concurrently at every step admit together burst + r·t,
+// within ±2 % (the bucket is one, cluster-wide: exactly).
+func TestTwoNodesThrottle(t *testing.T) {
+	nodes := twoNodes(t)
+	ctx := context.Background()
+	th := apigw.Throttle{RateLimit: 50, BurstLimit: 25}
+	k := counters.PlanKeyBucket("plan", "key")
+	acct := counters.AccountBucket()
+	const window, step = 10 * time.Second, 20 * time.Millisecond
+	var admitted, acctAdmitted atomic.Int64
+	for d := time.Duration(0); d <= window; d += step {
+		now := t0.Add(d)
+		var wg sync.WaitGroup
+		for _, b := range nodes {
+			for range 2 {
+				wg.Go(func() {
+					for range 3 {
+						ok, _, err := b.Allow(ctx, k, th, now)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if ok {
+							admitted.Add(1)
+						}
+						ok, _, err = b.Allow(ctx, acct, th, now)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if ok {
+							acctAdmitted.Add(1)
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+	}
+	want := float64(th.BurstLimit) + th.RateLimit*window.Seconds() // 525
+	for name, got := range map[string]int64{"plan key": admitted.Load(), "account": acctAdmitted.Load()} {
+		if f := float64(got); f < want*0.98 || f > want*1.02 {
+			t.Errorf("%s bucket: two nodes admitted %d over %v, want %v ± 2 %%", name, got, window, want)
+		}
+		if got != int64(want) {
+			t.Errorf("%s bucket: two nodes admitted %d, want exactly %v (one bucket, cluster-wide)", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+// Package redis is the cluster counters engine: a counters.Backend whose
+// throttle buckets, quota counts and pending usage live in one Redis
+// server shared by every node of a cluster (counters.Open with redis://
+// or rediss://, once this package is imported).
+//
+// Throttles. Every bucket is one Redis hash, checked by one Lua script
+// per call (EVALSHA): the same exact-rational GCRA as counters.Local
+// (rate in 1e-9 tokens/s, theoretical arrival time in whole ns plus a
+// fraction), with the time the caller passes, never Redis TIME, so nodes
+// and tests agree on the clock they give. Lua has only doubles, so the
+// script keeps times as (seconds, nanoseconds) pairs and adds and
+// compares them exactly. A rate above 1e6 tokens/s has its emission
+// interval rounded down to a whole ns (it admits up to 0.1 % more than
+// asked). The account bucket is one bucket, cluster-wide, like AWS's
+// per-region limit. A bucket's key expires a minute after it is full
+// again (a full bucket is a new one); a rate-0 bucket a week after its
+// last use.
+//
+// Quotas are leased budgets (as Sentry Relay's quota leases): a node
+// takes from Redis, in one atomic script, a lease of
+// min(LeaseMax, max(1, remaining/LeaseDivisor)) requests of the key's
+// current period and admits from it without a round trip; leases shrink
+// as the quota nears zero, and a node returns what it did not use on
+// every Flush (each FlushInterval) and before it leases again. Redis
+// counts a lease as used when it is taken, so the requests admitted
+// across all nodes never exceed limit + adjustment. The price is a
+// shortfall: while other nodes hold leases, a node may refuse although
+// up to the sum of their unused leases is left — at most LeaseMax per
+// node and key, each lease at most 1/LeaseDivisor of what was left when
+// it was taken, for at most one flush interval (or for good, for the
+// period, when a node dies holding a lease). Used and Remaining in a
+// QuotaResult are this node's view: Redis's count less this node's
+// unused lease. Once Redis has answered that a key's quota is spent, the
+// node refuses that key's requests without asking again until its next
+// Flush, so a raised remaining count (UpdateUsage on another node) or a
+// lease another node gave back is seen within one flush interval; a
+// higher limit in the Take's quota is seen at once.
+//
+// Usage: Record adds one to a per-(plan, key, UTC day) field of a Redis
+// hash (one of eight, by key) before the request is answered; Flush
+// folds those counts into the store (store.Tx.AddUsage) — it renames the
+// hash away atomically, writes it, and puts it back when the store
+// refuses, so no count is written twice or lost. A node that dies in the
+// middle of a fold loses that fold's counts. A quota period change
+// (Apply) and Load recount a plan's quotas from the store's usage plus
+// the usage still pending in Redis.
+//
+// Keys: every key starts with Options.Prefix (default "gatehouse:") and
+// carries a {hash tag} so that the keys one script touches share a Redis
+// Cluster slot (a bucket; a (plan, key)'s quota windows and adjustment;
+// a usage shard and its fold). Ids are escaped inside the tag.
+//
+// Package redis imports counters, apigw, store and
+// github.com/redis/go-redis/v9; it must never import control, awsapi,
+// gateway, server or a store engine.
+package redis

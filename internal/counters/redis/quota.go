@@ -1,0 +1,463 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// A (plan, key)'s quota lives in two Redis hashes sharing a slot: one per
+// period window, "q{plan|key}:w:PERIOD:OFFSET:START" with field t (the
+// requests leased out: admitted, or held unused by a node), and
+// "q{plan|key}:adj" with the adjustment (s: the period start it belongs
+// to, Unix ns; d: the delta).
+
+// leaseScript: KEYS window, adjustment; ARGV limit, start, back (unused
+// lease given back first), ttl ms, op ("take", "peek", "return"), lease
+// max, lease divisor. It returns {leased, t, adjustment}.
+var leaseScript = goredis.NewScript(`
+local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local ttl, op = ARGV[4], ARGV[5]
+local lmax, ldiv = tonumber(ARGV[6]), tonumber(ARGV[7])
+local t = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+if back > 0 then t = math.max(0, t - back) end
+local adj = 0
+local a = redis.call('HMGET', KEYS[2], 's', 'd')
+if a[1] == start then adj = tonumber(a[2]) end
+local n = 0
+if op == 'take' then
+  local avail = limit + adj - t
+  if avail > 0 then
+    n = math.min(lmax, math.max(1, math.floor(avail / ldiv)))
+    t = t + n
+  end
+end
+if op ~= 'peek' and (back > 0 or n > 0) then
+  redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return {n, t, adj}
+`)
+
+// setRemainingScript: KEYS window, adjustment; ARGV limit, start, back,
+// ttl ms, remaining, adjustment ttl ms. It gives back the unused lease,
+// sets the adjustment so that remaining are left, and returns {t, adj}.
+var setRemainingScript = goredis.NewScript(`
+local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local t = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+t = math.max(0, t - back)
+local adj = tonumber(ARGV[5]) - limit + t
+redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[2], 's', start, 'd', string.format('%.0f', adj))
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return {t, adj}
+`)
+
+// seedScript: KEYS window, adjustment; ARGV used, overwrite (1/0), ttl
+// ms, has adjustment (1/0), start, delta, adjustment ttl ms. It sets a
+// window's count (when overwrite, or when Redis has none) and the
+// adjustment (likewise).
+var seedScript = goredis.NewScript(`
+local over = ARGV[2] == '1'
+if over or redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 't', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+if ARGV[4] == '1' and (over or redis.call('EXISTS', KEYS[2]) == 0) then
+  redis.call('HSET', KEYS[2], 's', ARGV[5], 'd', ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+end
+return 1
+`)
+
+const (
+	// windowGrace is how long a window's count outlives its period.
+	windowGrace = 24 * time.Hour
+	// adjustmentTTL is how long an adjustment is kept after it was set:
+	// longer than any period, one starting in the future included.
+	adjustmentTTL = 70 * 24 * time.Hour
+)
+
+type quotaID struct{ plan, key string }
+
+// quotaEntry is this node's lease of one (plan, key). Its mutex is held
+// across the Redis call that refills it, so the requests of one key wait
+// for one refill; other keys are not held up.
+type quotaEntry struct {
+	mu     sync.Mutex
+	period string
+	offset int
+	start  int64 // window [start, end), Unix ns; end == 0: none
+	end    int64
+	t      int64 // Redis's count at the last call
+	adj    int64 // the window's adjustment at the last call
+	avail  int64 // unused lease
+	// spent: Redis had nothing left to lease at t; Takes are refused here
+	// without a round trip until the next Flush (which forgets it), an
+	// Adjust, or a higher limit.
+	spent bool
+	// dead: the entry left the table; whoever locks it gets it anew.
+	dead bool
+}
+
+const quotaShards = 64
+
+type quotaTable struct {
+	seed   maphash.Seed
+	shards [quotaShards]struct {
+		mu sync.Mutex
+		m  map[quotaID]*quotaEntry
+	}
+}
+
+// lock returns the entry of (planID, keyID), locked: one in the table.
+func (qt *quotaTable) lock(planID, keyID string) *quotaEntry {
+	for {
+		e := qt.get(planID, keyID)
+		e.mu.Lock()
+		if !e.dead {
+			return e
+		}
+		e.mu.Unlock()
+	}
+}
+
+func (qt *quotaTable) get(planID, keyID string) *quotaEntry {
+	h := maphash.String(qt.seed, planID) ^ maphash.String(qt.seed, keyID)*0x9E3779B97F4A7C15
+	s := &qt.shards[h%quotaShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := quotaID{planID, keyID}
+	e := s.m[id]
+	if e == nil {
+		if s.m == nil {
+			s.m = map[quotaID]*quotaEntry{}
+		}
+		e = &quotaEntry{}
+		s.m[id] = e
+	}
+	return e
+}
+
+// each calls fn for every entry, with neither the shard nor the entry
+// locked; fn returning true removes it (when it is still there): fn must
+// then have marked it dead under its lock.
+func (qt *quotaTable) each(fn func(id quotaID, e *quotaEntry) (remove bool)) {
+	for i := range qt.shards {
+		s := &qt.shards[i]
+		s.mu.Lock()
+		ids := make([]quotaID, 0, len(s.m))
+		es := make([]*quotaEntry, 0, len(s.m))
+		for id, e := range s.m {
+			ids = append(ids, id)
+			es = append(es, e)
+		}
+		s.mu.Unlock()
+		for j, e := range es {
+			if fn(ids[j], e) {
+				s.mu.Lock()
+				if s.m[ids[j]] == e {
+					delete(s.m, ids[j])
+				}
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// window is the period of q that counts a request at now: the entry's
+// window when it is of q's shape and now is before its end (a request
+// stamped before a rollover counts in the current period), else the
+// period containing now.
+func (e *quotaEntry) window(q apigw.Quota, now time.Time) (start, end int64, same bool) {
+	ns := now.UnixNano()
+	if e.end != 0 && e.period == q.Period && e.offset == q.Offset && ns < e.end {
+		return e.start, e.end, true
+	}
+	return q.PeriodStart(now).UnixNano(), q.PeriodEnd(now).UnixNano(), false
+}
+
+func (b *Backend) windowKey(planID, keyID, period string, offset int, start int64) string {
+	return b.prefix + "q{" + esc(planID) + "|" + esc(keyID) + "}:w:" + period + ":" + strconv.Itoa(offset) + ":" + strconv.FormatInt(start, 10)
+}
+
+func (b *Backend) adjKey(planID, keyID string) string {
+	return b.prefix + "q{" + esc(planID) + "|" + esc(keyID) + "}:adj"
+}
+
+func ttlMs(end int64, now time.Time) int64 {
+	return max(0, (end-now.UnixNano())/int64(time.Millisecond)) + windowGrace.Milliseconds()
+}
+
+// lease runs leaseScript for e's window (e.mu held) and takes in the
+// answer. back is what e gives back.
+func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry, q apigw.Quota, op string, now time.Time) (int64, error) {
+	back := e.avail
+	res, err := leaseScript.Run(ctx, b.rdb,
+		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
+		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor).Int64Slice()
+	b.metrics.roundTrips.Add(1)
+	if err != nil {
+		if back > 0 {
+			// Whether the lease went back is unknown: count it as
+			// returned, so that it is never spent twice.
+			e.t -= back
+			e.avail = 0
+		}
+		return 0, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
+	}
+	if len(res) != 3 {
+		return 0, fmt.Errorf("counters/redis: quota script returned %d values, want 3", len(res))
+	}
+	e.avail -= back
+	e.t, e.adj = res[1], res[2]
+	if op == "take" {
+		b.metrics.leases.Add(1)
+	}
+	return res[0], nil
+}
+
+func (e *quotaEntry) result(q apigw.Quota, allowed bool) counters.QuotaResult {
+	used := e.t - e.avail
+	return counters.QuotaResult{
+		Allowed:   allowed,
+		Used:      used,
+		Remaining: max(0, int64(q.Limit)+e.adj-used),
+		ResetAt:   time.Unix(0, e.end).UTC(),
+	}
+}
+
+// moveTo gives back e's unused lease of its old window (e.mu held) and
+// makes [start, end) of q its window.
+func (b *Backend) moveTo(ctx context.Context, planID, keyID string, e *quotaEntry, q apigw.Quota, start, end int64, now time.Time) error {
+	var err error
+	if e.avail > 0 && e.end != 0 {
+		_, err = b.lease(ctx, planID, keyID, e, q, "return", now)
+	}
+	e.period, e.offset, e.start, e.end = q.Period, q.Offset, start, end
+	e.t, e.adj, e.avail, e.spent = 0, 0, 0, false
+	return err
+}
+
+// Take implements counters.Quotas: from this node's lease when it has
+// one for the current window and the limit in force allows, else from
+// Redis with a new lease (the unused one given back first).
+func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
+	e := b.quotas.lock(planID, keyID)
+	defer e.mu.Unlock()
+	start, end, same := e.window(q, now)
+	if same && e.avail > 0 && e.t-e.avail+1 <= int64(q.Limit)+e.adj {
+		e.avail--
+		b.metrics.localTakes.Add(1)
+		return e.result(q, true), nil
+	}
+	if same && e.avail == 0 && e.spent && e.t >= int64(q.Limit)+e.adj {
+		b.metrics.localTakes.Add(1)
+		return e.result(q, false), nil
+	}
+	if !same {
+		if err := b.moveTo(ctx, planID, keyID, e, q, start, end, now); err != nil {
+			return counters.QuotaResult{}, err
+		}
+	}
+	n, err := b.lease(ctx, planID, keyID, e, q, "take", now)
+	if err != nil {
+		return counters.QuotaResult{}, err
+	}
+	if n == 0 {
+		e.spent = true
+		return e.result(q, false), nil
+	}
+	e.spent = false
+	e.avail = n - 1
+	return e.result(q, true), nil
+}
+
+// Peek implements counters.Quotas: Redis's count less this node's unused
+// lease.
+func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
+	e := b.quotas.lock(planID, keyID)
+	defer e.mu.Unlock()
+	start, end, same := e.window(q, now)
+	v := quotaEntry{period: q.Period, offset: q.Offset, start: start, end: end}
+	if same {
+		v.avail = e.avail
+	}
+	res, err := leaseScript.Run(ctx, b.rdb,
+		[]string{b.windowKey(planID, keyID, q.Period, q.Offset, start), b.adjKey(planID, keyID)},
+		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor).Int64Slice()
+	b.metrics.roundTrips.Add(1)
+	if err != nil {
+		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
+	}
+	if len(res) != 3 {
+		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota script returned %d values, want 3", len(res))
+	}
+	v.t, v.adj = res[1], res[2]
+	r := v.result(q, false)
+	r.Allowed = r.Remaining > 0
+	return r, nil
+}
+
+// SetRemaining implements counters.Quotas. This node's unused lease goes
+// back first; other nodes' unused leases count as used.
+func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apigw.Quota, remaining int64, now time.Time) (store.QuotaAdjustment, error) {
+	e := b.quotas.lock(planID, keyID)
+	defer e.mu.Unlock()
+	start, end, same := e.window(q, now)
+	if !same {
+		if err := b.moveTo(ctx, planID, keyID, e, q, start, end, now); err != nil {
+			return store.QuotaAdjustment{}, err
+		}
+	}
+	back := e.avail
+	res, err := setRemainingScript.Run(ctx, b.rdb,
+		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
+		q.Limit, e.start, back, ttlMs(e.end, now), remaining, adjustmentTTL.Milliseconds()).Int64Slice()
+	b.metrics.roundTrips.Add(1)
+	if back > 0 {
+		e.t, e.avail = e.t-back, 0
+	}
+	if err != nil {
+		return store.QuotaAdjustment{}, fmt.Errorf("counters/redis: set remaining of key %s in usage plan %s: %w", keyID, planID, err)
+	}
+	if len(res) != 2 {
+		return store.QuotaAdjustment{}, fmt.Errorf("counters/redis: set-remaining script returned %d values, want 2", len(res))
+	}
+	e.t, e.adj, e.spent = res[0], res[1], false
+	return store.QuotaAdjustment{PlanID: planID, KeyID: keyID, PeriodStart: time.Unix(0, e.start).UTC(), Delta: e.adj}, nil
+}
+
+// Adjust implements counters.Quotas: the adjustment goes to Redis, for
+// every node.
+func (b *Backend) Adjust(ctx context.Context, a store.QuotaAdjustment) error {
+	start := a.PeriodStart.UnixNano()
+	k := b.adjKey(a.PlanID, a.KeyID)
+	_, err := b.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.HSet(ctx, k, "s", strconv.FormatInt(start, 10), "d", strconv.FormatInt(a.Delta, 10))
+		p.PExpire(ctx, k, adjustmentTTL)
+		return nil
+	})
+	b.metrics.roundTrips.Add(1)
+	if err != nil {
+		return fmt.Errorf("counters/redis: adjust quota of key %s in usage plan %s: %w", a.KeyID, a.PlanID, err)
+	}
+	e := b.quotas.lock(a.PlanID, a.KeyID)
+	e.spent = false
+	if e.start == start {
+		e.adj = a.Delta
+	} else {
+		e.adj = 0
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+// returnLeases gives back every unused lease and forgets the entries of
+// ended windows.
+func (b *Backend) returnLeases(ctx context.Context, now time.Time) error {
+	var firstErr error
+	b.quotas.each(func(id quotaID, e *quotaEntry) bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.spent = false
+		if e.avail > 0 && e.end != 0 {
+			q := apigw.Quota{Period: e.period, Offset: e.offset}
+			if _, err := b.lease(ctx, id.plan, id.key, e, q, "return", now); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		e.dead = e.avail == 0 && e.end != 0 && e.end <= now.UnixNano()
+		return e.dead
+	})
+	return firstErr
+}
+
+// recount sets the count of the current window of every key of plan p
+// from the store's usage and the usage pending in Redis, and the
+// adjustment from the store: always (overwrite: the plan's period moved),
+// or only where Redis has none (Load: Redis may have lost its data).
+// With overwrite, this node's leases of the plan are dropped.
+func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time, overwrite bool) error {
+	q := *p.Quota
+	start, end := q.PeriodStart(now), q.PeriodEnd(now)
+	used := map[string]int64{}
+	adjs := map[string]int64{}
+	err := b.st.View(ctx, func(r store.Reader) error {
+		recs, err := r.ListUsage(ctx, p.ID, "", start, now)
+		if err != nil {
+			return err
+		}
+		for _, u := range recs {
+			used[u.KeyID] += u.Count
+		}
+		as, err := r.ListQuotaAdjustments(ctx, p.ID, "")
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			if a.PeriodStart.Equal(start) {
+				adjs[a.KeyID] = a.Delta
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
+	}
+	fromDay := dayOf(start.UnixNano())
+	if err := b.pendingUsage(ctx, func(planID, keyID string, day, n int64) {
+		if planID == p.ID && day >= fromDay {
+			used[keyID] += n
+		}
+	}); err != nil {
+		return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
+	}
+	if overwrite {
+		b.quotas.each(func(id quotaID, e *quotaEntry) bool {
+			if id.plan == p.ID {
+				e.mu.Lock()
+				e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
+				e.mu.Unlock()
+			}
+			return false
+		})
+	}
+	keys := map[string]bool{}
+	for k := range used {
+		keys[k] = true
+	}
+	for k := range adjs {
+		keys[k] = true
+	}
+	startNs, endNs := start.UnixNano(), end.UnixNano()
+	over := "0"
+	if overwrite {
+		over = "1"
+	}
+	for k := range keys {
+		d, has := adjs[k]
+		hasAdj := "0"
+		if has {
+			hasAdj = "1"
+		}
+		err := seedScript.Run(ctx, b.rdb,
+			[]string{b.windowKey(p.ID, k, q.Period, q.Offset, startNs), b.adjKey(p.ID, k)},
+			used[k], over, ttlMs(endNs, now), hasAdj, startNs, d, adjustmentTTL.Milliseconds()).Err()
+		b.metrics.roundTrips.Add(1)
+		if err != nil {
+			return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,294 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/counters"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+func init() {
+	for _, scheme := range []string{"redis", "rediss"} {
+		counters.Register(scheme, func(ctx context.Context, url string, o counters.Options) (counters.Backend, error) {
+			return Open(ctx, url, Options{Options: o})
+		})
+	}
+}
+
+// Lease sizes: a node leases min(DefaultLeaseMax, max(1,
+// remaining/DefaultLeaseDivisor)) requests of a quota at a time.
+const (
+	DefaultLeaseMax     = 1000
+	DefaultLeaseDivisor = 16
+)
+
+// Options configure a Backend.
+type Options struct {
+	counters.Options
+	// LeaseMax caps a quota lease (0: DefaultLeaseMax); LeaseDivisor is
+	// the share of the remaining quota one lease takes at most, as its
+	// inverse (0: DefaultLeaseDivisor). 1 and any divisor make every
+	// Take a round trip.
+	LeaseMax, LeaseDivisor int64
+}
+
+// Backend is the Redis counters.Backend. See the package documentation.
+type Backend struct {
+	rdb          *goredis.Client
+	st           store.Store
+	prefix       string
+	node         string // random id of this backend, in fold keys
+	leaseMax     int64
+	leaseDivisor int64
+	o            counters.Options
+	log          *slog.Logger
+
+	quotas quotaTable
+
+	// flushMu serialises usage folds; folds numbers them.
+	flushMu sync.Mutex
+	folds   uint64
+
+	// shapesMu guards shapes: each plan's quota as last loaded, so Apply
+	// recounts a plan whose period or offset changed.
+	shapesMu sync.Mutex
+	shapes   map[string]apigw.Quota
+
+	metrics Metrics
+}
+
+// Metrics count this node's work with Redis.
+type Metrics struct {
+	roundTrips atomic.Int64 // Redis calls
+	leases     atomic.Int64 // lease refills (Redis calls of Take)
+	localTakes atomic.Int64 // Takes served from a lease
+}
+
+// Stats is a snapshot of Metrics.
+type Stats struct {
+	RoundTrips, Leases, LocalTakes int64
+}
+
+// Stats returns what this node has asked of Redis so far.
+func (b *Backend) Stats() Stats {
+	return Stats{b.metrics.roundTrips.Load(), b.metrics.leases.Load(), b.metrics.localTakes.Load()}
+}
+
+var _ counters.Backend = (*Backend)(nil)
+
+// Open connects to the Redis server of url (redis://[user:password@]host:port[/db],
+// or rediss:// for TLS; go-redis's URL options such as dial_timeout
+// apply) and checks that it answers.
+func Open(ctx context.Context, url string, o Options) (*Backend, error) {
+	if o.Store == nil {
+		return nil, errors.New("counters/redis: Options.Store is required")
+	}
+	ropt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("counters/redis: counters URL %q: %w", redact(url), err)
+	}
+	if ropt.DialTimeout == 0 {
+		ropt.DialTimeout = 2 * time.Second
+	}
+	if ropt.ReadTimeout == 0 {
+		ropt.ReadTimeout = 2 * time.Second
+	}
+	if ropt.WriteTimeout == 0 {
+		ropt.WriteTimeout = 2 * time.Second
+	}
+	ropt.ContextTimeoutEnabled = true
+	if o.Prefix == "" {
+		o.Prefix = counters.DefaultPrefix
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = counters.DefaultFlushInterval
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = 10 * time.Second
+	}
+	if o.FinalFlushTimeout <= 0 {
+		o.FinalFlushTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LeaseMax <= 0 {
+		o.LeaseMax = DefaultLeaseMax
+	}
+	if o.LeaseDivisor <= 0 {
+		o.LeaseDivisor = DefaultLeaseDivisor
+	}
+	var id [6]byte
+	rand.Read(id[:])
+	b := &Backend{
+		rdb:          goredis.NewClient(ropt),
+		st:           o.Store,
+		prefix:       o.Prefix,
+		node:         hex.EncodeToString(id[:]),
+		leaseMax:     o.LeaseMax,
+		leaseDivisor: o.LeaseDivisor,
+		o:            o.Options,
+		log:          o.Logger,
+		shapes:       map[string]apigw.Quota{},
+	}
+	b.quotas.seed = maphash.MakeSeed()
+	if err := b.rdb.Ping(ctx).Err(); err != nil {
+		b.rdb.Close()
+		return nil, fmt.Errorf("counters/redis: connect to %s: %w", redact(url), err)
+	}
+	return b, nil
+}
+
+// redact drops the password of a Redis URL for messages.
+func redact(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return "(not a URL)"
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = "xxxxx@" + rest[i+1:]
+	}
+	return scheme + "://" + rest
+}
+
+// esc keeps an id from ending a key's {hash tag} or splitting its fields.
+var escaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "|", "%7C")
+
+func esc(s string) string {
+	if !strings.ContainsAny(s, "%{}|") {
+		return s
+	}
+	return escaper.Replace(s)
+}
+
+// Load implements counters.Backend: for each plan with a quota, the
+// current window's count is seeded from the store's usage and the usage
+// pending in Redis, where Redis has none (a fresh or emptied Redis); a
+// count Redis has, other nodes' work included, is kept.
+func (b *Backend) Load(ctx context.Context, plans []*apigw.UsagePlan, now time.Time) error {
+	b.shapesMu.Lock()
+	defer b.shapesMu.Unlock()
+	clear(b.shapes)
+	for _, p := range plans {
+		if p.Quota == nil {
+			continue
+		}
+		b.shapes[p.ID] = *p.Quota
+		if err := b.recount(ctx, p, now, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply implements counters.Backend: a plan whose quota period or offset
+// changed (or every plan, after a resync) is recounted for its new
+// window. Every node applies the same change and computes the same
+// count. Requests admitted meanwhile by a node that has not yet applied
+// it count in the old window.
+func (b *Backend) Apply(ctx context.Context, changes []store.Change, plans func() []*apigw.UsagePlan, now time.Time) error {
+	b.shapesMu.Lock()
+	defer b.shapesMu.Unlock()
+	var (
+		recount []*apigw.UsagePlan
+		byID    map[string]*apigw.UsagePlan
+		seen    map[string]bool
+	)
+	for _, c := range changes {
+		switch c.Kind {
+		case store.KindResync:
+			recount = recount[:0]
+			clear(b.shapes)
+			seen = map[string]bool{}
+			for _, p := range plans() {
+				if p.Quota != nil {
+					b.shapes[p.ID] = *p.Quota
+					recount = append(recount, p)
+					seen[p.ID] = true
+				}
+			}
+		case store.KindUsagePlan:
+			if seen[c.ID] {
+				continue
+			}
+			if byID == nil {
+				byID = map[string]*apigw.UsagePlan{}
+				for _, p := range plans() {
+					byID[p.ID] = p
+				}
+			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[c.ID] = true
+			p := byID[c.ID]
+			if p == nil || p.Quota == nil {
+				delete(b.shapes, c.ID)
+				continue
+			}
+			old, had := b.shapes[c.ID]
+			if !had || old.Period != p.Quota.Period || old.Offset != p.Quota.Offset {
+				recount = append(recount, p)
+			}
+			b.shapes[c.ID] = *p.Quota
+		}
+	}
+	var errs []error
+	for _, p := range recount {
+		if err := b.recount(ctx, p, now, true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Flush implements counters.Backend: it folds the usage pending in Redis
+// into the store and gives back this node's unused quota leases.
+func (b *Backend) Flush(ctx context.Context) error {
+	err := b.flushUsage(ctx)
+	return errors.Join(err, b.returnLeases(ctx, b.o.Now()))
+}
+
+// Run implements counters.Backend: a Flush every FlushInterval until ctx
+// ends, then a last one under a fresh deadline.
+func (b *Backend) Run(ctx context.Context) error {
+	flush := time.NewTicker(b.o.FlushInterval)
+	defer flush.Stop()
+	for {
+		select {
+		case <-flush.C:
+			if err := b.Flush(ctx); err != nil && ctx.Err() == nil {
+				b.log.LogAttrs(ctx, slog.LevelWarn, "counters flush failed; will retry", slog.Any("error", err))
+			}
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.FinalFlushTimeout)
+			defer cancel()
+			return b.Flush(fctx)
+		}
+	}
+}
+
+// Close implements counters.Backend: it gives back the unused quota
+// leases (best effort, within a second) and closes the connections.
+func (b *Backend) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := b.returnLeases(ctx, b.o.Now())
+	return errors.Join(err, b.rdb.Close())
+}
