@@ -321,25 +321,3 @@ func TestChangeLog(t *testing.T) {
 		t.Fatalf("change log (last 3 rows):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
-
-// FuzzDecodePosition: decodePosition accepts exactly the tokens
-// encodePosition makes (and ""); anything else wraps store.ErrBadPosition.
-func FuzzDecodePosition(f *testing.F) {
-	f.Add("")
-	f.Add(encodePosition(42))
-	f.Fuzz(func(t *testing.T, pos string) {
-		seq, err := decodePosition(pos)
-		switch {
-		case err != nil:
-			if !errors.Is(err, store.ErrBadPosition) {
-				t.Fatalf("decode(%q) error %v does not wrap ErrBadPosition", pos, err)
-			}
-		case pos == "":
-			if seq != 0 {
-				t.Fatalf(`decode("") = %d`, seq)
-			}
-		case seq <= 0 || encodePosition(seq) != pos:
-			t.Fatalf("decode(%q) = %d, which does not encode back", pos, seq)
-		}
-	})
-}

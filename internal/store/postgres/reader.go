@@ -67,7 +67,7 @@ func scanKey(rows pgx.Rows) (int64, *apigw.APIKey, error) {
 // position's seq and the limit to args, and returns the page and the next
 // position.
 func list[T any](ctx context.Context, q *conn, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
-	after, err := decodePosition(p.Position)
+	after, err := store.DecodePosition(p.Position)
 	if err != nil {
 		return nil, "", err
 	}
@@ -95,7 +95,7 @@ func list[T any](ctx context.Context, q *conn, p store.Page, scan scanFunc[T], q
 	if !more {
 		return items, "", nil
 	}
-	return items, encodePosition(lastSeq), nil
+	return items, store.EncodePosition(lastSeq), nil
 }
 
 // getDoc fetches the doc column of the single row query selects.

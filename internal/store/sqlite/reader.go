@@ -71,7 +71,7 @@ func scanKey(rows *sql.Rows) (int64, *apigw.APIKey, error) {
 // (for its seq column); list appends the position's seq and the limit to
 // args, and returns the page and the next position.
 func list[T any](ctx context.Context, q *sqlTx, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
-	after, err := decodePosition(p.Position)
+	after, err := store.DecodePosition(p.Position)
 	if err != nil {
 		return nil, "", err
 	}
@@ -103,7 +103,7 @@ func list[T any](ctx context.Context, q *sqlTx, p store.Page, scan scanFunc[T], 
 	if !more {
 		return items, "", nil
 	}
-	return items, encodePosition(lastSeq), nil
+	return items, store.EncodePosition(lastSeq), nil
 }
 
 // getDoc fetches the doc column of the single row query selects.
