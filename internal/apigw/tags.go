@@ -23,6 +23,21 @@ const TagReasonHeader = "gatehouse:reasonHeader"
 // sends none.
 const TagRateLimitHeaders = "gatehouse:rateLimitHeaders"
 
+// TagCountersFailure, on a stage, says what the data plane does when the
+// counters backend (Redis in a cluster) cannot be reached for a request's
+// throttles, quota or usage: CountersFailureClosed (the default, also
+// when the tag is absent) refuses with 503 COUNTERS_UNAVAILABLE;
+// CountersFailureLocal counts that request in the node's own memory
+// instead, so each node then admits up to the limits on its own (a
+// cluster of N nodes up to N times them) until the backend answers again.
+const TagCountersFailure = "gatehouse:countersFailure"
+
+// The values of TagCountersFailure.
+const (
+	CountersFailureClosed = "closed"
+	CountersFailureLocal  = "local"
+)
+
 // Key sources beyond AWS's x-api-key header, set by tags on a RestApi (see
 // KeySourceTags). They are read live: a tag change takes effect on the
 // API's next request, without a deployment. x-api-key is always accepted;

@@ -43,6 +43,7 @@ type gatehouseTag struct {
 var gatehouseTags = map[string]gatehouseTag{
 	apigw.TagReasonHeader:     {on: []string{tagOnStage}, values: []string{"true", "false"}},
 	apigw.TagRateLimitHeaders: {on: []string{tagOnStage}, values: []string{"true", "false"}},
+	apigw.TagCountersFailure:  {on: []string{tagOnStage}, values: []string{apigw.CountersFailureClosed, apigw.CountersFailureLocal}},
 	apigw.TagAPIKeyHeader:     {on: []string{tagOnRestAPI}, check: func(v string) error { _, err := apigw.ParseAPIKeyHeaders(v); return err }},
 	apigw.TagAPIKeyQuery:      {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyQuery},
 	apigw.TagAPIKeyBearer:     {on: []string{tagOnRestAPI}, check: apigw.ValidateAPIKeyBearer},

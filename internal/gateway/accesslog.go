@@ -71,6 +71,9 @@ func (g *Gateway) logAccess(rq *request) {
 			b = append(b, `,"deprecated":"`+string(ReasonKeyInQuery)+`"`...)
 		}
 	}
+	if rq.countersFallback {
+		b = append(b, `,"countersFallback":true`...)
+	}
 	b = append(b, `,"reason":"`...)
 	b = append(b, reason...)
 	b = append(b, `","latencyMs":`...)

@@ -108,6 +108,16 @@
 // counters.LevelThrottler, the quota step's result gives the quota's.
 // Other stages take the plain Allow and allocate as before.
 //
+// # Counters failure policy
+//
+// When the counters backend fails a call (Redis unreachable), a stage
+// refuses with 503 COUNTERS_UNAVAILABLE (gatehouse:countersFailure=closed,
+// the default) or, tagged gatehouse:countersFailure=local, makes the call
+// again on the node's own fallback counters and goes on; such a request's
+// access log line says "countersFallback":true. Each node then admits up
+// to the limits on its own (N nodes: up to N times them). See
+// countersfail.go.
+//
 // # Cost
 //
 // The served decision takes no global lock, allocates nothing on the

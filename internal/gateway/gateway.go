@@ -31,7 +31,12 @@ type Options struct {
 	State    *state.State
 	Keys     *secret.Keys // computes the lookup hash of a presented key
 	Counters Counters
-	Proxy    *proxy.Proxy
+	// CountersFallback counts the requests of stages tagged
+	// gatehouse:countersFailure=local when Counters fails a call (see
+	// countersfail.go); nil: an in-process counters.Local, whose usage
+	// counts are never written to the store.
+	CountersFallback Counters
+	Proxy            *proxy.Proxy
 	// AccessLog receives one JSON line per request, one Write per line
 	// (nil: no access log). Give it a buffered writer (logsink).
 	AccessLog io.Writer
@@ -73,6 +78,7 @@ type Gateway struct {
 	state    *state.State
 	keys     *secret.Keys
 	counters Counters
+	fallback Counters // for stages tagged gatehouse:countersFailure=local
 	proxy    *proxy.Proxy
 	access   io.Writer
 	log      *slog.Logger
@@ -130,6 +136,9 @@ func New(o Options) *Gateway {
 	}
 	g.authCache = newAuthCache(o.AuthorizerCacheSize)
 	g.levels, _ = o.Counters.(counters.LevelThrottler)
+	if g.fallback = o.CountersFallback; g.fallback == nil {
+		g.fallback = counters.NewLocal()
+	}
 	g.authTimeout = AuthorizerTimeout
 	g.pool.New = func() any { return new(request) }
 	if o.DecisionsMax >= 0 {
@@ -210,7 +219,11 @@ func (g *Gateway) run(ctx context.Context, rq *request) *Decision {
 // decision, so that a dry run and a refused request record nothing.
 func (g *Gateway) admit(ctx context.Context, rq *request) {
 	if p := rq.plan; p != nil {
-		if err := g.counters.Record(ctx, p.ID, rq.key.ID, rq.now); err != nil {
+		err := g.counters.Record(ctx, p.ID, rq.key.ID, rq.now)
+		if err != nil && rq.stage.CountersLocal {
+			err = g.recordLocal(ctx, rq, p.ID)
+		}
+		if err != nil {
 			g.log.Error("recording usage failed", "plan", p.ID, "key", rq.key.ID, "error", err)
 		}
 	}

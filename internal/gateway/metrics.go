@@ -21,6 +21,8 @@ type Metrics struct {
 	quota       *prometheus.CounterVec
 	keySource   *prometheus.CounterVec
 	queryUse    queryUse
+	// countersFallback: see countersfail.go.
+	countersFallback *prometheus.CounterVec
 }
 
 // NewMetrics registers the data plane's metrics with reg.
@@ -58,7 +60,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help: "Admitted requests whose API key came from the query string (deprecated), by key id; the first 1000 keys a node sees have their own series, later ones count under key_id=\"_other\" (the access log names every one).",
 	}, []string{"key_id"})
 	m.queryUse.other = m.queryUse.vec.WithLabelValues(queryUseOther)
-	reg.MustRegister(m.requests, m.duration, m.integration, m.throttled, m.quota, m.keySource, m.queryUse.vec)
+	m.countersFallback = newCountersFallbackMetric()
+	reg.MustRegister(m.requests, m.duration, m.integration, m.throttled, m.quota, m.keySource, m.queryUse.vec, m.countersFallback)
 	return m
 }
 

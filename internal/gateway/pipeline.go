@@ -235,13 +235,13 @@ func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 			if d := g.allow(ctx, rq, k, t, ReasonThrottledPlanMethod); d != nil {
 				return d
 			}
-			charged[n], n = charge{k, t}, n+1
+			charged[n], n = charge{k, t, rq.bucketLocal}, n+1
 		} else if p.Throttle != nil {
 			k := counters.PlanKeyBucket(p.ID, rq.key.ID)
 			if d := g.allow(ctx, rq, k, *p.Throttle, ReasonThrottledPlan); d != nil {
 				return d
 			}
-			charged[n], n = charge{k, *p.Throttle}, n+1
+			charged[n], n = charge{k, *p.Throttle, rq.bucketLocal}, n+1
 		}
 	}
 	// A preflight Gatehouse answers itself has no method, so no stage
@@ -252,7 +252,7 @@ func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 			g.refund(ctx, rq, charged[:n])
 			return d
 		}
-		charged[n], n = charge{k, t}, n+1
+		charged[n], n = charge{k, t, rq.bucketLocal}, n+1
 	}
 	if g.accountOn {
 		if d := g.allow(ctx, rq, counters.AccountBucket(), g.account, ReasonThrottledAccount); d != nil {
@@ -263,10 +263,12 @@ func (g *Gateway) throttle(ctx context.Context, rq *request) *Decision {
 	return nil
 }
 
-// charge is a token taken from a bucket.
+// charge is a token taken from a bucket (of the fallback counters when
+// local: see countersfail.go).
 type charge struct {
-	k counters.BucketKey
-	t apigw.Throttle
+	k     counters.BucketKey
+	t     apigw.Throttle
+	local bool
 }
 
 // refund puts back the tokens a refused request took (none in dry-run
@@ -276,7 +278,7 @@ func (g *Gateway) refund(ctx context.Context, rq *request, cs []charge) {
 		return
 	}
 	for _, c := range cs {
-		if err := g.counters.Refund(ctx, c.k, c.t, rq.now); err != nil {
+		if err := g.counterFor(c).Refund(ctx, c.k, c.t, rq.now); err != nil {
 			g.log.Warn("refunding a throttle token failed", "error", err)
 		}
 	}
@@ -290,6 +292,7 @@ func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, 
 		retry time.Duration
 		err   error
 	)
+	rq.bucketLocal = false
 	switch {
 	case rq.dryRun:
 		ok, retry, err = g.counters.PeekThrottle(ctx, k, t, rq.now)
@@ -297,6 +300,9 @@ func (g *Gateway) allow(ctx context.Context, rq *request, k counters.BucketKey, 
 		ok, retry, err = g.allowLevel(ctx, rq, k, t)
 	default:
 		ok, retry, err = g.counters.Allow(ctx, k, t, rq.now)
+	}
+	if err != nil && rq.stage.CountersLocal {
+		ok, retry, err = g.allowLocal(ctx, rq, k, t)
 	}
 	if err != nil {
 		return refuse(ReasonCountersUnavailable, "the throttle counters are unavailable: "+err.Error())
@@ -343,6 +349,9 @@ func (g *Gateway) checkQuota(ctx context.Context, rq *request) *Decision {
 		res, err = g.counters.Peek(ctx, p.ID, rq.key.ID, *p.Quota, rq.now)
 	} else {
 		res, err = g.counters.Take(ctx, p.ID, rq.key.ID, *p.Quota, rq.now)
+	}
+	if err != nil && rq.stage.CountersLocal {
+		res, err = g.takeLocal(ctx, rq, p.ID, *p.Quota)
 	}
 	if err != nil {
 		return refuse(ReasonCountersUnavailable, "the quota counters are unavailable: "+err.Error())

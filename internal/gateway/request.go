@@ -50,6 +50,10 @@ type request struct {
 	// rl is the throttle bucket for the RateLimit fields (stages tagged
 	// gatehouse:rateLimitHeaders only; see ratelimit.go).
 	rl rateLimitState
+	// countersFallback: a counters call of this request failed and was
+	// made on the fallback counters (gatehouse:countersFailure=local);
+	// bucketLocal: the last throttle bucket drawn was the fallback's.
+	countersFallback, bucketLocal bool
 
 	// auth is what the method's authorizer decided (nil: no authorizer, or
 	// it has not run).

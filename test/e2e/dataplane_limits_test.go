@@ -141,7 +141,7 @@ func TestDebugHeadersAndMetrics(t *testing.T) {
 	}
 	arn := "arn:aws:apigateway:us-east-1::/restapis/" + f.apiID + "/stages/opted"
 	_, err := f.c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: &arn, Tags: map[string]string{"gatehouse:reasonHeaders": "true"}})
-	apitest.WantError(t, err, "BadRequestException", `Unknown Gatehouse tag "gatehouse:reasonHeaders": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:corsAllowOrigins, gatehouse:rateLimitHeaders, gatehouse:reasonHeader`)
+	apitest.WantError(t, err, "BadRequestException", `Unknown Gatehouse tag "gatehouse:reasonHeaders": the tags with the prefix "gatehouse:" are Gatehouse settings, and the known ones are gatehouse:apiKeyBearer, gatehouse:apiKeyHeader, gatehouse:apiKeyQuery, gatehouse:corsAllowOrigins, gatehouse:countersFailure, gatehouse:rateLimitHeaders, gatehouse:reasonHeader`)
 	if _, err := f.c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: &arn, Tags: map[string]string{"gatehouse:reasonHeader": "true"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -137,6 +137,10 @@ type Stage struct {
 	// RateLimitHeaders is the stage's tag gatehouse:rateLimitHeaders set
 	// to "true": every response carries RateLimit-Policy and RateLimit.
 	RateLimitHeaders bool
+	// CountersLocal is the stage's tag gatehouse:countersFailure set to
+	// "local": when the counters backend fails a call, the request is
+	// counted in the node's own memory instead of refused (503).
+	CountersLocal bool
 	// Cache is the data plane's own per-stage memo (metric handles, so
 	// that a request does not look them up by label). The state never reads
 	// it; a changed stage is a new Stage with an empty Cache.
@@ -354,6 +358,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		}
 		s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
 		s.RateLimitHeaders = st.Tags[apigw.TagRateLimitHeaders] == "true"
+		s.CountersLocal = st.Tags[apigw.TagCountersFailure] == apigw.CountersFailureLocal
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.Authorizers = c.authorizers

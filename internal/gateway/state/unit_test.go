@@ -261,6 +261,29 @@ func TestKeyIndexRandomUpdates(t *testing.T) {
 	}
 }
 
+// TestStageCountersLocal: only gatehouse:countersFailure=local makes a
+// stage fall back to local counters; closed, absent (the default) or any
+// other tag does not.
+func TestStageCountersLocal(t *testing.T) {
+	tests := []struct {
+		name string
+		tags map[string]string
+		want bool
+	}{
+		{"local", map[string]string{apigw.TagCountersFailure: apigw.CountersFailureLocal}, true},
+		{"closed", map[string]string{apigw.TagCountersFailure: apigw.CountersFailureClosed}, false},
+		{"absent", map[string]string{apigw.TagReasonHeader: "true"}, false},
+		{"no tags", nil, false},
+	}
+	for _, tt := range tests {
+		st := &apigw.Stage{Name: "s", Tags: tt.tags}
+		a := newAPI(&apigw.RestAPI{ID: "api"}, []*apigw.Stage{st}, nil)
+		if got := a.Stages["s"].CountersLocal; got != tt.want {
+			t.Errorf("%s: CountersLocal = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestStageReasonHeader: only the tag gatehouse:reasonHeader=true opts a
 // stage in; dataTraceEnabled does not.
 func TestStageReasonHeader(t *testing.T) {
