@@ -140,6 +140,10 @@ func schemes() []string {
 // otherwise: the most usage a crash may lose on one node (one second).
 const DefaultFlushInterval = time.Second
 
+// IsLocal reports whether url names the in-process backend ("" or
+// "memory://"), the one Open's switch below answers itself.
+func IsLocal(url string) bool { return url == "" || url == "memory://" }
+
 // Open opens the counters engine named by url, over o.Store:
 //
 //   - "" or "memory://": the local backend, counting in this process
@@ -152,8 +156,7 @@ func Open(ctx context.Context, url string, o Options) (Backend, error) {
 	if o.Store == nil {
 		return nil, fmt.Errorf("counters: open %q: Options.Store is required", url)
 	}
-	switch url {
-	case "", "memory://":
+	if IsLocal(url) {
 		return newLocalBackend(o), nil
 	}
 	if scheme, _, ok := strings.Cut(url, "://"); ok {

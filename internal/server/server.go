@@ -126,6 +126,10 @@ type Server struct {
 	State *state.State
 	// Counters count throttles, quotas and usage for this node.
 	Counters counters.Backend
+	// countersFallback counts for stages tagged
+	// gatehouse:countersFailure=local while Counters fail (nil with local
+	// counters, which do not fail that way).
+	countersFallback counters.Backend
 	// Gateway is the data plane handler.
 	Gateway  *gateway.Gateway
 	Registry *prometheus.Registry
@@ -306,13 +310,27 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		return fmt.Errorf("load quota counts: %w", err)
 	}
 	s.Counters = c
+	if !counters.IsLocal(s.cfg.Counters) {
+		// Stages tagged gatehouse:countersFailure=local count here while
+		// the shared counters fail; this backend flushes what it counts
+		// to the store like a single node's.
+		fb, err := counters.Open(ctx, "memory://", counters.Options{Store: s.Store, Now: s.cfg.Now, FlushInterval: s.cfg.FlushInterval, Logger: s.log})
+		if err == nil {
+			err = fb.Load(ctx, s.State.Plans(), s.now())
+		}
+		if err != nil {
+			c.Close()
+			return fmt.Errorf("open the fallback counters: %w", err)
+		}
+		s.countersFallback = fb
+	}
 	s.Store.Listen(s.applyChanges)
 	s.proxy = proxy.New(proxy.Options{Logger: s.log})
 	if err := s.newFunctions(ctx); err != nil {
 		c.Close()
 		return err
 	}
-	s.Gateway = gateway.New(gateway.Options{
+	opts := gateway.Options{
 		State:           s.State,
 		Keys:            s.Keys,
 		Counters:        s.Counters,
@@ -327,7 +345,11 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		Functions:       s.functions,
 		AccountID:       apigw.DefaultAccountID,
 		DecisionsMax:    s.cfg.DecisionsMax,
-	})
+	}
+	if s.countersFallback != nil {
+		opts.CountersFallback = s.countersFallback
+	}
+	s.Gateway = gateway.New(opts)
 	return nil
 }
 
@@ -363,6 +385,11 @@ func (s *Server) applyChanges(changes []store.Change) {
 	if err := s.Counters.Apply(ctx, changes, s.State.Plans, s.now()); err != nil {
 		s.log.Error("reloading quota counts failed", "error", err)
 	}
+	if s.countersFallback != nil {
+		if err := s.countersFallback.Apply(ctx, changes, s.State.Plans, s.now()); err != nil {
+			s.log.Error("reloading the fallback counters' quota counts failed", "error", err)
+		}
+	}
 }
 
 // Close releases the counters, the store and idle upstream connections,
@@ -379,6 +406,11 @@ func (s *Server) Close() error {
 	if s.Counters != nil {
 		if err := s.Counters.Close(); err != nil {
 			cerr = fmt.Errorf("close counters: %w", err)
+		}
+	}
+	if s.countersFallback != nil {
+		if err := s.countersFallback.Close(); err != nil {
+			cerr = errors.Join(cerr, fmt.Errorf("close the fallback counters: %w", err))
 		}
 	}
 	return errors.Join(cerr, s.Store.Close(), s.releaseLocks())
@@ -541,6 +573,12 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	flushed := make(chan error, 1)
 	go func() { flushed <- s.Counters.Run(bg) }()
+	fallbackDone := make(chan error, 1)
+	if s.countersFallback != nil {
+		go func() { fallbackDone <- s.countersFallback.Run(bg) }()
+	} else {
+		fallbackDone <- nil
+	}
 	// Every write on a single node reaches the state synchronously through
 	// Store.Listen, so state.Run (which follows other nodes' writes and
 	// reloads whenever the store is ahead of it) is not started here: during
@@ -564,6 +602,12 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 		s.log.Error("final usage flush failed", "error", err)
 		if serveErr == nil {
 			serveErr = fmt.Errorf("final usage flush: %w", err)
+		}
+	}
+	if err := <-fallbackDone; err != nil {
+		s.log.Error("final usage flush of the fallback counters failed", "error", err)
+		if serveErr == nil {
+			serveErr = fmt.Errorf("final usage flush of the fallback counters: %w", err)
 		}
 	}
 	return serveErr
