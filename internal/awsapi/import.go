@@ -1,0 +1,57 @@
+package awsapi
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse/internal/control"
+)
+
+// importedAPIJSON is ImportRestApi's and PutRestApi's answer: the RestApi
+// with the document's warnings. Tags shadows restAPIJSON's (whose
+// omitempty drops an empty map): nil leaves tags out, as AWS's
+// ImportRestApi answer does; a pointer to an empty map sends {}, as
+// PutRestApi's does.
+type importedAPIJSON struct {
+	restAPIJSON
+	Tags     *map[string]string `json:"tags,omitempty"`
+	Warnings []string           `json:"warnings,omitempty"`
+}
+
+// importedAPI builds the answer; alwaysTags sends "tags": {} when none.
+func importedAPI(res *control.APIImportResult, alwaysTags bool) importedAPIJSON {
+	out := importedAPIJSON{restAPIJSON: toRestAPIJSON(res.API, false), Warnings: res.Warnings}
+	if tags := emptyMap(res.API.Tags); alwaysTags || len(tags) > 0 {
+		out.Tags = &tags
+	}
+	return out
+}
+
+// importInput reads the query parameters of ImportRestApi and PutRestApi
+// (the parameters map arrives flattened into the query).
+func importInput(r *http.Request) control.ImportInput {
+	q := r.URL.Query()
+	return control.ImportInput{Body: requestBody(r), FailOnWarnings: queryBool(r, "failonwarnings"), Mode: q.Get("mode"), BasePath: q.Get("basepath")}
+}
+
+// importRestAPI serves ImportRestApi (POST /restapis?mode=import): 201
+// with the new API (AWS sends no tags here).
+func (h *Handler) importRestAPI(w http.ResponseWriter, r *http.Request) error {
+	in := importInput(r)
+	in.Mode = ""
+	res, err := h.ctl.ImportRestAPI(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	auditCreated(r, "restapis", res.API.ID)
+	return respond(w, http.StatusCreated, importedAPI(res, false))
+}
+
+// putRestAPI serves PutRestApi (PUT /restapis/{id}?mode=merge|overwrite):
+// 200 with the API, tags always present as AWS sends them.
+func (h *Handler) putRestAPI(w http.ResponseWriter, r *http.Request) error {
+	res, err := h.ctl.PutRestAPI(r.Context(), r.PathValue("restApiId"), importInput(r))
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, importedAPI(res, true))
+}
