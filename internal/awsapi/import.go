@@ -1,9 +1,11 @@
 package awsapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/internal/control"
+	"github.com/gatehouse-dev/gatehouse/internal/openapi"
 )
 
 // importedAPIJSON is ImportRestApi's and PutRestApi's answer: the RestApi
@@ -26,17 +28,32 @@ func importedAPI(res *control.APIImportResult, alwaysTags bool) importedAPIJSON 
 	return out
 }
 
-// importInput reads the query parameters of ImportRestApi and PutRestApi
-// (the parameters map arrives flattened into the query).
-func importInput(r *http.Request) control.ImportInput {
+// importInput parses the document of ImportRestApi and PutRestApi (first:
+// AWS refuses an unreadable one before anything else) and reads the query
+// parameters (the parameters map arrives flattened into the query).
+func importInput(r *http.Request) (control.ImportInput, error) {
+	def, err := openapi.Parse(requestBody(r))
+	var inv *openapi.InvalidError
+	var uns *openapi.UnsupportedError
+	switch {
+	case errors.As(err, &inv):
+		return control.ImportInput{}, &control.Error{Kind: control.KindBadRequest, Message: openapi.MsgInvalid, Err: err}
+	case errors.As(err, &uns):
+		return control.ImportInput{}, control.ImportErrorf("%s", uns.Message)
+	case err != nil:
+		return control.ImportInput{}, err
+	}
 	q := r.URL.Query()
-	return control.ImportInput{Body: requestBody(r), FailOnWarnings: queryBool(r, "failonwarnings"), Mode: q.Get("mode"), BasePath: q.Get("basepath")}
+	return control.ImportInput{Definition: def, FailOnWarnings: queryBool(r, "failonwarnings"), Mode: q.Get("mode"), BasePath: q.Get("basepath")}, nil
 }
 
 // importRestAPI serves ImportRestApi (POST /restapis?mode=import): 201
 // with the new API (AWS sends no tags here).
 func (h *Handler) importRestAPI(w http.ResponseWriter, r *http.Request) error {
-	in := importInput(r)
+	in, err := importInput(r)
+	if err != nil {
+		return err
+	}
 	in.Mode = ""
 	res, err := h.ctl.ImportRestAPI(r.Context(), in)
 	if err != nil {
@@ -49,7 +66,11 @@ func (h *Handler) importRestAPI(w http.ResponseWriter, r *http.Request) error {
 // putRestAPI serves PutRestApi (PUT /restapis/{id}?mode=merge|overwrite):
 // 200 with the API, tags always present as AWS sends them.
 func (h *Handler) putRestAPI(w http.ResponseWriter, r *http.Request) error {
-	res, err := h.ctl.PutRestAPI(r.Context(), r.PathValue("restApiId"), importInput(r))
+	in, err := importInput(r)
+	if err != nil {
+		return err
+	}
+	res, err := h.ctl.PutRestAPI(r.Context(), r.PathValue("restApiId"), in)
 	if err != nil {
 		return err
 	}

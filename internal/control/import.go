@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/internal/apidef"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
-	"github.com/gatehouse-dev/gatehouse/internal/openapi"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -26,10 +26,11 @@ const (
 	msgImportNoTitle  = "The API name (info.title) must not be empty"
 )
 
-// ImportInput is ImportRestApi's and PutRestApi's request.
+// ImportInput is ImportRestApi's and PutRestApi's request: the document,
+// already parsed (package openapi; the management API parses it, so that
+// an unreadable document is refused before anything else, as AWS does).
 type ImportInput struct {
-	// Body is the OpenAPI 3.0 or Swagger 2.0 document, JSON or YAML.
-	Body []byte
+	Definition *apidef.Definition
 	// FailOnWarnings refuses a document that has warnings.
 	FailOnWarnings bool
 	// Mode is PutRestApi's: ImportMerge ("" too) or ImportOverwrite.
@@ -45,44 +46,38 @@ type APIImportResult struct {
 	Warnings []string
 }
 
-// parseImport parses a document for API apiID, answering AWS's texts.
-func parseImport(in ImportInput, apiID string) (*openapi.Definition, error) {
+// checkImport checks the parameters and the warnings.
+func checkImport(in ImportInput) error {
 	switch in.BasePath {
 	case "", "ignore":
 	case "prepend", "split":
-		return nil, BadRequestf("basepath=%s is not supported by Gatehouse yet: only basepath=ignore", in.BasePath)
+		return BadRequestf("basepath=%s is not supported by Gatehouse yet: only basepath=ignore", in.BasePath)
 	default:
-		return nil, BadRequestf("Invalid basepath %q: valid values are ignore, prepend, split", in.BasePath)
+		return BadRequestf("Invalid basepath %q: valid values are ignore, prepend, split", in.BasePath)
 	}
-	def, err := openapi.Parse(in.Body, apiID)
-	var inv *openapi.InvalidError
-	var uns *openapi.UnsupportedError
-	switch {
-	case errors.As(err, &inv):
-		return nil, &Error{Kind: KindBadRequest, Message: openapi.MsgInvalid, Err: err}
-	case errors.As(err, &uns):
-		return nil, &Error{Kind: KindBadRequest, Message: msgImportErrors + uns.Message, Err: err}
-	case err != nil:
-		return nil, err
+	if in.FailOnWarnings && len(in.Definition.Warnings) > 0 {
+		return BadRequestf("%s%s", msgImportWarnings, strings.Join(in.Definition.Warnings, "\n\t"))
 	}
-	if in.FailOnWarnings && len(def.Warnings) > 0 {
-		return nil, BadRequestf("%s%s", msgImportWarnings, strings.Join(def.Warnings, "\n\t"))
-	}
-	return def, nil
+	return nil
+}
+
+// ImportErrorf is a refusal of a document's content with AWS's prefix
+// ("Errors found during import:").
+func ImportErrorf(format string, args ...any) *Error {
+	return BadRequestf("%s%s", msgImportErrors, fmt.Sprintf(format, args...))
 }
 
 // ImportRestAPI creates an API from an OpenAPI document (ImportRestApi).
 func (s *Service) ImportRestAPI(ctx context.Context, in ImportInput) (*APIImportResult, error) {
-	id := newID(apiIDLen)
-	def, err := parseImport(in, id)
-	if err != nil {
+	if err := checkImport(in); err != nil {
 		return nil, err
 	}
+	def := in.Definition
 	if def.Name == "" {
 		return nil, BadRequestf("%s%s", msgImportErrors, msgImportNoTitle)
 	}
 	api := &apigw.RestAPI{
-		ID:                    id,
+		ID:                    newID(apiIDLen),
 		Name:                  def.Name,
 		CreatedDate:           s.timestamp(),
 		APIKeySource:          apigw.KeySourceHeader,
@@ -110,12 +105,12 @@ func (s *Service) PutRestAPI(ctx context.Context, apiID string, in ImportInput) 
 	if mode != ImportMerge && mode != ImportOverwrite {
 		return nil, enumError(in.Mode, "putRestApiInput.mode", []string{ImportMerge, ImportOverwrite})
 	}
-	def, err := parseImport(in, apiID)
-	if err != nil {
+	if err := checkImport(in); err != nil {
 		return nil, err
 	}
+	def := in.Definition
 	var out *apigw.RestAPI
-	err = s.update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		api, err := s.getAPI(ctx, tx, apiID)
 		if err != nil {
 			return err
@@ -145,7 +140,7 @@ func importError(err error, format string, args ...any) error {
 // validators, then resources and methods. overwrite replaces the
 // definition (keeping the ids of resources whose paths remain); merge adds
 // to it and replaces the methods the document defines.
-func applyDefinition(api *apigw.RestAPI, def *openapi.Definition, mode string) error {
+func applyDefinition(api *apigw.RestAPI, def *apidef.Definition, mode string) error {
 	overwrite := mode == ImportOverwrite
 	if def.Name != "" {
 		api.Name = def.Name
@@ -169,11 +164,13 @@ func applyDefinition(api *apigw.RestAPI, def *openapi.Definition, mode string) e
 		}
 	}
 
-	applyModels(api, def.Models, overwrite)
 	for _, m := range def.Models {
 		if !modelName.MatchString(m.Name) {
 			return BadRequestf("%s"+msgModelNameAlnum, msgImportErrors, m.Name)
 		}
+	}
+	if err := applyModels(api, def.Models, overwrite); err != nil {
+		return err
 	}
 	for _, m := range api.Models {
 		if err := checkModelSchema(api, m); err != nil {
@@ -205,8 +202,9 @@ func applyDefinition(api *apigw.RestAPI, def *openapi.Definition, mode string) e
 }
 
 // applyModels puts the document's models into api by name (keeping the
-// ids of models that exist); overwrite drops the others.
-func applyModels(api *apigw.RestAPI, models []*apigw.Model, overwrite bool) {
+// ids of models that exist), with references rewritten to the API's model
+// URLs; overwrite drops the others.
+func applyModels(api *apigw.RestAPI, models []*apigw.Model, overwrite bool) error {
 	old := api.Models
 	api.Models = map[string]*apigw.Model{}
 	if !overwrite {
@@ -216,6 +214,11 @@ func applyModels(api *apigw.RestAPI, models []*apigw.Model, overwrite bool) {
 	}
 	for _, m := range models {
 		m := *m
+		schema, err := apidef.ModelSchema(m.Schema, api.ID)
+		if err != nil {
+			return ImportErrorf("Unable to create model '%s': %v", m.Name, err)
+		}
+		m.Schema = schema
 		if prev := apigw.ModelByName(old, m.Name); prev != nil {
 			m.ID = prev.ID
 			m.Description = prev.Description
@@ -225,6 +228,7 @@ func applyModels(api *apigw.RestAPI, models []*apigw.Model, overwrite bool) {
 		}
 		api.Models[m.ID] = &m
 	}
+	return nil
 }
 
 // applyValidators is applyModels for request validators.
@@ -257,7 +261,7 @@ func applyValidators(api *apigw.RestAPI, validators []*apigw.RequestValidator, o
 // (creating the missing ones and their ancestors, reusing existing ones)
 // and returns the resource id of each path. overwrite deletes the
 // resources no path of the document needs.
-func placeResources(api *apigw.RestAPI, resources []openapi.Resource, overwrite bool) (map[string]string, error) {
+func placeResources(api *apigw.RestAPI, resources []apidef.Resource, overwrite bool) (map[string]string, error) {
 	byPath := map[string]string{}
 	for id := range api.Resources {
 		if p := ResourcePath(api, id); p != "" {
@@ -309,7 +313,7 @@ func placeResources(api *apigw.RestAPI, resources []openapi.Resource, overwrite 
 // prepareMethod resolves a method's validator, fills in the integration
 // defaults PutIntegration fills, and applies PutMethod's,
 // PutMethodResponse's, PutIntegration's and PutIntegrationResponse's checks.
-func prepareMethod(api *apigw.RestAPI, resourceID string, m *openapi.Method) error {
+func prepareMethod(api *apigw.RestAPI, resourceID string, m *apidef.Method) error {
 	if m.ValidatorName != "" {
 		for id, v := range api.RequestValidators {
 			if v.Name == m.ValidatorName {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/internal/apidef"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -31,7 +32,6 @@ const (
 	extAuthorizer        = "x-amazon-apigateway-authorizer"
 	extPrefix            = "x-amazon-apigateway-"
 	apiKeyHeader         = "x-api-key"
-	schemaRefPrefix      = "#/components/schemas/"
 )
 
 // InvalidError is a document that is not OpenAPI 3 or Swagger 2.0 JSON or
@@ -48,43 +48,11 @@ type UnsupportedError struct{ Message string }
 
 func (e *UnsupportedError) Error() string { return e.Message }
 
-// Definition is what a document defines, in domain terms.
-type Definition struct {
-	// Name, Description and Version are info.title, info.description and
-	// info.version ("" when absent).
-	Name, Description, Version string
-	// APIKeySource is x-amazon-apigateway-api-key-source ("" when absent).
-	APIKeySource string
-	// BinaryMediaTypes is x-amazon-apigateway-binary-media-types.
-	BinaryMediaTypes []string
-	// Resources are the document's paths, sorted, each with its methods.
-	Resources []Resource
-	// Models are components.schemas (definitions), sorted by name, without
-	// ids; references between them are rewritten to model URLs.
-	Models []*apigw.Model
-	// Validators are x-amazon-apigateway-request-validators, sorted by
-	// name, without ids.
-	Validators []*apigw.RequestValidator
-	// Warnings are what AWS would warn about, and what Gatehouse ignores.
-	Warnings []string
-}
-
-// Resource is one path of the document.
-type Resource struct {
-	Path    string // "/" or "/pets/{id}"
-	Methods map[string]*Method
-}
-
-// Method is a method with the name of its request validator ("" none).
-// Method.RequestValidatorID is left empty: the caller resolves the name.
-type Method struct {
-	*apigw.Method
-	ValidatorName string
-}
-
-// Parse reads doc (JSON or YAML; OpenAPI 3.x or Swagger 2.0). apiID is the
-// API the document is imported into, used in model URLs.
-func Parse(doc []byte, apiID string) (def *Definition, err error) {
+// Parse reads doc (JSON or YAML; OpenAPI 3.x or Swagger 2.0). References
+// between models keep the document's form (apidef.LocalRefPrefix; a
+// Swagger "#/definitions/X" becomes it): the importer rewrites them with
+// apidef.ModelSchema once it knows the API's id.
+func Parse(doc []byte) (def *apidef.Definition, err error) {
 	defer func() {
 		// kin-openapi is a third-party parser of outside input: a panic
 		// in it must not take the server down.
@@ -96,7 +64,7 @@ func Parse(doc []byte, apiID string) (def *Definition, err error) {
 	if err != nil {
 		return nil, &InvalidError{Err: err}
 	}
-	p := &parser{doc: t, apiID: apiID, def: &Definition{}}
+	p := &parser{doc: t, def: &apidef.Definition{}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -214,9 +182,8 @@ func stringKeys(v any, depth int) (any, error) {
 }
 
 type parser struct {
-	doc   *openapi3.T
-	apiID string
-	def   *Definition
+	doc *openapi3.T
+	def *apidef.Definition
 	// apiKeySchemes are the security schemes that mean "an API key in
 	// x-api-key"; authorizerSchemes those with an authorizer extension.
 	apiKeySchemes, authorizerSchemes map[string]bool
@@ -340,39 +307,9 @@ func (p *parser) models() error {
 		if err != nil {
 			return &InvalidError{Err: fmt.Errorf("schema %s: %w", name, err)}
 		}
-		var v any
-		if err := json.Unmarshal(b, &v); err != nil {
-			return &InvalidError{Err: fmt.Errorf("schema %s: %w", name, err)}
-		}
-		v = p.rewriteRefs(v)
-		b, err = json.Marshal(v)
-		if err != nil {
-			return &InvalidError{Err: fmt.Errorf("schema %s: %w", name, err)}
-		}
 		p.def.Models = append(p.def.Models, &apigw.Model{Name: name, Schema: string(b), ContentType: apigw.ContentTypeJSON})
 	}
 	return nil
-}
-
-// rewriteRefs rewrites "#/components/schemas/X" references to model URLs.
-func (p *parser) rewriteRefs(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if s, ok := e.(string); ok && k == "$ref" {
-				if name, ok := strings.CutPrefix(s, schemaRefPrefix); ok {
-					x[k] = apigw.ModelURL(p.apiID, name)
-				}
-				continue
-			}
-			x[k] = p.rewriteRefs(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = p.rewriteRefs(e)
-		}
-	}
-	return v
 }
 
 // path reads one path item.
@@ -381,7 +318,7 @@ func (p *parser) path(path string, item *openapi3.PathItem) error {
 		p.warn("Ignoring path %s: a path must start with /", path)
 		return nil
 	}
-	res := Resource{Path: path, Methods: map[string]*Method{}}
+	res := apidef.Resource{Path: path, Methods: map[string]*apidef.Method{}}
 	if item != nil {
 		ops := item.Operations()
 		if raw, ok := item.Extensions[extAnyMethod]; ok {
@@ -410,8 +347,8 @@ func (p *parser) path(path string, item *openapi3.PathItem) error {
 }
 
 // method reads one operation.
-func (p *parser) method(path, verb string, item *openapi3.PathItem, op *openapi3.Operation) (*Method, error) {
-	m := &Method{Method: &apigw.Method{HTTPMethod: verb, AuthorizationType: apigw.AuthNone, OperationName: op.OperationID}}
+func (p *parser) method(path, verb string, item *openapi3.PathItem, op *openapi3.Operation) (*apidef.Method, error) {
+	m := &apidef.Method{Method: &apigw.Method{HTTPMethod: verb, AuthorizationType: apigw.AuthNone, OperationName: op.OperationID}}
 	sec := p.doc.Security
 	if op.Security != nil {
 		sec = *op.Security
@@ -509,7 +446,7 @@ func (p *parser) modelName(mt *openapi3.MediaType) string {
 	if mt == nil || mt.Schema == nil {
 		return ""
 	}
-	name, _ := strings.CutPrefix(mt.Schema.Ref, schemaRefPrefix)
+	name, _ := strings.CutPrefix(mt.Schema.Ref, apidef.LocalRefPrefix)
 	return name
 }
 

@@ -26,7 +26,7 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			def, err := openapi.Parse(doc, "abc123")
+			def, err := openapi.Parse(doc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func TestParse(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"", "{", "[1,2]", "openapi: [", `{"info":{}}`, "swagger: 2.0\npaths: 5\n"} {
-		_, err := openapi.Parse([]byte(bad), "abc123")
+		_, err := openapi.Parse([]byte(bad))
 		var inv *openapi.InvalidError
 		if !errors.As(err, &inv) || err.Error() != openapi.MsgInvalid {
 			t.Errorf("Parse(%q) = %v, want %q", bad, err, openapi.MsgInvalid)
@@ -60,7 +60,7 @@ func TestParse(t *testing.T) {
 func TestParseRefusesAuthorizerSchemes(t *testing.T) {
 	doc := `{"openapi":"3.0.1","info":{"title":"a"},"paths":{"/x":{"get":{"security":[{"auth":[]}]}}},
 	"components":{"securitySchemes":{"auth":{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authorizer":{"type":"token"}}}}}`
-	_, err := openapi.Parse([]byte(doc), "abc123")
+	_, err := openapi.Parse([]byte(doc))
 	var uns *openapi.UnsupportedError
 	if !errors.As(err, &uns) || !strings.Contains(err.Error(), "security scheme 'auth'") {
 		t.Fatalf("Parse = %v, want an UnsupportedError naming the scheme", err)
@@ -78,7 +78,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		def, err := openapi.Parse(doc, "abc123")
+		def, err := openapi.Parse(doc)
 		if err != nil {
 			return
 		}
