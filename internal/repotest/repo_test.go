@@ -155,6 +155,8 @@ var rules = []rule{
 	{pkg: "internal/memlock", only: []string{"golang.org/x/sys/unix"}, why: "memory locking is a leaf"},
 	{pkg: "internal/gcfloor", only: []string{}, why: "the garbage collector floor is a leaf"},
 	{pkg: "internal/vtl", only: []string{}, why: "the mapping-template interpreter is a leaf: the gateway fills its Request"},
+	{pkg: "internal/apidef", only: []string{"internal/apigw"}, why: "an imported definition is plain data control applies without linking the parser"},
+	{pkg: "internal/openapi", forbidden: []string{"internal/store", "internal/control", "internal/awsapi", "internal/gateway"}, only: []string{"internal/apigw", "internal/apidef", "github.com/getkin/kin-openapi/openapi2", "github.com/getkin/kin-openapi/openapi2conv", "github.com/getkin/kin-openapi/openapi3", "go.yaml.in/yaml/v3"}, why: "OpenAPI documents are read into the domain model alone; control applies them"},
 	{pkg: "internal/logsink", only: []string{}, why: "the log sink is a leaf"},
 	{pkg: "cmd/gatehouse", forbidden: []string{"github.com/aws/aws-sdk-go-v2/service/apigateway", "internal/apitest", "internal/lambda/lambdatest", "github.com/google/go-cmp", "github.com/aws/aws-lambda-runtime-interface-emulator"}, why: "the binary links no test-only dependency (the SDK's credential chain, with its STS and SSO clients, signs Lambda calls)"},
 	{pkg: "internal/lambda", forbidden: []string{"internal/gateway", "internal/control", "internal/awsapi", "internal/server", "internal/store"}, why: "function invocation is transport only"},

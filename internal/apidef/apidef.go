@@ -1,0 +1,90 @@
+// Package apidef is an API definition read from a document (an OpenAPI
+// import), in domain terms: what control applies to a REST API in one
+// store transaction. It is plain data and the rewriting of model
+// references; package openapi produces it, control consumes it, so that
+// control never links the OpenAPI parser (whose loader links net/http).
+// It imports only the domain model.
+package apidef
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+)
+
+// LocalRefPrefix starts a reference to another schema of the document,
+// the form Definition.Models' schemas use until ModelSchema rewrites them.
+const LocalRefPrefix = "#/components/schemas/"
+
+// Definition is what a document defines.
+type Definition struct {
+	// Name, Description and Version are info.title, info.description and
+	// info.version ("" when absent).
+	Name, Description, Version string
+	// APIKeySource is x-amazon-apigateway-api-key-source ("" when absent).
+	APIKeySource string
+	// BinaryMediaTypes is x-amazon-apigateway-binary-media-types.
+	BinaryMediaTypes []string
+	// Resources are the document's paths, sorted, each with its methods.
+	Resources []Resource
+	// Models are the document's schemas, sorted by name, without ids;
+	// references between them have the LocalRefPrefix form.
+	Models []*apigw.Model
+	// Validators are the document's request validators, sorted by name,
+	// without ids.
+	Validators []*apigw.RequestValidator
+	// Warnings are what AWS would warn about, and what Gatehouse ignores.
+	Warnings []string
+}
+
+// Resource is one path of the document.
+type Resource struct {
+	Path    string // "/" or "/pets/{id}"
+	Methods map[string]*Method
+}
+
+// Method is a method with the name of its request validator ("" none).
+// Method.RequestValidatorID is left empty: the importer resolves the name.
+type Method struct {
+	*apigw.Method
+	ValidatorName string
+}
+
+// ModelSchema returns schema with its LocalRefPrefix references rewritten
+// to the model URLs of API apiID (apigw.ModelURL).
+func ModelSchema(schema, apiID string) (string, error) {
+	if !strings.Contains(schema, LocalRefPrefix) {
+		return schema, nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(schema), &v); err != nil {
+		return "", fmt.Errorf("model schema: %w", err)
+	}
+	b, err := json.Marshal(rewrite(v, apiID))
+	if err != nil {
+		return "", fmt.Errorf("model schema: %w", err)
+	}
+	return string(b), nil
+}
+
+func rewrite(v any, apiID string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "$ref" {
+				if name, ok := strings.CutPrefix(s, LocalRefPrefix); ok {
+					x[k] = apigw.ModelURL(apiID, name)
+				}
+				continue
+			}
+			x[k] = rewrite(e, apiID)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = rewrite(e, apiID)
+		}
+	}
+	return v
+}

@@ -1,0 +1,581 @@
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apidef"
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"go.yaml.in/yaml/v3"
+)
+
+// MsgInvalid is AWS's answer to a document it cannot read (recorded).
+const MsgInvalid = "Invalid OpenAPI input."
+
+// The extensions Gatehouse imports.
+const (
+	extIntegration       = "x-amazon-apigateway-integration"
+	extAPIKeySource      = "x-amazon-apigateway-api-key-source"
+	extBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
+	extRequestValidators = "x-amazon-apigateway-request-validators"
+	extRequestValidator  = "x-amazon-apigateway-request-validator"
+	extAnyMethod         = "x-amazon-apigateway-any-method"
+	extAuthorizer        = "x-amazon-apigateway-authorizer"
+	extPrefix            = "x-amazon-apigateway-"
+	apiKeyHeader         = "x-api-key"
+)
+
+// InvalidError is a document that is not OpenAPI 3 or Swagger 2.0 JSON or
+// YAML. Its Error is AWS's text; Err says why (for logs).
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return MsgInvalid }
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// UnsupportedError is a document Gatehouse reads but cannot import
+// faithfully (importing it would change what the API does, e.g. leave a
+// method without the authorizer the document gives it).
+type UnsupportedError struct{ Message string }
+
+func (e *UnsupportedError) Error() string { return e.Message }
+
+// Parse reads doc (JSON or YAML; OpenAPI 3.x or Swagger 2.0). References
+// between models keep the document's form (apidef.LocalRefPrefix; a
+// Swagger "#/definitions/X" becomes it): the importer rewrites them with
+// apidef.ModelSchema once it knows the API's id.
+func Parse(doc []byte) (def *apidef.Definition, err error) {
+	defer func() {
+		// kin-openapi is a third-party parser of outside input: a panic
+		// in it must not take the server down.
+		if r := recover(); r != nil {
+			def, err = nil, &InvalidError{Err: fmt.Errorf("openapi parser panic: %v", r)}
+		}
+	}()
+	t, err := load(doc)
+	if err != nil {
+		return nil, &InvalidError{Err: err}
+	}
+	p := &parser{doc: t, def: &apidef.Definition{}}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	return p.def, nil
+}
+
+// load decodes doc into an OpenAPI 3 document.
+func load(doc []byte) (*openapi3.T, error) {
+	raw, err := toJSON(doc)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Swagger json.RawMessage `json:"swagger"`
+		OpenAPI json.RawMessage `json:"openapi"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, err
+	}
+	switch {
+	case head.Swagger != nil:
+		var t2 openapi2.T
+		if err := json.Unmarshal(raw, &t2); err != nil {
+			return nil, fmt.Errorf("swagger 2.0: %w", err)
+		}
+		t3, err := openapi2conv.ToV3(&t2)
+		if err != nil {
+			return nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
+		}
+		if raw, err = json.Marshal(t3); err != nil {
+			return nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
+		}
+	case head.OpenAPI != nil:
+	default:
+		return nil, errors.New("neither swagger nor openapi is set")
+	}
+	loader := openapi3.NewLoader() // IsExternalRefsAllowed is false: nothing is fetched
+	t, err := loader.LoadFromData(raw)
+	if err != nil {
+		return nil, err
+	}
+	if t.Paths == nil {
+		t.Paths = openapi3.NewPaths()
+	}
+	return t, nil
+}
+
+// toJSON returns doc as JSON: as is when it is a JSON object, else read as
+// YAML (whose integer keys, such as status codes, become strings).
+func toJSON(doc []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(doc)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var v map[string]any
+		if err := json.Unmarshal(trimmed, &v); err == nil {
+			return trimmed, nil
+		}
+	}
+	var v any
+	if err := yaml.Unmarshal(doc, &v); err != nil {
+		return nil, fmt.Errorf("yaml: %w", err)
+	}
+	v, err := stringKeys(v, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, errors.New("the document is not an object")
+	}
+	return json.Marshal(v)
+}
+
+// maxDepth bounds the nesting of a YAML document.
+const maxDepth = 200
+
+// stringKeys turns YAML maps into JSON objects (scalar keys as text).
+func stringKeys(v any, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("the document nests too deeply")
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			e, err := stringKeys(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = e
+		}
+		return x, nil
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			switch k.(type) {
+			case map[any]any, map[string]any, []any:
+				return nil, errors.New("a map key is not a scalar")
+			}
+			e, err := stringKeys(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[fmt.Sprint(k)] = e
+		}
+		return out, nil
+	case []any:
+		for i, e := range x {
+			e, err := stringKeys(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = e
+		}
+		return x, nil
+	}
+	return v, nil
+}
+
+type parser struct {
+	doc *openapi3.T
+	def *apidef.Definition
+	// apiKeySchemes are the security schemes that mean "an API key in
+	// x-api-key"; authorizerSchemes those with an authorizer extension.
+	apiKeySchemes, authorizerSchemes map[string]bool
+	defaultValidator                 string
+}
+
+func (p *parser) warn(format string, args ...any) {
+	p.def.Warnings = append(p.def.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) run() error {
+	if info := p.doc.Info; info != nil {
+		p.def.Name, p.def.Description, p.def.Version = info.Title, info.Description, info.Version
+	}
+	if err := p.root(); err != nil {
+		return err
+	}
+	p.securitySchemes()
+	if err := p.models(); err != nil {
+		return err
+	}
+	paths := p.doc.Paths.InMatchingOrder()
+	sort.Strings(paths)
+	for _, path := range paths {
+		if err := p.path(path, p.doc.Paths.Value(path)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// root reads the document-level extensions.
+func (p *parser) root() error {
+	for _, name := range sortedKeys(p.doc.Extensions) {
+		v := p.doc.Extensions[name]
+		switch name {
+		case extAPIKeySource:
+			s, _ := v.(string)
+			s = strings.ToUpper(s)
+			if s != apigw.KeySourceHeader && s != apigw.KeySourceAuthorizer {
+				p.warn("Invalid value for %s: %v. Valid values are HEADER, AUTHORIZER", name, v)
+				continue
+			}
+			p.def.APIKeySource = s
+		case extBinaryMediaTypes:
+			list, ok := stringList(v)
+			if !ok {
+				p.warn("Invalid format for '%s'. Expected a list of strings", name)
+				continue
+			}
+			p.def.BinaryMediaTypes = list
+		case extRequestValidators:
+			if err := p.validators(v); err != nil {
+				return err
+			}
+		case extRequestValidator:
+			s, ok := v.(string)
+			if !ok {
+				p.warn("Invalid format for '%s'. Expected type string", name)
+				continue
+			}
+			p.defaultValidator = s
+		default:
+			if strings.HasPrefix(name, extPrefix) {
+				p.warn("Ignoring extension %s: Gatehouse does not import it yet", name)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *parser) validators(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		p.warn("Invalid format for '%s'. Expected an object", extRequestValidators)
+		return nil
+	}
+	for _, name := range sortedKeys(m) {
+		var rv struct {
+			Body   bool `json:"validateRequestBody"`
+			Params bool `json:"validateRequestParameters"`
+		}
+		if err := remarshal(m[name], &rv); err != nil {
+			p.warn("Invalid format for request validator '%s': %v", name, err)
+			continue
+		}
+		p.def.Validators = append(p.def.Validators, &apigw.RequestValidator{Name: name, ValidateRequestBody: rv.Body, ValidateRequestParameters: rv.Params})
+	}
+	return nil
+}
+
+// securitySchemes classifies components.securitySchemes.
+func (p *parser) securitySchemes() {
+	p.apiKeySchemes, p.authorizerSchemes = map[string]bool{}, map[string]bool{}
+	if p.doc.Components == nil {
+		return
+	}
+	for _, name := range sortedKeys(p.doc.Components.SecuritySchemes) {
+		ref := p.doc.Components.SecuritySchemes[name]
+		if ref == nil || ref.Value == nil {
+			continue
+		}
+		s := ref.Value
+		if _, ok := s.Extensions[extAuthorizer]; ok {
+			p.authorizerSchemes[name] = true
+			continue
+		}
+		if s.Type == "apiKey" && strings.EqualFold(s.In, "header") && strings.EqualFold(s.Name, apiKeyHeader) {
+			p.apiKeySchemes[name] = true
+		}
+	}
+}
+
+// models reads components.schemas into models.
+func (p *parser) models() error {
+	if p.doc.Components == nil {
+		return nil
+	}
+	for _, name := range sortedKeys(p.doc.Components.Schemas) {
+		b, err := json.Marshal(p.doc.Components.Schemas[name])
+		if err != nil {
+			return &InvalidError{Err: fmt.Errorf("schema %s: %w", name, err)}
+		}
+		p.def.Models = append(p.def.Models, &apigw.Model{Name: name, Schema: string(b), ContentType: apigw.ContentTypeJSON})
+	}
+	return nil
+}
+
+// path reads one path item.
+func (p *parser) path(path string, item *openapi3.PathItem) error {
+	if !strings.HasPrefix(path, "/") {
+		p.warn("Ignoring path %s: a path must start with /", path)
+		return nil
+	}
+	res := apidef.Resource{Path: path, Methods: map[string]*apidef.Method{}}
+	if item != nil {
+		ops := item.Operations()
+		if raw, ok := item.Extensions[extAnyMethod]; ok {
+			var op openapi3.Operation
+			if err := remarshal(raw, &op); err != nil {
+				p.warn("Invalid format for '%s' of resource '%s': %v", extAnyMethod, path, err)
+			} else {
+				ops["ANY"] = &op
+			}
+		}
+		for _, verb := range sortedKeys(ops) {
+			upper := strings.ToUpper(verb)
+			if !slices.Contains(apigw.HTTPMethods, upper) {
+				p.warn("Ignoring method %s of resource '%s': API Gateway has no such method", upper, path)
+				continue
+			}
+			m, err := p.method(path, upper, item, ops[verb])
+			if err != nil {
+				return err
+			}
+			res.Methods[upper] = m
+		}
+	}
+	p.def.Resources = append(p.def.Resources, res)
+	return nil
+}
+
+// method reads one operation.
+func (p *parser) method(path, verb string, item *openapi3.PathItem, op *openapi3.Operation) (*apidef.Method, error) {
+	m := &apidef.Method{Method: &apigw.Method{HTTPMethod: verb, AuthorizationType: apigw.AuthNone, OperationName: op.OperationID}}
+	sec := p.doc.Security
+	if op.Security != nil {
+		sec = *op.Security
+	}
+	for _, req := range sec {
+		for _, name := range sortedKeys(req) {
+			switch {
+			case p.apiKeySchemes[name]:
+				m.APIKeyRequired = true
+			case p.authorizerSchemes[name]:
+				// Importing the method without its authorizer would open it.
+				return nil, &UnsupportedError{Message: fmt.Sprintf("Unable to put method '%s' on resource at path '%s': security scheme '%s' uses %s, which Gatehouse does not import yet; create the authorizer with CreateAuthorizer and set it on the method instead", verb, path, name, extAuthorizer)}
+			default:
+				p.warn("Ignoring security scheme '%s' of resource '%s' and method '%s': only an apiKey scheme in header %s (apiKeyRequired) is imported", name, path, verb, apiKeyHeader)
+			}
+		}
+	}
+	params := slices.Concat(item.Parameters, op.Parameters)
+	for _, ref := range params {
+		if ref == nil || ref.Value == nil {
+			continue
+		}
+		prm := ref.Value
+		loc := map[string]string{"path": "path", "query": "querystring", "header": "header"}[prm.In]
+		if loc == "" {
+			p.warn("Ignoring parameter '%s' in %s of resource '%s' and method '%s'", prm.Name, prm.In, path, verb)
+			continue
+		}
+		if m.RequestParameters == nil {
+			m.RequestParameters = map[string]bool{}
+		}
+		m.RequestParameters["method.request."+loc+"."+prm.Name] = prm.Required || prm.In == "path"
+	}
+	if op.RequestBody != nil && op.RequestBody.Value != nil {
+		for _, ct := range sortedKeys(op.RequestBody.Value.Content) {
+			if name := p.modelName(op.RequestBody.Value.Content[ct]); name != "" {
+				if m.RequestModels == nil {
+					m.RequestModels = map[string]string{}
+				}
+				m.RequestModels[ct] = name
+			}
+		}
+	}
+	if op.Responses != nil {
+		for code, ref := range op.Responses.Map() {
+			if ref == nil || ref.Value == nil || len(code) != 3 {
+				continue
+			}
+			mr := &apigw.MethodResponse{StatusCode: code}
+			for _, h := range sortedKeys(ref.Value.Headers) {
+				if mr.ResponseParameters == nil {
+					mr.ResponseParameters = map[string]bool{}
+				}
+				mr.ResponseParameters["method.response.header."+h] = false
+			}
+			for _, ct := range sortedKeys(ref.Value.Content) {
+				if name := p.modelName(ref.Value.Content[ct]); name != "" {
+					if mr.ResponseModels == nil {
+						mr.ResponseModels = map[string]string{}
+					}
+					mr.ResponseModels[ct] = name
+				}
+			}
+			if m.MethodResponses == nil {
+				m.MethodResponses = map[string]*apigw.MethodResponse{}
+			}
+			m.MethodResponses[code] = mr
+		}
+	}
+	m.ValidatorName = p.defaultValidator
+	for _, name := range sortedKeys(op.Extensions) {
+		v := op.Extensions[name]
+		switch name {
+		case extIntegration:
+			m.Integration = p.integration(path, verb, v)
+		case extRequestValidator:
+			s, ok := v.(string)
+			if !ok {
+				p.warn("Invalid format for '%s' of resource '%s' and method '%s'. Expected type string", name, path, verb)
+				continue
+			}
+			m.ValidatorName = s
+		default:
+			if strings.HasPrefix(name, extPrefix) {
+				p.warn("Ignoring extension %s of resource '%s' and method '%s': Gatehouse does not import it yet", name, path, verb)
+			}
+		}
+	}
+	return m, nil
+}
+
+// modelName returns the model a media type's schema names ("" for an
+// inline schema or none).
+func (p *parser) modelName(mt *openapi3.MediaType) string {
+	if mt == nil || mt.Schema == nil {
+		return ""
+	}
+	name, _ := strings.CutPrefix(mt.Schema.Ref, apidef.LocalRefPrefix)
+	return name
+}
+
+// integrationExt is x-amazon-apigateway-integration.
+type integrationExt struct {
+	Type                string         `json:"type"`
+	URI                 string         `json:"uri"`
+	HTTPMethod          string         `json:"httpMethod"`
+	Credentials         string         `json:"credentials"`
+	ConnectionType      string         `json:"connectionType"`
+	ConnectionID        string         `json:"connectionId"`
+	RequestParameters   map[string]any `json:"requestParameters"`
+	RequestTemplates    map[string]any `json:"requestTemplates"`
+	PassthroughBehavior string         `json:"passthroughBehavior"`
+	ContentHandling     string         `json:"contentHandling"`
+	TimeoutInMillis     *int           `json:"timeoutInMillis"`
+	CacheNamespace      string         `json:"cacheNamespace"`
+	CacheKeyParameters  []string       `json:"cacheKeyParameters"`
+	Responses           map[string]struct {
+		StatusCode         any            `json:"statusCode"`
+		ResponseParameters map[string]any `json:"responseParameters"`
+		ResponseTemplates  map[string]any `json:"responseTemplates"`
+		ContentHandling    string         `json:"contentHandling"`
+	} `json:"responses"`
+}
+
+// integration reads x-amazon-apigateway-integration (nil, with a warning,
+// when it cannot be read).
+func (p *parser) integration(path, verb string, v any) *apigw.Integration {
+	var x integrationExt
+	if err := remarshal(v, &x); err != nil {
+		p.warn("Invalid format for '%s' of resource '%s' and method '%s': %v", extIntegration, path, verb, err)
+		return nil
+	}
+	in := &apigw.Integration{
+		Type:                strings.ToUpper(x.Type),
+		URI:                 x.URI,
+		HTTPMethod:          strings.ToUpper(x.HTTPMethod),
+		Credentials:         x.Credentials,
+		ConnectionType:      strings.ToUpper(x.ConnectionType),
+		ConnectionID:        x.ConnectionID,
+		RequestParameters:   p.stringMap("requestParameters", path, verb, x.RequestParameters),
+		RequestTemplates:    p.stringMap("requestTemplates", path, verb, x.RequestTemplates),
+		PassthroughBehavior: strings.ToUpper(x.PassthroughBehavior),
+		ContentHandling:     strings.ToUpper(x.ContentHandling),
+		CacheNamespace:      x.CacheNamespace,
+		CacheKeyParameters:  x.CacheKeyParameters,
+	}
+	if x.TimeoutInMillis != nil {
+		in.TimeoutInMillis = *x.TimeoutInMillis
+	}
+	for _, pattern := range sortedKeys(x.Responses) {
+		r := x.Responses[pattern]
+		code := ""
+		switch c := r.StatusCode.(type) {
+		case string:
+			code = c
+		case float64:
+			code = strconv.FormatFloat(c, 'f', -1, 64)
+		}
+		if code == "" {
+			p.warn("Invalid format for 'responses'. Missing statusCode for response '%s' of resource '%s' and method '%s'", pattern, path, verb)
+			continue
+		}
+		ir := &apigw.IntegrationResponse{
+			StatusCode:         code,
+			ResponseParameters: p.stringMap("responseParameters", path, verb, r.ResponseParameters),
+			ResponseTemplates:  p.stringMap("responseTemplates", path, verb, r.ResponseTemplates),
+			ContentHandling:    strings.ToUpper(r.ContentHandling),
+		}
+		if pattern != "default" {
+			ir.SelectionPattern = pattern
+		}
+		if in.IntegrationResponses == nil {
+			in.IntegrationResponses = map[string]*apigw.IntegrationResponse{}
+		}
+		in.IntegrationResponses[code] = ir
+	}
+	return in
+}
+
+// stringMap keeps the string values of m, warning with AWS's text about
+// the others.
+func (p *parser) stringMap(field, path, verb string, m map[string]any) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for _, k := range sortedKeys(m) {
+		s, ok := m[k].(string)
+		if !ok {
+			p.warn("Invalid format for '%s'. Expected type string for property '%s' of resource '%s' and method '%s' but got '%v'", field, k, path, verb, m[k])
+			continue
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// remarshal decodes the JSON form of v (an extension's value) into out.
+func remarshal(v, out any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+func stringList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		s, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
