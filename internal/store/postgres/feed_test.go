@@ -242,8 +242,9 @@ func TestFeedWindowOverrun(t *testing.T) {
 }
 
 // TestFeedLocalCommitAfterRemote: a node that has not yet heard of another
-// node's commit publishes it before its own later one, even with a pool
-// of one connection (the committing transaction reads the gap itself).
+// node's commit publishes it before its own later one, with a small pool
+// (the committing transaction reads the gap itself; Open needs two
+// connections, one holding the migration lock).
 func TestFeedLocalCommitAfterRemote(t *testing.T) {
 	url := pgtest.Database(t)
 	u, err := neturl.Parse(url)
@@ -251,7 +252,7 @@ func TestFeedLocalCommitAfterRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	q.Set("pool_max_conns", "1")
+	q.Set("pool_max_conns", "2")
 	u.RawQuery = q.Encode()
 	a, b := openAt(t, url), openAt(t, u.String())
 	following(t, b)
