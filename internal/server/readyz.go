@@ -23,6 +23,10 @@ const (
 	defaultReadyEvery = time.Second
 )
 
+// feeder is a store shared by several nodes, which follows the changes
+// the others commit (store/postgres).
+type feeder interface{ FeedErr() error }
+
 // readiness is the last probe's result.
 type readiness struct {
 	mu  sync.Mutex
@@ -48,19 +52,23 @@ func (s *Server) ready(ctx context.Context) error {
 	if err != nil && ctx.Err() != nil && context.Cause(ctx) != context.DeadlineExceeded {
 		return err // the caller went away: not a result to keep
 	}
+	if f, ok := s.Store.(feeder); ok && err == nil {
+		err = f.FeedErr() // a node that misses other nodes' changes serves stale state
+	}
 	s.readiness.at, s.readiness.err = now, err
 	return err
 }
 
-// serveReadyz answers /readyz: 200 when the store commits a write, 503
+// serveReadyz answers /readyz: 200 when the store commits a write (and,
+// for a store shared by nodes, follows the other nodes' changes), 503
 // otherwise (the cause goes to the log, not to the unauthenticated caller).
 func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.ready(r.Context()); err != nil {
-		s.log.Warn("not ready: the store cannot commit a write", "error", err)
+		s.log.Warn("not ready: the store cannot commit a write or does not follow the other nodes' changes", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready: the store cannot commit a write (the node's log says why)\n"))
+		w.Write([]byte("not ready: the store cannot commit a write or does not follow the other nodes' changes (the node's log says why)\n"))
 		return
 	}
 	w.Write([]byte("ok\n"))

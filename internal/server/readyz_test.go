@@ -162,3 +162,31 @@ func TestReadyzWritesAtMostOncePerInterval(t *testing.T) {
 		t.Fatalf("probes within %v wrote again (%s, then %s)", defaultReadyEvery, first, again)
 	}
 }
+
+// feedStore is a store shared by nodes whose change feed is down or up.
+type feedStore struct {
+	store.Store
+	err error
+}
+
+func (f feedStore) FeedErr() error { return f.err }
+
+// TestReadyzFailsWhenTheFeedIsDown: a node whose store commits but does
+// not follow the other nodes' changes (its LISTEN connection is down) is
+// not ready; it is again once the feed is back.
+func TestReadyzFailsWhenTheFeedIsDown(t *testing.T) {
+	var fs *feedStore
+	n := startNode(t, Config{DataDir: t.TempDir()}, func(s *Server) {
+		s.readyEvery = 0
+		fs = &feedStore{Store: s.Store, err: errors.New("postgres: change feed: connection refused")}
+		s.Store = fs
+	})
+	code, body := get(t, n.adminURL+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "does not follow the other nodes' changes") {
+		t.Fatalf("/readyz with the feed down: %d %q, want 503", code, body)
+	}
+	fs.err = nil
+	if code, body := get(t, n.adminURL+"/readyz"); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/readyz with the feed back: %d %q", code, body)
+	}
+}

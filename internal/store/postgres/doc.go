@@ -27,9 +27,21 @@
 // order columns plus the domain struct as a JSON document; an API key's
 // LookupHash and SealedValue in their own columns), without the usage
 // journal: AddUsage upserts a flush's day rows in one statement. Committed
-// configuration changes are appended to a bounded change log table (the
-// last 10000 rows) in the same transaction, which a cluster feed can
-// catch up from by revision. PostgreSQL text cannot hold a NUL byte or
+// configuration changes are appended to a bounded change log table (at
+// most the last 10000 rows, whole commits only) in the same transaction.
+//
+// The change feed spans the nodes on one database (feed.go): each commit
+// NOTIFYs the channel gatehouse_changes with its revision, delivered on
+// commit; each DB LISTENs on a connection of its own and, on a
+// notification or at least every second, reads the changes after the last
+// revision it published from the change log and publishes them as its own
+// commits are published (Listen and Subscribe: one batch per revision, in
+// revision order, never half of one; a local commit first publishes the
+// other nodes' earlier revisions). Revisions the log no longer holds, and
+// a commit too large for it, reach subscribers as one KindResync. When the
+// connection drops the node keeps serving its last published state and
+// reconnects with jittered backoff, then catches up; FeedErr says whether
+// it is following. PostgreSQL text cannot hold a NUL byte or
 // invalid UTF-8: such a string is never sent; a lookup by it finds
 // nothing and a write of it fails with an error saying why.
 //

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,8 +60,22 @@ type DB struct {
 	// commits are ordered in the database by the meta row, which each of
 	// them updates and holds locked until it commits.)
 	commitMu sync.Mutex
+	// lastRev is the last revision published to subscribers (this node's
+	// commits and, through the feed, other nodes'). It is written under
+	// commitMu only, so publication is in revision order: a local commit
+	// first publishes the revisions other nodes committed before it.
+	lastRev atomic.Int64
 
-	logSize int // rows the changes table keeps
+	logSize int // rows the changes table keeps (whole commits)
+
+	// The cluster feed (feed.go).
+	connCfg         *pgx.ConnConfig
+	catchUpInterval time.Duration // the periodic catch-up's interval (catchUpEvery)
+	log             *slog.Logger
+	stopFollow      context.CancelFunc
+	followDone      chan struct{}
+	listenPID       atomic.Uint32         // backend pid of the LISTEN connection (tests)
+	feedErr         atomic.Pointer[error] // see FeedErr
 }
 
 // Interface guard.
@@ -103,7 +120,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{pool: pool, logSize: changeLogSize}, nil
+	db := &DB{pool: pool, logSize: changeLogSize, connCfg: cfg.ConnConfig, catchUpInterval: catchUpEvery,
+		log: slog.Default()}
+	rev, err := db.Revision(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	db.lastRev.Store(rev)
+	db.startFollow(ctx)
+	return db, nil
 }
 
 // migrate applies the embedded migrations that the database has not seen
@@ -141,9 +167,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
 	return nil
 }
 
-// Close closes the connection pool. Subscriptions stay open until their
-// cancel functions are called.
+// Close stops following other nodes' changes and closes the connection
+// pool. Subscriptions stay open until their cancel functions are called.
 func (db *DB) Close() error {
+	db.stopFollow()
+	<-db.followDone
 	db.pool.Close()
 	return nil
 }
@@ -227,6 +255,7 @@ func (db *DB) write(ctx context.Context, run func(*conn) ([]store.Change, error)
 // commit bumps the revision when there are changes, logs them, commits
 // and publishes the changes.
 func (db *DB) commit(ctx context.Context, q *conn, changes []store.Change) error {
+	var gap [][]store.Change
 	if len(changes) > 0 {
 		var rev int64
 		if err := q.row(ctx, "UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision", nil, &rev); err != nil {
@@ -235,8 +264,16 @@ func (db *DB) commit(ctx context.Context, q *conn, changes []store.Change) error
 		for i := range changes {
 			changes[i].Revision = rev
 		}
+		var err error
+		if gap, err = db.readGap(ctx, q, rev); err != nil { // before this commit's trim
+			return fmt.Errorf("postgres: %w", err)
+		}
 		if err := db.logChanges(ctx, q, changes); err != nil {
 			return fmt.Errorf("postgres: log changes: %w", err)
+		}
+		// Delivered to the other nodes' followers when this commits.
+		if _, err := q.exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, strconv.FormatInt(rev, 10)); err != nil {
+			return fmt.Errorf("postgres: notify: %w", err)
 		}
 	}
 	db.commitMu.Lock()
@@ -244,16 +281,21 @@ func (db *DB) commit(ctx context.Context, q *conn, changes []store.Change) error
 	if err := q.note(q.tx.Commit(ctx)); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
-	db.Publish(changes)
+	if len(changes) > 0 {
+		db.fillGap(gap, changes[0].Revision)
+		db.publishRev(changes)
+	}
 	return nil
 }
 
 // logChanges appends changes to the change log in one statement, and
-// trims the log to its last logSize rows. Changes that the trim would
-// delete at once are not written.
+// trims the log to at most its last logSize rows, whole commits only (a
+// follower must never read half a revision). A commit of more changes
+// than the log holds is logged as one KindResync change: a follower that
+// reads it reloads everything.
 func (db *DB) logChanges(ctx context.Context, q *conn, changes []store.Change) error {
 	if len(changes) > db.logSize {
-		changes = changes[len(changes)-db.logSize:]
+		changes = []store.Change{{Revision: changes[0].Revision, Kind: store.KindResync}}
 	}
 	n := len(changes)
 	kinds, ops, apis, ids, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -266,7 +308,12 @@ func (db *DB) logChanges(ctx context.Context, q *conn, changes []store.Change) e
 		changes[0].Revision, kinds, ops, apis, ids, keys); err != nil {
 		return err
 	}
-	_, err := q.exec(ctx, "DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - $1", db.logSize)
+	// The revision of the newest row that falls outside the window, and
+	// every row of it and before. (seq has gaps where attempts rolled
+	// back, so the log may keep fewer rows; never more.)
+	_, err := q.exec(ctx, `DELETE FROM changes WHERE revision <= (
+		SELECT revision FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - $1
+		ORDER BY seq DESC LIMIT 1)`, db.logSize)
 	return err
 }
 

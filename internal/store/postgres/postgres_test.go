@@ -316,8 +316,28 @@ func TestChangeLog(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2 usageplan put p1", "3 api put a2", "3 usageplan put p2"}
+	// At most 3 rows, whole commits only: revision 2 goes with its first row.
+	want := []string{"3 api put a2", "3 usageplan put p2"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("change log (last 3 rows):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A commit of more changes than the log holds is logged as a resync.
+	if err := db.Update(ctx, func(tx store.Tx) error {
+		var errs []error
+		for i := range 4 {
+			errs = append(errs, tx.CreateAPI(ctx, storetest.SampleAPI(fmt.Sprint("big", i))))
+		}
+		return errors.Join(errs...)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	err = raw(t, url).QueryRow(ctx, "SELECT array_agg(revision::text || ' ' || kind ORDER BY seq) FROM changes").Scan(&logged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "3 api 3 usageplan 4 resync"; strings.Join(logged, " ") != want {
+		t.Fatalf("change log after an oversized commit: %q, want %q", logged, want)
 	}
 }
