@@ -40,6 +40,8 @@ type Options struct {
 	AccountThrottle apigw.Throttle
 	// LambdaEndpoint is the node's --lambda-endpoint ("": none).
 	LambdaEndpoint string
+	// Store is the node's --store URL ("": SQLite in the data directory).
+	Store string
 }
 
 // Start starts a node for the duration of the test.
@@ -60,7 +62,7 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
-		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint,
+		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
 		AccessLog: access, AuditLog: audit})
 	if err != nil {
 		t.Fatal(err)
