@@ -29,7 +29,7 @@ type restAPIJSON struct {
 	APIKeySource              string                    `json:"apiKeySource"`
 	EndpointConfiguration     endpointConfigurationJSON `json:"endpointConfiguration"`
 	Policy                    string                    `json:"policy,omitempty"`
-	Tags                      map[string]string         `json:"tags,omitempty"`
+	Tags                      map[string]string         `json:"tags,omitzero"` // omitzero: an empty non-nil map (alwaysTags) is sent as {}
 	DisableExecuteAPIEndpoint bool                      `json:"disableExecuteApiEndpoint"`
 	RootResourceID            string                    `json:"rootResourceId,omitempty"`
 }
