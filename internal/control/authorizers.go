@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -258,22 +257,7 @@ func (s *Service) GetAuthorizer(ctx context.Context, apiID, id string) (*apigw.A
 // ListAuthorizers returns one page of an API's authorizers, sorted by id;
 // the position is the id starting the next page.
 func (s *Service) ListAuthorizers(ctx context.Context, apiID string, p store.Page) ([]*apigw.Authorizer, string, error) {
-	var all []*apigw.Authorizer
-	err := s.view(ctx, func(r store.Reader) error {
-		api, err := s.getAPI(ctx, r, apiID)
-		if err != nil {
-			return err
-		}
-		for _, a := range api.Authorizers {
-			all = append(all, a)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	return pageSlice(all, p, func(a *apigw.Authorizer) string { return a.ID })
+	return listOfAPI(s, ctx, apiID, p, func(a *apigw.RestAPI) map[string]*apigw.Authorizer { return a.Authorizers }, func(a *apigw.Authorizer) string { return a.ID })
 }
 
 // UpdateAuthorizer applies patch operations (authorizerPatch) to a copy

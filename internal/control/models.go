@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -153,22 +152,7 @@ func (s *Service) GetModel(ctx context.Context, apiID, name string) (*apigw.Mode
 // ListModels returns one page of an API's models, sorted by name; the
 // position is the name starting the next page.
 func (s *Service) ListModels(ctx context.Context, apiID string, p store.Page) ([]*apigw.Model, string, error) {
-	var all []*apigw.Model
-	err := s.view(ctx, func(r store.Reader) error {
-		api, err := s.getAPI(ctx, r, apiID)
-		if err != nil {
-			return err
-		}
-		for _, m := range api.Models {
-			all = append(all, m)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
-	return pageSlice(all, p, func(m *apigw.Model) string { return m.Name })
+	return listOfAPI(s, ctx, apiID, p, func(a *apigw.RestAPI) map[string]*apigw.Model { return a.Models }, func(m *apigw.Model) string { return m.Name })
 }
 
 // UpdateModel applies patch operations (modelPatch) and checks the

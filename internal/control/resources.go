@@ -165,6 +165,28 @@ func (s *Service) ListResources(ctx context.Context, apiID string, p store.Page)
 
 // pageSlice cuts one page out of items. Positions are the key of the first
 // item of a page; an unknown position is refused.
+// listOfAPI returns one page of the items an API keeps in a map
+// (authorizers, models, request validators), sorted by key; the position
+// is the key starting the next page.
+func listOfAPI[T any](s *Service, ctx context.Context, apiID string, p store.Page, items func(*apigw.RestAPI) map[string]T, key func(T) string) ([]T, string, error) {
+	var all []T
+	err := s.view(ctx, func(r store.Reader) error {
+		api, err := s.getAPI(ctx, r, apiID)
+		if err != nil {
+			return err
+		}
+		for _, it := range items(api) {
+			all = append(all, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	sort.Slice(all, func(i, j int) bool { return key(all[i]) < key(all[j]) })
+	return pageSlice(all, p, key)
+}
+
 func pageSlice[T any](items []T, p store.Page, key func(T) string) ([]T, string, error) {
 	start := 0
 	if p.Position != "" {

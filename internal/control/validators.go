@@ -95,22 +95,7 @@ func (s *Service) GetRequestValidator(ctx context.Context, apiID, id string) (*a
 // ListRequestValidators returns one page of an API's request validators,
 // sorted by id; the position is the id starting the next page.
 func (s *Service) ListRequestValidators(ctx context.Context, apiID string, p store.Page) ([]*apigw.RequestValidator, string, error) {
-	var all []*apigw.RequestValidator
-	err := s.view(ctx, func(r store.Reader) error {
-		api, err := s.getAPI(ctx, r, apiID)
-		if err != nil {
-			return err
-		}
-		for _, v := range api.RequestValidators {
-			all = append(all, v)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	return pageSlice(all, p, func(v *apigw.RequestValidator) string { return v.ID })
+	return listOfAPI(s, ctx, apiID, p, func(a *apigw.RestAPI) map[string]*apigw.RequestValidator { return a.RequestValidators }, func(v *apigw.RequestValidator) string { return v.ID })
 }
 
 // UpdateRequestValidator applies patch operations (validatorPatch).
