@@ -204,7 +204,7 @@ type localBackend struct {
 	shapesMu sync.Mutex
 	// shapes is each plan's quota as last loaded: Apply reloads a plan
 	// whose period or offset differs from it.
-	shapes map[string]apigw.Quota
+	shapes QuotaShapes
 }
 
 var _ Backend = (*localBackend)(nil)
@@ -248,16 +248,23 @@ func (b *localBackend) Load(ctx context.Context, plans []*apigw.UsagePlan, now t
 func (b *localBackend) Apply(ctx context.Context, changes []store.Change, plans func() []*apigw.UsagePlan, now time.Time) error {
 	b.shapesMu.Lock()
 	defer b.shapesMu.Unlock()
-	reload := b.reloads(changes, plans)
+	reload := b.shapes.Reloads(changes, plans)
 	if len(reload) == 0 {
 		return nil
 	}
 	return b.LoadQuotas(ctx, b.o.Store, reload, now)
 }
 
-// reloads returns the plans whose quota counts must be reloaded after
-// changes, and records their shapes. b.shapesMu must be held.
-func (b *localBackend) reloads(changes []store.Change, plans func() []*apigw.UsagePlan) []*apigw.UsagePlan {
+// QuotaShapes is each plan's quota as a backend last loaded it: the one
+// home, for every engine, of deciding which plans' counts a batch of
+// changes makes stale.
+type QuotaShapes map[string]apigw.Quota
+
+// Reloads returns the plans whose quota counts must be reloaded (or
+// recounted) after changes: every plan with a quota after a resync, else
+// the changed plans whose quota is new or moved its period or offset. It
+// records the new shapes; the caller serialises calls.
+func (q QuotaShapes) Reloads(changes []store.Change, plans func() []*apigw.UsagePlan) []*apigw.UsagePlan {
 	var (
 		out  []*apigw.UsagePlan
 		byID map[string]*apigw.UsagePlan
@@ -266,11 +273,11 @@ func (b *localBackend) reloads(changes []store.Change, plans func() []*apigw.Usa
 	for _, c := range changes {
 		switch c.Kind {
 		case store.KindResync:
-			clear(b.shapes)
+			clear(q)
 			out = out[:0]
 			for _, p := range plans() {
 				if p.Quota != nil {
-					b.shapes[p.ID] = *p.Quota
+					q[p.ID] = *p.Quota
 					out = append(out, p)
 				}
 			}
@@ -289,14 +296,14 @@ func (b *localBackend) reloads(changes []store.Change, plans func() []*apigw.Usa
 			seen[c.ID] = true
 			p := byID[c.ID]
 			if p == nil || p.Quota == nil {
-				delete(b.shapes, c.ID)
+				delete(q, c.ID)
 				continue
 			}
-			old, had := b.shapes[c.ID]
+			old, had := q[c.ID]
 			if !had || old.Period != p.Quota.Period || old.Offset != p.Quota.Offset {
 				out = append(out, p)
 			}
-			b.shapes[c.ID] = *p.Quota
+			q[c.ID] = *p.Quota
 		}
 	}
 	return out

@@ -65,7 +65,7 @@ type Backend struct {
 	// shapesMu guards shapes: each plan's quota as last loaded, so Apply
 	// recounts a plan whose period or offset changed.
 	shapesMu sync.Mutex
-	shapes   map[string]apigw.Quota
+	shapes   counters.QuotaShapes
 
 	metrics Metrics
 }
@@ -145,7 +145,7 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 		leaseDivisor: o.LeaseDivisor,
 		o:            o.Options,
 		log:          o.Logger,
-		shapes:       map[string]apigw.Quota{},
+		shapes:       counters.QuotaShapes{},
 	}
 	b.quotas.seed = maphash.MakeSeed()
 	if err := b.rdb.Ping(ctx).Err(); err != nil {
@@ -205,50 +205,7 @@ func (b *Backend) Load(ctx context.Context, plans []*apigw.UsagePlan, now time.T
 func (b *Backend) Apply(ctx context.Context, changes []store.Change, plans func() []*apigw.UsagePlan, now time.Time) error {
 	b.shapesMu.Lock()
 	defer b.shapesMu.Unlock()
-	var (
-		recount []*apigw.UsagePlan
-		byID    map[string]*apigw.UsagePlan
-		seen    map[string]bool
-	)
-	for _, c := range changes {
-		switch c.Kind {
-		case store.KindResync:
-			recount = recount[:0]
-			clear(b.shapes)
-			seen = map[string]bool{}
-			for _, p := range plans() {
-				if p.Quota != nil {
-					b.shapes[p.ID] = *p.Quota
-					recount = append(recount, p)
-					seen[p.ID] = true
-				}
-			}
-		case store.KindUsagePlan:
-			if seen[c.ID] {
-				continue
-			}
-			if byID == nil {
-				byID = map[string]*apigw.UsagePlan{}
-				for _, p := range plans() {
-					byID[p.ID] = p
-				}
-			}
-			if seen == nil {
-				seen = map[string]bool{}
-			}
-			seen[c.ID] = true
-			p := byID[c.ID]
-			if p == nil || p.Quota == nil {
-				delete(b.shapes, c.ID)
-				continue
-			}
-			old, had := b.shapes[c.ID]
-			if !had || old.Period != p.Quota.Period || old.Offset != p.Quota.Offset {
-				recount = append(recount, p)
-			}
-			b.shapes[c.ID] = *p.Quota
-		}
-	}
+	recount := b.shapes.Reloads(changes, plans)
 	var errs []error
 	for _, p := range recount {
 		if err := b.recount(ctx, p, now, true); err != nil {
