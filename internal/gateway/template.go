@@ -152,3 +152,23 @@ func (v *vtlRequest) StageVariables() map[string]string {
 	}
 	return v.rq.stage.Variables
 }
+
+// renderGatewayResponse renders a customised gateway response's body
+// template as VTL ($context.error.message, .messageString, .responseType,
+// and all of $context, $stageVariables, $input.params()), compiled when
+// the API was loaded. A template that fails to render answers AWS's
+// default body for the refusal instead: the caller still gets its status.
+func (g *Gateway) renderGatewayResponse(rq *request, src string, spec apigw.ResponseSpec) string {
+	if !isTemplate(src) {
+		return src
+	}
+	tpl, err := g.template(rq, src)
+	if err == nil {
+		var out string
+		if out, err = tpl.Render(rq.r.Context(), &vtlRequest{rq: rq, gwError: &spec}, vtl.Limits{}); err == nil {
+			return out
+		}
+	}
+	g.log.Warn("gateway response template failed; answering the default body", "apiId", rq.target.apiID, "responseType", string(spec.Type), "error", err)
+	return defaultBody(spec)
+}
