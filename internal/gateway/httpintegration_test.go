@@ -194,3 +194,26 @@ func TestHTTPIntegration(t *testing.T) {
 		}
 	})
 }
+
+// FuzzSelectRequestTemplate: any Content-Type header picks a template, passes
+// the body through or refuses with 415, never anything else, and never
+// panics; the media type it matches on is lower case without parameters.
+func FuzzSelectRequestTemplate(f *testing.F) {
+	f.Add("application/json; charset=utf-8", "WHEN_NO_TEMPLATES")
+	f.Add("TEXT/Plain", "NEVER")
+	f.Add(";;==", "")
+	f.Fuzz(func(t *testing.T, ctype, behaviour string) {
+		in := &apigw.Integration{PassthroughBehavior: behaviour, RequestTemplates: map[string]string{"application/json": "{}", "text/plain": "t"}}
+		mt := requestMediaType(ctype)
+		if mt != strings.ToLower(mt) || strings.Contains(mt, ";") {
+			t.Fatalf("requestMediaType(%q) = %q", ctype, mt)
+		}
+		src, found, d := selectRequestTemplate(in, ctype)
+		switch {
+		case d != nil && d.Reason != ReasonUnsupportedMediaType:
+			t.Fatalf("refused with %s", d.Reason)
+		case found && src != in.RequestTemplates[mt]:
+			t.Fatalf("%q chose %q for media type %q", ctype, src, mt)
+		}
+	})
+}
