@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 )
 
 // echoUpstream answers with what it received (method, path, query, the
@@ -216,4 +217,44 @@ func FuzzSelectRequestTemplate(f *testing.F) {
 			t.Fatalf("%q chose %q for media type %q", ctype, src, mt)
 		}
 	})
+}
+
+// TestHTTPIntegrationLimits: an HTTP integration has the HTTP_PROXY
+// path's timeout and payload limits (the same transport): an upstream
+// that does not answer within timeoutInMillis is a 504, one that answers
+// more than the limit a 502, neither ever a partial answer.
+func TestHTTPIntegrationLimits(t *testing.T) {
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hanging.Close() })
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("z", 8192))
+	}))
+	t.Cleanup(big.Close)
+	env := newGWEnv(t, gwOptions{proxy: proxy.Options{MaxResponseBytes: 4096}})
+	ok200 := map[string]*apigw.IntegrationResponse{"200": {StatusCode: "200"}}
+	env.addAPI(apiDef{id: "httplim001", methods: map[string]*apigw.Method{
+		"GET /slow": {Integration: &apigw.Integration{Type: apigw.IntegrationHTTP, HTTPMethod: "GET", URI: hanging.URL, TimeoutInMillis: 100, IntegrationResponses: ok200}},
+		"GET /big":  {Integration: &apigw.Integration{Type: apigw.IntegrationHTTP, HTTPMethod: "GET", URI: big.URL, IntegrationResponses: ok200}},
+	}})
+	tests := []struct {
+		path   string
+		status int
+		body   string
+		reason Reason
+	}{
+		{"/slow", 504, `{"message":"Endpoint request timed out"}`, ReasonIntegrationTimeout},
+		{"/big", 502, `{"message":"Internal server error"}`, ReasonIntegrationTooLarge},
+	}
+	for _, tt := range tests {
+		r := env.do(newReq(t, "GET", env.url("httplim001", tt.path), nil))
+		if r.status != tt.status || r.body != tt.body || r.reason() != string(tt.reason) {
+			t.Errorf("%s: got %d %s %s; want %d %s %s", tt.path, r.status, r.body, r.reason(), tt.status, tt.body, tt.reason)
+		}
+	}
 }
