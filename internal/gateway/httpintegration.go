@@ -151,6 +151,9 @@ func (g *Gateway) httpIntegration(ctx context.Context, rq *request, in *apigw.In
 	}
 	url := rq.upstreamURL
 	cw := &captureWriter{h: http.Header{}}
+	if rq.testInvoke {
+		rq.mapped = &mappedCall{reqBody: string(out), answer: cw}
+	}
 	res, err := g.proxy.Forward(cw, up, proxy.Target{
 		Method:    method,
 		URL:       url,
@@ -258,6 +261,14 @@ func applyResponseOverride(rq *request, h http.Header, status int) int {
 		}
 	}
 	return status
+}
+
+// mappedCall is an HTTP integration's call as test-invoke-method logs it:
+// the body after the request template, the upstream's answer before the
+// response template.
+type mappedCall struct {
+	reqBody string
+	answer  *captureWriter
 }
 
 // captureWriter keeps an integration's answer for the integration

@@ -86,6 +86,9 @@ type request struct {
 	// empty template from none (the body passes through).
 	reqTemplate    string
 	reqTemplateSet bool
+	// mapped is what an HTTP integration sent and received, kept for
+	// test-invoke-method's log only (nil otherwise).
+	mapped *mappedCall
 	upstreamURL    string // an HTTP_PROXY's resolved URL
 	functionURI    string // an AWS_PROXY's function URI, stage variables resolved
 
