@@ -88,9 +88,9 @@ type request struct {
 	reqTemplateSet bool
 	// mapped is what an HTTP integration sent and received, kept for
 	// test-invoke-method's log only (nil otherwise).
-	mapped *mappedCall
-	upstreamURL    string // an HTTP_PROXY's resolved URL
-	functionURI    string // an AWS_PROXY's function URI, stage variables resolved
+	mapped      *mappedCall
+	upstreamURL string // an HTTP_PROXY's resolved URL
+	functionURI string // an AWS_PROXY's function URI, stage variables resolved
 
 	// CORS (cors.go): resource is the resource found without the requested
 	// method (rq.match.Resource is set only when a method matched);
