@@ -76,6 +76,9 @@ const (
 	ReasonIntegrationMissing     Reason = "INTEGRATION_MISSING"
 	ReasonMockNoResponse         Reason = "MOCK_NO_MATCHING_RESPONSE"
 	ReasonIntegrationURI         Reason = "INTEGRATION_URI_INVALID"
+	// Mapping (HTTP and MOCK integrations).
+	ReasonUnsupportedMediaType  Reason = "UNSUPPORTED_MEDIA_TYPE"  // passthroughBehavior refuses the Content-Type
+	ReasonNoIntegrationResponse Reason = "NO_INTEGRATION_RESPONSE" // no integration response for the upstream's status
 
 	// Functions (AWS_PROXY).
 	ReasonFunctionNoEndpoint      Reason = "FUNCTION_NO_ENDPOINT"          // a Lambda URI and no --lambda-endpoint
@@ -145,6 +148,8 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonIntegrationMissing:        apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonMockNoResponse:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonIntegrationURI:            apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
+	ReasonUnsupportedMediaType:      apigw.AnswerOf(apigw.ResponseUnsupportedMediaType),
+	ReasonNoIntegrationResponse:     apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 
 	ReasonFunctionNoEndpoint:      apigw.AnswerOf(apigw.ResponseAPIConfigurationError),
 	ReasonFunctionError:           apigw.AnswerIntegrationFailed,

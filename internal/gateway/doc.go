@@ -8,10 +8,11 @@
 // authorizer (authorize.go: identity sources, the function's policy
 // evaluated against the method ARN, a result cache on the gateway's clock;
 // package authorizer holds the pure parts), key source, API key, usage
-// plan and stage association, what the integration will do (MOCK,
+// plan and stage association, what the integration will do (MOCK, HTTP,
 // HTTP_PROXY or AWS_PROXY: a missing or unservable integration, an uri that
-// does not resolve, a MOCK with no matching response, a Lambda function and
-// no endpoint), then the throttles and the
+// does not resolve, a MOCK with no matching response, a Content-Type the
+// passthroughBehavior refuses, a Lambda function and no endpoint), then
+// the throttles and the
 // quota. The steps that consume something (throttle tokens, quota) come
 // last, so a request refused for any other cause costs its caller nothing;
 // a throttle refused by a later bucket puts back the tokens the earlier
@@ -25,6 +26,16 @@
 // the key is removed before the request goes upstream, and the access log
 // says where it came from (keySource; a query-string key is marked
 // deprecated).
+//
+// # Mapping templates
+//
+// MOCK and HTTP integrations map with VTL templates (package vtl), compiled
+// when the state loads a deployment (state.Stage.Templates) or an API's
+// gateway responses (state.API.GatewayTemplates), never per request. A
+// request's templates share one $context: what the request template sets
+// (responseOverride, a key of its own) the response template reads, and
+// responseOverride.status/header has the last word on the answer
+// (template.go, httpintegration.go).
 //
 // # CORS
 //

@@ -210,8 +210,14 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 		return "no usage plan needed"
 	case "integration":
 		in := rq.match.Method.Integration
-		if in.Type == apigw.IntegrationHTTPProxy {
+		switch in.Type {
+		case apigw.IntegrationHTTPProxy:
 			return "HTTP_PROXY to " + hostOf(rq.upstreamURL)
+		case apigw.IntegrationHTTP:
+			if rq.reqTemplateSet {
+				return "HTTP to " + hostOf(rq.upstreamURL) + ", the body mapped by the request template for " + requestMediaType(rq.r.Header.Get("Content-Type"))
+			}
+			return "HTTP to " + hostOf(rq.upstreamURL) + ", the body passed through"
 		}
 		return in.Type
 	case "validate":

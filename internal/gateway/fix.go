@@ -228,13 +228,19 @@ var fixes = map[Reason]func(f *fixFacts) string{
 		return fmt.Sprintf("make the upstream of %s answer at most %d bytes", f.methodName(), f.g.maxBody)
 	},
 	ReasonIntegrationUnsupported: func(f *fixFacts) string {
-		return "give " + f.methodName() + " an integration Gatehouse serves (MOCK, HTTP_PROXY, AWS_PROXY) and redeploy stage " + f.stageName()
+		return "give " + f.methodName() + " an integration Gatehouse serves (MOCK, HTTP, HTTP_PROXY, AWS_PROXY) and redeploy stage " + f.stageName()
 	},
 	ReasonIntegrationMissing: func(f *fixFacts) string {
 		return "put an integration on " + f.methodName() + " (aws apigateway put-integration) and redeploy stage " + f.stageName()
 	},
 	ReasonMockNoResponse: func(f *fixFacts) string {
 		return "add an integration response to " + f.methodName() + " for the status its MOCK request template selects (aws apigateway put-integration-response), and redeploy stage " + f.stageName()
+	},
+	ReasonUnsupportedMediaType: func(f *fixFacts) string {
+		return "send a Content-Type that " + f.methodName() + "'s integration has a request template for, or add one (aws apigateway update-integration --patch-operations op=add,path=/requestTemplates/…), or set its passthroughBehavior to WHEN_NO_MATCH, and redeploy stage " + f.stageName()
+	},
+	ReasonNoIntegrationResponse: func(f *fixFacts) string {
+		return "add an integration response to " + f.methodName() + " whose selectionPattern matches the upstream's status, or a default one (no selectionPattern) (aws apigateway put-integration-response), and redeploy stage " + f.stageName()
 	},
 	ReasonIntegrationURI: func(f *fixFacts) string {
 		return "fix the uri of " + f.methodName() + "'s integration (the detail says what is wrong) and redeploy stage " + f.stageName()

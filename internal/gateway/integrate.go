@@ -25,7 +25,7 @@ import (
 // cannot be served (no integration, a type not served, an uri that does
 // not resolve, a MOCK with no matching response). integrate then carries
 // out what it found.
-func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
+func (g *Gateway) checkIntegration(ctx context.Context, rq *request) *Decision {
 	in := rq.match.Method.Integration
 	if in == nil {
 		return refuse(ReasonIntegrationMissing, "the method has no integration in the deployment")
@@ -36,7 +36,7 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 			rq.mockFixed = mp
 			return nil
 		}
-		ir, status, d := selectMock(rq, in)
+		ir, status, d := g.selectMock(ctx, rq, in)
 		rq.mockResponse, rq.mockStatus = ir, status
 		return d
 	case apigw.IntegrationHTTPProxy:
@@ -59,10 +59,12 @@ func (g *Gateway) checkIntegration(_ context.Context, rq *request) *Decision {
 		}
 		rq.upstreamURL = appendIntegrationQuery(url, in, rq)
 		return nil
+	case apigw.IntegrationHTTP:
+		return g.checkHTTP(rq, in)
 	case apigw.IntegrationAWSProxy:
 		return g.checkLambdaProxy(rq, in)
 	}
-	return refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK, HTTP_PROXY and AWS_PROXY are)")
+	return refuse(ReasonIntegrationUnsupported, "integration type "+in.Type+" is not served by Gatehouse yet (MOCK, HTTP, HTTP_PROXY and AWS_PROXY are)")
 }
 
 // integrate calls the method's integration, as checkIntegration found it,
@@ -79,6 +81,9 @@ func (g *Gateway) integrate(ctx context.Context, rq *request) {
 		return
 	case apigw.IntegrationAWSProxy:
 		g.lambdaProxy(ctx, rq, in)
+		return
+	case apigw.IntegrationHTTP:
+		g.httpIntegration(ctx, rq, in)
 		return
 	}
 	g.mock(ctx, rq)
@@ -119,6 +124,7 @@ func (g *Gateway) mock(ctx context.Context, rq *request) {
 			}
 		}
 	}
+	out = applyResponseOverride(rq, h, out)
 	corsOnAnswer(rq, h)
 	rq.status = out
 	rq.w.WriteHeader(out)
@@ -126,12 +132,36 @@ func (g *Gateway) mock(ctx context.Context, rq *request) {
 }
 
 // selectMock picks a MOCK integration's answer to a request: the request
-// template (by Content-Type) gives the status code, which selects the
-// integration response, whose status the caller gets.
-func selectMock(rq *request, in *apigw.Integration) (*apigw.IntegrationResponse, int, *Decision) {
+// template (by Content-Type, passthroughBehavior applied), rendered as VTL
+// against the request, gives the status code, which selects the
+// integration response, whose status the caller gets. What the template
+// sets in $context (responseOverride) carries over to the response.
+func (g *Gateway) selectMock(ctx context.Context, rq *request, in *apigw.Integration) (*apigw.IntegrationResponse, int, *Decision) {
 	status := 200
 	if len(in.RequestTemplates) > 0 {
-		_, tmpl := pickTemplate(in.RequestTemplates, rq.r.Header.Get("Content-Type"))
+		tmpl, found, d := selectRequestTemplate(in, rq.r.Header.Get("Content-Type"))
+		if d != nil {
+			return nil, 0, d
+		}
+		if !found {
+			// WHEN_NO_MATCH: the template for application/json (or any)
+			// still says the status, as it always has here.
+			_, tmpl = pickTemplate(in.RequestTemplates, "")
+		}
+		if isTemplate(tmpl) {
+			var body []byte
+			if !rq.dryRun || rq.testInvoke {
+				var d *Decision
+				if body, d = g.readBody(rq); d != nil {
+					return nil, 0, d
+				}
+			}
+			out, d := g.render(ctx, rq, tmpl, string(body))
+			if d != nil {
+				return nil, 0, d
+			}
+			tmpl = out
+		}
 		n, ok := mockStatus(tmpl)
 		if !ok {
 			return nil, 0, refuse(ReasonMockNoResponse, "the MOCK request template has no statusCode: "+quote(tmpl))
@@ -184,8 +214,14 @@ func fixedMock(in *apigw.Integration) *mockAnswer {
 	if len(in.RequestTemplates) > 1 {
 		return nil
 	}
+	if pb := strings.ToUpper(in.PassthroughBehavior); pb != "" && pb != passthroughWhenNoMatch {
+		return nil // the Content-Type may be refused
+	}
 	status := 200
 	for _, tmpl := range in.RequestTemplates {
+		if isTemplate(tmpl) {
+			return nil // rendered per request; it may set $context.responseOverride
+		}
 		n, ok := mockStatus(tmpl)
 		if !ok {
 			return nil

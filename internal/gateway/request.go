@@ -77,8 +77,20 @@ type request struct {
 	mockFixed    *mockAnswer                // a MOCK's answer fixed for its stage
 	mockResponse *apigw.IntegrationResponse // else the MOCK's selected response,
 	mockStatus   int                        // and its status
-	upstreamURL  string                     // an HTTP_PROXY's resolved URL
-	functionURI  string                     // an AWS_PROXY's function URI, stage variables resolved
+	// vctx is $context of the request's mapping templates, built at the
+	// first render and shared by its request and response templates
+	// (responseOverride, requestOverride, keys a template #sets).
+	vctx map[string]any
+	// reqTemplate is the request template checkIntegration chose for an
+	// HTTP (or MOCK) integration by Content-Type; reqTemplateSet tells an
+	// empty template from none (the body passes through).
+	reqTemplate    string
+	reqTemplateSet bool
+	// mapped is what an HTTP integration sent and received, kept for
+	// test-invoke-method's log only (nil otherwise).
+	mapped      *mappedCall
+	upstreamURL string // an HTTP_PROXY's resolved URL
+	functionURI string // an AWS_PROXY's function URI, stage variables resolved
 
 	// CORS (cors.go): resource is the resource found without the requested
 	// method (rq.match.Resource is set only when a method matched);

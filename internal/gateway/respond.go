@@ -58,7 +58,7 @@ func (g *Gateway) refuse(rq *request, d *Decision) {
 	ctype, body := "application/json", ""
 	if res.Customised {
 		ctype, body = pickTemplate(res.Templates, rq.r.Header.Get("Accept"))
-		body = expand(body, rq, spec)
+		body = g.renderGatewayResponse(rq, body, spec)
 	} else {
 		body = defaultBody(spec)
 	}
@@ -140,59 +140,6 @@ func pickTemplate(ts map[string]string, accept string) (ctype, body string) {
 		return ct, t
 	}
 	return "application/json", ""
-}
-
-// expand substitutes the $context variables a gateway response or MOCK
-// template may use. Unknown variables expand to the empty string, as in
-// AWS's VTL.
-func expand(tmpl string, rq *request, oc apigw.ResponseSpec) string {
-	if !strings.Contains(tmpl, "$") {
-		return tmpl
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(tmpl, "$context.")
-		j := strings.Index(tmpl, "$stageVariables.")
-		if j >= 0 && (i < 0 || j < i) {
-			b.WriteString(tmpl[:j])
-			rest := tmpl[j+len("$stageVariables."):]
-			n := identLen(rest)
-			if rq.stage != nil {
-				b.WriteString(rq.stage.Variables[rest[:n]])
-			}
-			tmpl = rest[n:]
-			continue
-		}
-		if i < 0 {
-			b.WriteString(tmpl)
-			return b.String()
-		}
-		b.WriteString(tmpl[:i])
-		rest := tmpl[i+len("$context."):]
-		n := identLen(rest)
-		b.WriteString(contextVar(rest[:n], rq, oc))
-		tmpl = rest[n:]
-	}
-}
-
-func identLen(s string) int {
-	n := 0
-	for n < len(s) {
-		c := s[n]
-		if c == '.' && n+1 < len(s) && isIdent(s[n+1]) {
-			n++
-			continue
-		}
-		if !isIdent(c) {
-			break
-		}
-		n++
-	}
-	return n
-}
-
-func isIdent(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // contextVar returns one $context variable.

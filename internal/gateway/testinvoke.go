@@ -153,13 +153,26 @@ func (g *Gateway) TestInvokeMethod(ctx context.Context, def *apigw.RestAPI, reso
 	if d := g.run(ctx, rq); d != nil {
 		g.refuse(rq, d)
 	} else {
+		m := rq.match.Method
+		mapping := m != nil && m.Integration != nil && m.Integration.Type == apigw.IntegrationHTTP
 		if rq.upstreamURL != "" {
 			lg.line("Endpoint request URI: %s", rq.upstreamURL)
-			lg.line("Endpoint request body after transformations: %s", in.Body)
-			lg.line("Sending request to %s", rq.upstreamURL)
+			if !mapping {
+				lg.line("Endpoint request body after transformations: %s", in.Body)
+				lg.line("Sending request to %s", rq.upstreamURL)
+			}
 		}
 		g.integrate(ctx, rq)
-		if rq.upstreamURL != "" && rq.decision == nil {
+		if m := rq.mapped; m != nil {
+			// An HTTP integration maps both ways: its log shows both sides.
+			lg.line("Endpoint request body after transformations: %s", m.reqBody)
+			lg.line("Sending request to %s", rq.upstreamURL)
+			if m.answer.status != 0 {
+				lg.line("Received response. Status: %d, Integration latency: %d ms", m.answer.status, rq.integrationLatency.Milliseconds())
+				lg.line("Endpoint response headers: %s", logValues(responseHeaders(m.answer.h)))
+				lg.line("Endpoint response body before transformations: %s", m.answer.buf.String())
+			}
+		} else if rq.upstreamURL != "" && rq.decision == nil && !mapping {
 			lg.line("Received response. Status: %d, Integration latency: %d ms", rec.status, rq.integrationLatency.Milliseconds())
 			lg.line("Endpoint response headers: %s", logValues(responseHeaders(rec.h)))
 			lg.line("Endpoint response body before transformations: %s", rec.body.String())

@@ -85,3 +85,40 @@ func (env *gwEnv) storedAPI(id string) *apigw.RestAPI {
 	}
 	return api
 }
+
+// TestTestInvokeHTTPIntegration: test-invoke-method of an HTTP integration
+// logs the body after the request template, the upstream's answer before
+// the response template, and the mapped answer, in AWS's order.
+func TestTestInvokeHTTPIntegration(t *testing.T) {
+	up := echoUpstream(t)
+	env := newGWEnv(t, gwOptions{})
+	env.addAPI(apiDef{id: "tinvoke002", methods: map[string]*apigw.Method{"POST /m": {Integration: &apigw.Integration{Type: apigw.IntegrationHTTP, HTTPMethod: "POST", URI: up.URL + "/m",
+		RequestTemplates:     map[string]string{"application/json": `{"mapped": $input.json('$.n')}`},
+		IntegrationResponses: map[string]*apigw.IntegrationResponse{"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `{"sent": $input.json('$.body')}`}}}}}}})
+	def := env.storedAPI("tinvoke002")
+	var rid string
+	for id, r := range def.Resources {
+		if r.PathPart == "m" {
+			rid = id
+		}
+	}
+	res, err := env.g.TestInvokeMethod(context.Background(), def, rid, "POST", apigw.MethodTest{Body: `{"n": 7}`, Headers: map[string]string{"Content-Type": "application/json"}})
+	if err != nil || res.Status != 200 || res.Body != `{"sent": "{\"mapped\": 7}"}` {
+		t.Fatalf("TestInvokeMethod: %d %s, %v", res.Status, res.Body, err)
+	}
+	want := []string{
+		`Endpoint request body after transformations: {"mapped": 7}`,
+		"Sending request to " + up.URL + "/m",
+		"Received response. Status: 200",
+		`Endpoint response body before transformations: {"body":"{\"mapped\": 7}"`,
+		`Method response body after transformations: {"sent": "{\"mapped\": 7}"}`,
+	}
+	at := 0
+	for _, w := range want {
+		i := strings.Index(res.Log[at:], w)
+		if i < 0 {
+			t.Fatalf("the log lacks %q after offset %d:\n%s", w, at, res.Log)
+		}
+		at += i + len(w)
+	}
+}

@@ -126,3 +126,31 @@ func TestContextWritesReachTheCaller(t *testing.T) {
 		t.Errorf("responseOverride = %#v", ro)
 	}
 }
+
+// TestJSONPath: the helper response parameter mappings use
+// (integration.response.body.PATH) reads strings as text, the rest as JSON.
+func TestJSONPath(t *testing.T) {
+	body := `{"a": {"b": "x", "n": 3, "l": [1, 2]}, "s": "top"}`
+	tests := []struct {
+		path string
+		want string
+		ok   bool
+	}{
+		{"$.s", "top", true},
+		{"s", "top", true},
+		{"a.b", "x", true},
+		{"$.a.n", "3", true},
+		{"$.a.l", "[1,2]", true},
+		{"$.a.l[1]", "2", true},
+		{"$.none", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := JSONPath(body, tt.path)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("JSONPath(%q) = %q, %v; want %q, %v", tt.path, got, ok, tt.want, tt.ok)
+		}
+	}
+	if _, ok := JSONPath("not json", "$.a"); ok {
+		t.Error("JSONPath of a non-JSON body succeeded")
+	}
+}

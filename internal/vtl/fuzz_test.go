@@ -36,3 +36,20 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJSONPath reads arbitrary paths over arbitrary bodies, as response
+// parameter mappings (integration.response.body.PATH) do with an
+// upstream's answer: no panic, and a value only from a JSON body.
+func FuzzJSONPath(f *testing.F) {
+	f.Add(`{"a": {"b": [1, {"c": "x"}]}}`, "$.a.b[1].c")
+	f.Add(`{"a": [1, 2]}`, "a[*]")
+	f.Add(`{"k": "v"}`, "$['k']")
+	f.Add(`[1, 2, 3]`, "$[-1]")
+	f.Add(`not json`, "$.a")
+	f.Fuzz(func(t *testing.T, body, path string) {
+		v, ok := JSONPath(body, path)
+		if !ok && v != "" {
+			t.Fatalf("JSONPath(%q, %q) = %q without ok", body, path, v)
+		}
+	})
+}

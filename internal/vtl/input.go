@@ -335,3 +335,27 @@ func javaURLEncode(s string) string {
 	q = strings.ReplaceAll(q, "%2A", "*")
 	return strings.ReplaceAll(q, "~", "%7E")
 }
+
+// JSONPath evaluates path (the JSONPath subset of $input.path: $, .field,
+// ['field'], [n], [*], .*; "$." may be left out) against the JSON text
+// body, as a response parameter mapping integration.response.body.PATH
+// reads it: a string as itself, anything else as JSON. ok is false when
+// body is not JSON or the path selects nothing.
+func JSONPath(body, path string) (string, bool) {
+	doc, err := parseJSON(body)
+	if err != nil {
+		return "", false
+	}
+	v, ok := jsonPath(doc, path)
+	if !ok || v == nil {
+		return "", false
+	}
+	if s, ok := v.(string); ok {
+		return s, true
+	}
+	s, err := jsonText(v, DefaultLimits.MaxOutput)
+	if err != nil {
+		return "", false
+	}
+	return s, true
+}

@@ -87,6 +87,9 @@ func (p *Proxy) outboundHeader(r *http.Request, t *Target, tls bool) http.Header
 	if ip == "" {
 		ip = remoteIP(r.RemoteAddr)
 	}
+	if t.Mapped {
+		ip = ""
+	}
 	if ip != "" {
 		if prior := src[hdrForwardedFor]; len(prior) > 0 {
 			dst[hdrForwardedFor] = []string{strings.Join(prior, ", ") + ", " + ip}
@@ -94,12 +97,15 @@ func (p *Proxy) outboundHeader(r *http.Request, t *Target, tls bool) http.Header
 			dst[hdrForwardedFor] = []string{ip}
 		}
 	}
-	if tls {
+	switch {
+	case t.Mapped:
+	case tls:
 		dst[hdrForwardedProto] = protoHTTPS
-	} else {
+		dst[hdrForwardedPort] = localPort(r, tls)
+	default:
 		dst[hdrForwardedProto] = protoHTTP
+		dst[hdrForwardedPort] = localPort(r, tls)
 	}
-	dst[hdrForwardedPort] = localPort(r, tls)
 	if _, ok := dst[hdrUserAgent]; !ok {
 		dst[hdrUserAgent] = noValue // suppresses Go's default User-Agent
 	}

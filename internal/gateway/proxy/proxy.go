@@ -154,6 +154,10 @@ type Target struct {
 	// InsecureSkipVerify skips upstream certificate verification
 	// (tlsConfig.insecureSkipVerification).
 	InsecureSkipVerify bool
+	// Mapped marks an HTTP (non-proxy) integration's call: the request
+	// carries only the headers the gateway built, and no X-Forwarded-*
+	// (AWS sends none to such an upstream).
+	Mapped bool
 }
 
 // Result describes a forwarded call, for the access log.

@@ -759,3 +759,36 @@ func get(srv *httptest.Server) ([]byte, error) {
 	defer resp.Body.Close()
 	return io.ReadAll(resp.Body)
 }
+
+// TestForwardMapped: a Mapped call (an HTTP integration's) adds no
+// X-Forwarded-* headers, as AWS sends none to such an upstream; the API id,
+// the trace id and the mapped headers still go.
+func TestForwardMapped(t *testing.T) {
+	up, _ := upstream(t, http.HandlerFunc(echoHandler))
+	p := New(Options{})
+	t.Cleanup(p.Close)
+	fr, ch := front(t, p, func(r *http.Request) Target {
+		return Target{URL: up.URL + "/m", APIID: "a1b2c3d4e5", RequestID: "c0ffee00-1111-4222-8333-444455556666",
+			Headers: http.Header{"X-Mapped": {"v"}}, Mapped: true}
+	})
+	resp, err := fr.Client().Get(fr.URL + "/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got echo
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if o := recv(t, ch); o.err != nil {
+		t.Fatal(o.err)
+	}
+	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"} {
+		if v, ok := got.Header[h]; ok {
+			t.Errorf("upstream got %s: %q; a mapped call sends none", h, v)
+		}
+	}
+	if got.Header.Get("X-Amzn-Apigateway-Api-Id") != "a1b2c3d4e5" || got.Header.Get("X-Mapped") != "v" || got.Header.Get("X-Amzn-Trace-Id") == "" {
+		t.Errorf("upstream headers %v", got.Header)
+	}
+}

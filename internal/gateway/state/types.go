@@ -25,6 +25,9 @@ type API struct {
 	// GatewayResponses holds the customised gateway responses by type (live,
 	// not deployed); pass it to apigw.ResolveGatewayResponse. May be nil.
 	GatewayResponses map[string]*apigw.GatewayResponse
+	// GatewayTemplates are GatewayResponses' body templates, compiled
+	// once per change of the API; nil when none is a template.
+	GatewayTemplates Templates
 	// Live is the API's current, possibly undeployed definition, compiled;
 	// the gateway uses it only to tell "not deployed yet" from "unknown"
 	// when a request matches no deployed method. Nil when it cannot compile.
@@ -129,6 +132,9 @@ type Stage struct {
 	// models compiled, required parameters sorted); nil when no method
 	// names one. Keyed by the route table's method (route.Match.Method).
 	Validations map[*apigw.Method]*Validation
+	// Templates are the deployment's mapping templates (integration
+	// request and response templates), compiled once; nil when none.
+	Templates Templates
 	// ReasonHeader is the stage's tag gatehouse:reasonHeader set to "true":
 	// the gateway then sends a refusal's reason code to the caller
 	// (x-gatehouse-reason). The stage's dataTraceEnabled sends nothing to
@@ -303,6 +309,7 @@ type compiled struct {
 	binary      []string
 	cors        map[*route.Resource]*ResourceCORS
 	validations map[*apigw.Method]*Validation
+	templates   Templates
 }
 
 // compile compiles a deployment's snapshot.
@@ -317,6 +324,7 @@ func compile(d *apigw.Deployment) *compiled {
 	}
 	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes, cors: resourceCORS(t)}
 	c.validations = compileValidations(d.APIID, &d.Snapshot)
+	c.templates = compileTemplates(&d.Snapshot)
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -336,6 +344,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		Private:                   slices.Contains(a.EndpointConfiguration.Types, apigw.EndpointPrivate),
 		DisableExecuteAPIEndpoint: a.DisableExecuteAPIEndpoint,
 		GatewayResponses:          a.GatewayResponses,
+		GatewayTemplates:          compileGatewayTemplates(a.GatewayResponses),
 		Stages:                    make(map[string]*Stage, len(stages)),
 		KeySources:                newKeySources(a.Tags),
 		CORS:                      newCORSOrigins(a.Tags),
@@ -365,6 +374,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			s.BinaryMediaTypes = c.binary
 			s.CORS = c.cors
 			s.Validations = c.validations
+			s.Templates = c.templates
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
 		} else {
 			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
