@@ -507,7 +507,8 @@ func refuseCanaryOp(op patch.Op, _ patch.Refused) error {
 func setCanary(set func(t *stageTarget, c *apigw.CanarySettings, op patch.Op) error) func(*stageTarget, patch.Op, patch.Params) error {
 	return func(t *stageTarget, op patch.Op, _ patch.Params) error {
 		if t.st.CanarySettings == nil {
-			t.st.CanarySettings = &apigw.CanarySettings{}
+			// AWS starts a canary on the stage's own deployment.
+			t.st.CanarySettings = &apigw.CanarySettings{DeploymentID: t.st.DeploymentID}
 		}
 		return set(t, t.st.CanarySettings, op)
 	}
