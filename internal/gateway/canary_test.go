@@ -3,9 +3,12 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -169,5 +172,104 @@ func TestCanaryExplainAndDecision(t *testing.T) {
 	}
 	if rp := env.g.ExplainDecision(context.Background(), rec); rp.Trace.DeploymentID != "dep002" || !rp.Trace.Canary {
 		t.Fatalf("replay explains deployment %s canary %v", rp.Trace.DeploymentID, rp.Trace.Canary)
+	}
+}
+
+// TestCanaryUnservableRefusesOnlyItsShare: a canary whose deployment the
+// state cannot serve refuses the requests drawn for it (STAGE_BROKEN,
+// naming the canary) while the stage's own share is served.
+func TestCanaryUnservableRefusesOnlyItsShare(t *testing.T) {
+	draw := &tenths{}
+	env := newGWEnv(t, gwOptions{canaryRoll: draw.roll})
+	env.addAPI(apiDef{id: "canary0003", methods: map[string]*apigw.Method{"GET /pets": canaryMock("base")}})
+	ctx := context.Background()
+	if err := env.db.Update(ctx, func(tx store.Tx) error {
+		st, err := tx.GetStage(ctx, "canary0003", "api")
+		if err != nil {
+			return err
+		}
+		st.CanarySettings = &apigw.CanarySettings{DeploymentID: "gone01", PercentTraffic: 50}
+		return tx.UpdateStage(ctx, st)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.reload()
+	for i := range 10 {
+		r := env.do(mustRequest(t, "GET", env.url("canary0003", "/pets")))
+		detail, _ := r.line["detail"].(string)
+		switch {
+		case i%10 < 5: // drawn for the canary
+			if r.reason() != string(ReasonStageBroken) || !strings.Contains(detail, "the canary release of stage api") || r.line["canary"] != true {
+				t.Fatalf("request %d: %d %s %q, log %v", i, r.status, r.reason(), detail, r.line)
+			}
+		default:
+			if r.status != 200 || r.line["deploymentId"] != "dep001" {
+				t.Fatalf("request %d: %d %s", i, r.status, r.body)
+			}
+		}
+	}
+}
+
+// TestCanaryAllocs: with a 50 % canary and the production draw, a
+// decision and a served MOCK request allocate what they do on a stage
+// without one, on either side.
+func TestCanaryAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
+	env := newBenchEnv(t, 10)
+	ctx := context.Background()
+	if err := env.db.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.GetDeployment(ctx, env.apiID, "dep001")
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateDeployment(ctx, &apigw.Deployment{ID: "dep002", APIID: env.apiID, Snapshot: d.Snapshot}); err != nil {
+			return err
+		}
+		st, err := tx.GetStage(ctx, env.apiID, "api")
+		if err != nil {
+			return err
+		}
+		st.CanarySettings = &apigw.CanarySettings{DeploymentID: "dep002", PercentTraffic: 50, StageVariableOverrides: map[string]string{"v": "canary"}}
+		return tx.UpdateStage(ctx, st)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.state.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if env.state.API(env.apiID).Stages["api"].Canary == nil {
+		t.Fatal("the stage has no canary in the state")
+	}
+	r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
+	r.Header.Set("x-api-key", env.values[3])
+	rq := new(request)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	sides := map[bool]int{}
+	allocs := testing.AllocsPerRun(200, func() {
+		keyBuf := rq.keyBuf[:0]
+		*rq = request{r: r, keyBuf: keyBuf, now: now}
+		if d := env.g.decide(ctx, rq); d != nil {
+			t.Fatalf("refused: %s %s", d.Reason, d.Detail)
+		}
+		sides[rq.stage.IsCanary]++
+	})
+	if allocs > 2 {
+		t.Fatalf("the pipeline decision allocates %v times per request on a stage with a canary; the budget is 2", allocs)
+	}
+	if sides[true] == 0 || sides[false] == 0 {
+		t.Fatalf("the draw chose one side only: %v", sides)
+	}
+	w := &nullWriter{h: http.Header{}}
+	allocs = testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		env.g.ServeHTTP(w, r)
+		if w.status != 200 {
+			t.Fatalf("status %d", w.status)
+		}
+	})
+	if allocs != serveHTTPMockAllocs {
+		t.Fatalf("ServeHTTP allocates %v times per MOCK request on a stage with a canary, want %v as without", allocs, serveHTTPMockAllocs)
 	}
 }

@@ -138,3 +138,36 @@ func TestCanaryReleaseOverHTTP(t *testing.T) {
 	}
 	want(12, v2, aws.ToString(d2.Id), false)
 }
+
+// TestCanaryInvokingAsAWSRecorded replays LocalStack's
+// test_invoking_canary_deployment (recorded against AWS,
+// ../shared/aws-recorded/canary.snapshot.json): the bodies of the stage's
+// own deployment (canary at 0 %) and of the canary (100 %) are AWS's.
+func TestCanaryInvokingAsAWSRecorded(t *testing.T) {
+	env := apitest.Start(t, apitest.Options{})
+	ctx := context.Background()
+	f := newFixture(t, env, "Canary")
+	tmpl := func(msg string) string {
+		return `{"statusCode": 200, "message": "` + msg + `", "variable": "$stageVariables.testVar", "nonExistingDefault": "$stageVariables.noStageVar", "nonOverridden": "$stageVariables.defaultVar", "isCanary": "$context.isCanaryRequest"}`
+	}
+	f.mock("GET", "/", false, 200, tmpl("default deployment"))
+	if _, err := f.c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &f.apiID, StageName: aws.String("dev"),
+		Variables: map[string]string{"testVar": "default", "defaultVar": "default"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.mock("GET", "/", false, 200, tmpl("canary deployment"))
+	if _, err := f.c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &f.apiID, StageName: aws.String("dev"),
+		CanarySettings: &types.DeploymentCanarySettings{PercentTraffic: 0, StageVariableOverrides: map[string]string{"testVar": "canary", "noStageVar": "canary"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// AWS's recorded bodies ("response-deployment-1", "response-canary-deployment").
+	const recordedDefault = `{"statusCode": 200, "message": "default deployment", "variable": "default", "nonExistingDefault": "", "nonOverridden": "default", "isCanary": "false"}`
+	const recordedCanary = `{"statusCode": 200, "message": "canary deployment", "variable": "canary", "nonExistingDefault": "canary", "nonOverridden": "default", "isCanary": "true"}`
+	wantAnswer(t, env, f.call("GET", "dev", "/", nil), 200, recordedDefault, "OK")
+	if _, err := f.c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &f.apiID, StageName: aws.String("dev"), PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/canarySettings/percentTraffic"), Value: aws.String("100.0")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	wantAnswer(t, env, f.call("GET", "dev", "/", nil), 200, recordedCanary, "OK")
+}
