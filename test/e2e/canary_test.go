@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -102,6 +104,51 @@ func TestCanaryReleaseOverHTTP(t *testing.T) {
 	}
 	if fmt.Sprint(canaries) != "[0 10 20]" {
 		t.Fatalf("the 10 %% canary served requests %v, want [0 10 20]", canaries)
+	}
+
+	// gatehouse explain draws nothing: it explains the side it is asked
+	// for, and --request-id the side that served.
+	explained := func(args ...string) (deployment string, canary bool, route string) {
+		t.Helper()
+		code, out, errOut := explainCLI(t, env, append(args, "--json")...)
+		var got struct {
+			DeploymentID string `json:"deploymentId"`
+			Canary       bool   `json:"canary"`
+			Steps        []struct {
+				Detail string `json:"detail"`
+			} `json:"steps"`
+			Request *struct {
+				Canary bool `json:"canary"`
+			} `json:"request"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got.Steps) == 0 {
+			t.Fatalf("explain %v: exit %d %v\n%s%s", args, code, err, out, errOut)
+		}
+		if got.Request != nil && got.Request.Canary != got.Canary {
+			t.Fatalf("explain %v: recorded canary %v, replayed %v", args, got.Request.Canary, got.Canary)
+		}
+		return got.DeploymentID, got.Canary, got.Steps[0].Detail
+	}
+	for _, tc := range []struct {
+		args       []string
+		deployment string
+		canary     bool
+	}{
+		{[]string{"--api", f.apiID, "--stage", "prod", "GET", "/pets"}, aws.ToString(d1.Id), false},
+		{[]string{"--api", f.apiID, "--stage", "prod", "--canary", "GET", "/pets"}, aws.ToString(d2.Id), true},
+		{[]string{"--request-id", f.call("GET", "prod", "/pets", nil).requestID}, aws.ToString(d2.Id), true}, // the 31st draw: 0.05
+	} {
+		dep, canary, route := explained(tc.args...)
+		if dep != tc.deployment || canary != tc.canary || !strings.Contains(route, "10 % of the stage's requests") {
+			t.Errorf("explain %v: deployment %s canary %v (%s), want %s %v", tc.args, dep, canary, route, tc.deployment, tc.canary)
+		}
+	}
+	draw.mu.Lock()
+	draw.n = 5
+	draw.mu.Unlock()
+	dep, canary, _ := explained("--request-id", f.call("GET", "prod", "/pets", nil).requestID) // draw 0.55
+	if dep != aws.ToString(d1.Id) || canary {
+		t.Errorf("explain --request-id of a request the stage's own deployment served: deployment %s canary %v", dep, canary)
 	}
 
 	// Promote: the canary's deployment and overrides become the stage's;
