@@ -342,3 +342,41 @@ func TestCanaryRecorded(t *testing.T) {
 		r.check("update-stage-with-copy-2", updateStage(r, apiID, "dev", promote...))
 	})
 }
+
+// TestCanaryPercentTrafficRange: a canary's share is 0 to 100 wherever it
+// is set, and a refused write changes nothing.
+func TestCanaryPercentTrafficRange(t *testing.T) {
+	env := apitest.Start(t, apitest.Options{})
+	ctx := context.Background()
+	apiID := canaryAPI(t, env)
+	d, err := env.Client.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &apiID, StageName: aws.String("dev")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pct := range []float64{-1, 100.5} {
+		msg := fmt.Sprintf("Invalid percentTraffic %v: must be between 0.0 and 100.0", pct)
+		_, err := env.Client.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: &apiID, StageName: aws.String("other"), DeploymentId: d.Id,
+			CanarySettings: &types.CanarySettings{DeploymentId: d.Id, PercentTraffic: pct}})
+		apitest.WantError(t, err, "BadRequestException", msg)
+		_, err = env.Client.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &apiID, StageName: aws.String("dev"),
+			CanarySettings: &types.DeploymentCanarySettings{PercentTraffic: pct}})
+		apitest.WantError(t, err, "BadRequestException", msg)
+		_, err = env.Client.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &apiID, StageName: aws.String("dev"),
+			PatchOperations: []types.PatchOperation{replace("/canarySettings/percentTraffic", fmt.Sprint(pct))}})
+		apitest.WantError(t, err, "BadRequestException", msg)
+	}
+	st, err := env.Client.GetStage(ctx, &apigateway.GetStageInput{RestApiId: &apiID, StageName: aws.String("dev")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, err := env.Client.GetDeployments(ctx, &apigateway.GetDeploymentsInput{RestApiId: &apiID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CanarySettings != nil || len(deps.Items) != 1 {
+		t.Fatalf("refused writes left canary %+v and %d deployments", st.CanarySettings, len(deps.Items))
+	}
+	if _, err := env.Client.GetStage(ctx, &apigateway.GetStageInput{RestApiId: &apiID, StageName: aws.String("other")}); apitest.ErrorCode(err) != "NotFoundException" {
+		t.Fatalf("stage other after a refused create: %v", err)
+	}
+}

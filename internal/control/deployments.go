@@ -194,6 +194,9 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateD
 			if st == nil {
 				return BadRequestf("Invalid deployment content specified.Stage %s must already be created before making a canary release deployment", in.StageName)
 			}
+			if err := checkPercentTraffic(in.CanarySettings.PercentTraffic); err != nil {
+				return err
+			}
 		}
 		if err := tx.CreateDeployment(ctx, d); err != nil {
 			return err
