@@ -194,6 +194,10 @@ func TestCanaryUnservableRefusesOnlyItsShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.reload()
+	tr := env.g.Explain(ctx, ExplainRequest{Request: httptest.NewRequest("GET", "/restapis/canary0003/api/_user_request_/pets", nil), Canary: true})
+	if want := "roll back the canary release of stage api, whose deployment gone01 cannot be served: aws apigateway update-stage --rest-api-id canary0003 --stage-name api --patch-operations op=remove,path=/canarySettings"; tr.Fix != want {
+		t.Fatalf("fix %q, want %q", tr.Fix, want)
+	}
 	for i := range 10 {
 		r := env.do(mustRequest(t, "GET", env.url("canary0003", "/pets")))
 		detail, _ := r.line["detail"].(string)
