@@ -61,10 +61,21 @@ type AccessLogSettings struct {
 	DestinationARN string
 }
 
-// CanarySettings configures a stage's canary (stored, not yet served).
+// CanarySettings configures a stage's canary release: PercentTraffic of
+// the stage's requests are served by DeploymentID, with the stage's
+// variables merged with StageVariableOverrides.
 type CanarySettings struct {
 	DeploymentID           string
 	PercentTraffic         float64
 	StageVariableOverrides map[string]string
 	UseStageCache          bool
+}
+
+// ServedDeployments returns the deployment ids a stage serves: its own and,
+// with a canary, the canary's (when it differs and is not "").
+func (st *Stage) ServedDeployments() []string {
+	if c := st.CanarySettings; c != nil && c.DeploymentID != "" && c.DeploymentID != st.DeploymentID {
+		return []string{st.DeploymentID, c.DeploymentID}
+	}
+	return []string{st.DeploymentID}
 }

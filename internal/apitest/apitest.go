@@ -36,6 +36,8 @@ type Options struct {
 	Dev     bool
 	DataDir string // "" = t.TempDir()
 	Now     func() time.Time
+	// CanaryRoll fixes the data plane's canary draws (nil: random).
+	CanaryRoll func() float64
 	// AccountThrottle overrides the account-level limit (zero: AWS's default).
 	AccountThrottle apigw.Throttle
 	// LambdaEndpoint is the node's --lambda-endpoint ("": none).
@@ -62,7 +64,7 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
-		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
+		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
 		AccessLog: access, AuditLog: audit})
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ type deploymentCanaryJSON struct {
 }
 
 type createDeploymentRequest struct {
-	StageName           string                `json:"stageName"`
+	StageName           *string               `json:"stageName"`
 	StageDescription    string                `json:"stageDescription"`
 	Description         string                `json:"description"`
 	CacheClusterEnabled *bool                 `json:"cacheClusterEnabled"`
@@ -59,13 +59,16 @@ func (h *Handler) createDeployment(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	in := control.CreateDeploymentInput{
-		StageName:           req.StageName,
+		StageNameSent:       req.StageName != nil,
 		StageDescription:    req.StageDescription,
 		Description:         req.Description,
 		Variables:           req.Variables,
 		CacheClusterEnabled: req.CacheClusterEnabled,
 		CacheClusterSize:    req.CacheClusterSize,
 		TracingEnabled:      req.TracingEnabled,
+	}
+	if req.StageName != nil {
+		in.StageName = *req.StageName
 	}
 	if c := req.CanarySettings; c != nil {
 		in.CanarySettings = &control.DeploymentCanaryInput{PercentTraffic: c.PercentTraffic, StageVariableOverrides: c.StageVariableOverrides, UseStageCache: c.UseStageCache}

@@ -47,13 +47,14 @@ type explainFlags struct {
 	keyValue  string
 	headers   []string
 	requestID string
+	canary    bool
 	json      bool
 }
 
 func newExplain(stdout io.Writer) *cobra.Command {
 	var f explainFlags
 	cmd := &cobra.Command{
-		Use:   "explain --api ID [--stage S] [--key-id K | --key-value V] [-H 'Name: value']... METHOD PATH [--json]\n  gatehouse explain --request-id ID [--json]",
+		Use:   "explain --api ID [--stage S] [--key-id K | --key-value V] [-H 'Name: value']... [--canary] METHOD PATH [--json]\n  gatehouse explain --request-id ID [--json]",
 		Short: "Say why a request would be (or was) refused, and what to change",
 		Long: `Explain runs the node's request pipeline on a request in dry-run mode (no
 throttle token, no quota, no usage is consumed; no integration is called) and
@@ -64,7 +65,9 @@ deployment).
 PATH is the resource path as a caller sends it after the stage, with an
 optional ?query; without --stage, PATH starts with the stage, as in a
 /{stage}/{path} URL. --key-id names the API key by id (no value needed);
---key-value sends a value in x-api-key, as a caller would.
+--key-value sends a value in x-api-key, as a caller would. For a stage with a
+canary release, --canary explains a request the canary's deployment serves
+(default: one the stage's own deployment serves; a dry run draws nothing).
 
 --request-id explains a request the node served (its x-amzn-RequestId): the
 decision it recorded, and a dry run of the same request now. The node keeps
@@ -84,6 +87,7 @@ Exit status: 0 allowed, 1 refused (any reason), 2 error.`,
 	fl.StringVar(&f.keyID, "key-id", "", "explain with this API key, by id")
 	fl.StringVar(&f.keyValue, "key-value", "", "explain with this API key value, sent in x-api-key")
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "a request header, 'Name: value' (repeatable)")
+	fl.BoolVar(&f.canary, "canary", false, "for a stage with a canary release, explain a request its canary serves")
 	fl.StringVar(&f.requestID, "request-id", "", "explain a request the node served, by its x-amzn-RequestId")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object (allowed, reason, steps, fix, …)")
 	addAdminFlags(cmd, &f.admin)
@@ -121,8 +125,8 @@ func runExplain(cmd *cobra.Command, f explainFlags, args []string, stdout io.Wri
 // input checks the flags and arguments and builds the admin call's input.
 func (f explainFlags) input(args []string) (server.ExplainInput, error) {
 	if f.requestID != "" {
-		if len(args) > 0 || f.api != "" || f.stage != "" || f.keyID != "" || f.keyValue != "" || len(f.headers) > 0 {
-			return server.ExplainInput{}, errors.New("--request-id explains a served request: give no METHOD PATH, --api, --stage, --key-id, --key-value or -H with it")
+		if len(args) > 0 || f.api != "" || f.stage != "" || f.keyID != "" || f.keyValue != "" || len(f.headers) > 0 || f.canary {
+			return server.ExplainInput{}, errors.New("--request-id explains a served request: give no METHOD PATH, --api, --stage, --key-id, --key-value, --canary or -H with it")
 		}
 		return server.ExplainInput{RequestID: f.requestID}, nil
 	}
@@ -136,7 +140,7 @@ func (f explainFlags) input(args []string) (server.ExplainInput, error) {
 	if f.keyID != "" && f.keyValue != "" {
 		errs = append(errs, errors.New("--key-id and --key-value: give at most one"))
 	}
-	in := server.ExplainInput{API: f.api, Stage: f.stage, KeyID: f.keyID, KeyValue: f.keyValue}
+	in := server.ExplainInput{API: f.api, Stage: f.stage, KeyID: f.keyID, KeyValue: f.keyValue, Canary: f.canary}
 	for _, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {

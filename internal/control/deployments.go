@@ -142,7 +142,10 @@ type DeploymentCanaryInput struct {
 
 // CreateDeploymentInput is CreateDeployment's request.
 type CreateDeploymentInput struct {
-	StageName        string
+	StageName string
+	// StageNameSent: the request carried stageName, possibly "" (AWS's
+	// canary refusal tells "" from absent).
+	StageNameSent    bool
 	StageDescription string
 	Description      string
 	Variables        map[string]string
@@ -182,10 +185,17 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateD
 		}
 		if in.CanarySettings != nil {
 			if in.StageName == "" {
-				return BadRequestf("Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is null")
+				provided := "null"
+				if in.StageNameSent {
+					provided = ""
+				}
+				return BadRequestf("Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is %s", provided)
 			}
 			if st == nil {
 				return BadRequestf("Invalid deployment content specified.Stage %s must already be created before making a canary release deployment", in.StageName)
+			}
+			if err := checkPercentTraffic(in.CanarySettings.PercentTraffic); err != nil {
+				return err
 			}
 		}
 		if err := tx.CreateDeployment(ctx, d); err != nil {

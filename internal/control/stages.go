@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -135,9 +136,24 @@ func (s *Service) StageStatus(ctx context.Context, apiID, stage string) (StageSt
 	return out, err
 }
 
+// checkPercentTraffic refuses a canary share outside 0 to 100 (CreateStage,
+// CreateDeployment and UpdateStage).
+func checkPercentTraffic(f float64) error {
+	if !(f >= 0 && f <= 100) {
+		return BadRequestf("Invalid percentTraffic %s: must be between 0.0 and 100.0", strconv.FormatFloat(f, 'f', -1, 64))
+	}
+	return nil
+}
+
 // checkCanaryDeployment refuses a canary that names an unknown deployment.
 func checkCanaryDeployment(ctx context.Context, r store.Reader, apiID string, c *apigw.CanarySettings) error {
-	if c == nil || c.DeploymentID == "" {
+	if c == nil {
+		return nil
+	}
+	if err := checkPercentTraffic(c.PercentTraffic); err != nil {
+		return err
+	}
+	if c.DeploymentID == "" {
 		return nil
 	}
 	if _, err := r.GetDeployment(ctx, apiID, c.DeploymentID); err != nil {
@@ -415,8 +431,8 @@ func stageRules() []patch.Rule[*stageTarget] {
 			if err != nil {
 				return err
 			}
-			if f < 0 || f > 100 {
-				return BadRequestf("Invalid percentTraffic %s: must be between 0.0 and 100.0", op.Value)
+			if err := checkPercentTraffic(f); err != nil {
+				return err
 			}
 			c.PercentTraffic = f
 			return nil
@@ -507,7 +523,8 @@ func refuseCanaryOp(op patch.Op, _ patch.Refused) error {
 func setCanary(set func(t *stageTarget, c *apigw.CanarySettings, op patch.Op) error) func(*stageTarget, patch.Op, patch.Params) error {
 	return func(t *stageTarget, op patch.Op, _ patch.Params) error {
 		if t.st.CanarySettings == nil {
-			t.st.CanarySettings = &apigw.CanarySettings{}
+			// AWS starts a canary on the stage's own deployment.
+			t.st.CanarySettings = &apigw.CanarySettings{DeploymentID: t.st.DeploymentID}
 		}
 		return set(t, t.st.CanarySettings, op)
 	}

@@ -46,6 +46,15 @@ func (g *Gateway) logAccess(rq *request) {
 	b = appendJSONString(b, rq.target.apiID)
 	b = append(b, `,"stage":`...)
 	b = appendJSONString(b, rq.target.stage)
+	if st := rq.stage; st != nil {
+		// Which deployment served: with a canary release, the canary's
+		// or the stage's own.
+		b = append(b, `,"deploymentId":`...)
+		b = appendJSONString(b, st.DeploymentID)
+		if st.IsCanary {
+			b = append(b, `,"canary":true`...)
+		}
+	}
 	b = append(b, `,"resourcePath":`...)
 	if rq.match.Resource != nil {
 		b = appendJSONString(b, rq.match.Resource.Path)

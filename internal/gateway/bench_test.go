@@ -27,6 +27,8 @@ type benchEnv struct {
 	g      *Gateway
 	apiID  string
 	values []string
+	db     *sqlite.DB
+	state  *state.State
 }
 
 func newBenchEnv(tb testing.TB, n int) *benchEnv {
@@ -63,7 +65,7 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 		APIStages: []apigw.APIStage{{APIID: apiID, Stage: stage}},
 		Throttle:  &apigw.Throttle{RateLimit: 1e9, BurstLimit: 1e9},
 		Quota:     &apigw.Quota{Limit: 2e9, Period: apigw.PeriodMonth}}
-	env := &benchEnv{apiID: apiID}
+	env := &benchEnv{apiID: apiID, db: st}
 	err = st.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAPI(ctx, api); err != nil {
 			return err
@@ -97,6 +99,7 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	if err := s.Load(ctx); err != nil {
 		tb.Fatal(err)
 	}
+	env.state = s
 	c := counters.NewLocal()
 	env.g = New(Options{State: s, Keys: keys, Counters: c,
 		AccountThrottle: apigw.Throttle{RateLimit: 1e9, BurstLimit: 1e9},

@@ -67,7 +67,10 @@ type decisionSlot struct {
 	detail    [453]byte
 }
 
-const slotTruncated uint8 = 1
+const (
+	slotTruncated uint8 = 1
+	slotCanary    uint8 = 2 // the stage's canary release served the request
+)
 
 // decisionReasons numbers the reasons for slots: ReasonOK is 0.
 var decisionReasons, decisionReasonNum = func() ([]Reason, map[Reason]uint8) {
@@ -182,6 +185,9 @@ func (l *decisionLog) record(rq *request) {
 	s.status = uint16(rq.status)
 	s.reason, s.step, s.keyFrom, s.flags = reason, step, uint8(keySourceOf(rq)), 0
 	s.id = rq.requestID
+	if rq.stage != nil && rq.stage.IsCanary {
+		s.flags |= slotCanary
+	}
 	t := false
 	s.apiLen, t = put(s.api[:], rq.target.apiID, t)
 	s.stageLen, t = put(s.stage[:], rq.target.stage, t)
@@ -230,6 +236,8 @@ type DecisionRecord struct {
 	KeySource, KeyName string
 	// Truncated: a field was longer than the log keeps, and was cut.
 	Truncated bool
+	// Canary: the stage's canary release served the request.
+	Canary bool
 }
 
 // lookup finds a request id's decision.
@@ -271,6 +279,7 @@ func (s *decisionSlot) record() DecisionRecord {
 		Detail:     text(s.detail[:s.detailLen]),
 		RetryAfter: time.Duration(s.retryMs) * time.Millisecond,
 		Truncated:  s.flags&slotTruncated != 0,
+		Canary:     s.flags&slotCanary != 0,
 	}
 	if int(s.reason) < len(decisionReasons) {
 		r.Reason = decisionReasons[s.reason]
@@ -318,7 +327,7 @@ type Replay struct {
 // refusal's fix worked out from what that dry run found.
 func (g *Gateway) ExplainDecision(ctx context.Context, rec DecisionRecord) Replay {
 	r := replayRequest(rec)
-	rq := &request{r: r, dryRun: true, keyByID: rec.KeyID, trusted: g.trusted}
+	rq := &request{r: r, dryRun: true, keyByID: rec.KeyID, trusted: g.trusted, explainCanary: rec.Canary}
 	if g.now != nil {
 		rq.now = g.now()
 	} else {

@@ -37,6 +37,18 @@
 // responseOverride.status/header has the last word on the answer
 // (template.go, httpintegration.go).
 //
+// # Canary releases
+//
+// A stage with canarySettings is two state.Stage values of one name: its
+// own, and Canary.Stage serving the canary's deployment with the stage's
+// variables merged with the overrides. The route step draws once per
+// request (Options.CanaryRoll; rand.Float64 by default, per-thread, no
+// lock) and every later step reads rq.stage, so nothing else knows. A
+// stage without a canary draws nothing. A dry run draws nothing either: it
+// explains the side it is asked for (ExplainRequest.Canary, a recorded
+// decision's side). The access log names the deployment that served and
+// marks the canary's requests.
+//
 // # CORS
 //
 // The cors step (cors.go), right after body, marks a CORS preflight

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 )
 
 // ExplainRequest is a request for Explain to decide on.
@@ -22,6 +23,10 @@ type ExplainRequest struct {
 	// takes no key from the request, unless the API's apiKeySource is
 	// AUTHORIZER). Diagnostics name keys by id; no value needs to travel.
 	KeyID string
+	// Canary explains, for a stage with a canary release, a request the
+	// canary serves; false: one the stage's own deployment serves. A dry
+	// run draws nothing.
+	Canary bool
 }
 
 // Verdict is a step's outcome in a Trace.
@@ -67,8 +72,11 @@ type Trace struct {
 	ErrorType    string
 	// What the pipeline found ("" when not reached).
 	APIID, Stage, DeploymentID, ResourcePath, HTTPMethod string
-	KeyID, PlanID                                        string
-	Integration                                          string // the integration type
+	// Canary: the stage's canary release serves the request (DeploymentID
+	// is the canary's).
+	Canary        bool
+	KeyID, PlanID string
+	Integration   string // the integration type
 	// Fix is, for a refusal, one sentence saying what to change so that
 	// the request would pass, in terms of the user's objects ("add key K
 	// to usage plan P"); "" when allowed, or for a refusal with nothing
@@ -83,7 +91,7 @@ type Trace struct {
 // seam for diagnostics (test-invoke-method, gatehouse explain, the
 // console). Explain may be called concurrently with serving.
 func (g *Gateway) Explain(ctx context.Context, er ExplainRequest) Trace {
-	rq := &request{r: er.Request, dryRun: true, keyByID: er.KeyID, trusted: g.trusted}
+	rq := &request{r: er.Request, dryRun: true, keyByID: er.KeyID, trusted: g.trusted, explainCanary: er.Canary}
 	switch {
 	case !er.Now.IsZero():
 		rq.now = er.Now
@@ -111,7 +119,7 @@ func (g *Gateway) explain(ctx context.Context, rq *request) Trace {
 		tr.APIID = rq.api.ID
 	}
 	if rq.stage != nil {
-		tr.Stage, tr.DeploymentID = rq.stage.Name, rq.stage.DeploymentID
+		tr.Stage, tr.DeploymentID, tr.Canary = rq.stage.Name, rq.stage.DeploymentID, rq.stage.IsCanary
 	}
 	if rq.match.Resource != nil {
 		tr.ResourcePath, tr.HTTPMethod = rq.match.Resource.Path, rq.r.Method
@@ -159,6 +167,23 @@ func (rq *request) noteBucket(name string, ok bool) {
 	}
 }
 
+// servedBy names the deployment that serves rq's stage, and the side of a
+// canary release it is on.
+func servedBy(rq *request) string {
+	st := rq.stage
+	var c *state.Canary
+	if base := rq.api.Stages[st.Name]; base != nil {
+		c = base.Canary
+	}
+	switch {
+	case c == nil:
+		return "deployment " + st.DeploymentID
+	case st.IsCanary:
+		return fmt.Sprintf("canary deployment %s, which serves %g %% of the stage's requests", st.DeploymentID, c.Percent)
+	}
+	return fmt.Sprintf("deployment %s; its canary deployment %s serves %g %% of the stage's requests", st.DeploymentID, c.Stage.DeploymentID, c.Percent)
+}
+
 // passDetail says what a passing step found. It reads only what the step
 // left in rq (and the notes it took), so the steps carry no code for
 // tracing beyond those notes.
@@ -166,9 +191,9 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 	switch step {
 	case "route":
 		if rq.corsSelf {
-			return fmt.Sprintf("API %s, stage %s (deployment %s), resource %s, no OPTIONS method: a CORS preflight Gatehouse answers (%s)", rq.api.ID, rq.stage.Name, rq.stage.DeploymentID, rq.match.Resource.Path, apigw.TagCORSAllowOrigins)
+			return fmt.Sprintf("API %s, stage %s (%s), resource %s, no OPTIONS method: a CORS preflight Gatehouse answers (%s)", rq.api.ID, rq.stage.Name, servedBy(rq), rq.match.Resource.Path, apigw.TagCORSAllowOrigins)
 		}
-		return fmt.Sprintf("API %s, stage %s (deployment %s), resource %s, method %s", rq.api.ID, rq.stage.Name, rq.stage.DeploymentID, rq.match.Resource.Path, rq.r.Method)
+		return fmt.Sprintf("API %s, stage %s (%s), resource %s, method %s", rq.api.ID, rq.stage.Name, servedBy(rq), rq.match.Resource.Path, rq.r.Method)
 	case "body":
 		if n := rq.r.ContentLength; n >= 0 {
 			return fmt.Sprintf("Content-Length %d, within the %d-byte payload limit", n, g.maxBody)

@@ -39,6 +39,9 @@ var fixes = map[Reason]func(f *fixFacts) string{
 	ReasonNoStage:      (*fixFacts).stageFix,
 	ReasonUnknownStage: (*fixFacts).stageFix,
 	ReasonStageBroken: func(f *fixFacts) string {
+		if st := f.rq.stage; st != nil && st.IsCanary {
+			return "roll back the canary release of stage " + st.Name + ", whose deployment " + st.DeploymentID + " cannot be served: aws apigateway update-stage --rest-api-id " + f.apiID() + " --stage-name " + st.Name + " --patch-operations op=remove,path=/canarySettings"
+		}
 		return "redeploy stage " + f.stageName() + ": its deployment " + f.deploymentID() + " cannot be served (" + f.createDeployment() + ")"
 	},
 	ReasonUnknownRoute: func(f *fixFacts) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -71,6 +72,11 @@ type Options struct {
 	// DecisionsRetention is how long decisions are kept when the bound
 	// allows (0: DecisionsRetention).
 	DecisionsRetention time.Duration
+	// CanaryRoll draws, for each request to a stage with a canary release,
+	// a number in [0, 1): the request goes to the canary when the draw
+	// times 100 is under the canary's percentTraffic. nil: math/rand/v2's
+	// Float64 (lock-free); tests give a fixed sequence.
+	CanaryRoll func() float64
 }
 
 // Gateway serves API callers. It is an http.Handler.
@@ -105,6 +111,8 @@ type Gateway struct {
 
 	// decisions records served decisions for lookup by request id (nil: off).
 	decisions *decisionLog
+
+	canaryRoll func() float64 // Options.CanaryRoll or rand.Float64
 }
 
 // New returns a Gateway.
@@ -140,6 +148,9 @@ func New(o Options) *Gateway {
 		g.fallback = counters.NewLocal()
 	}
 	g.authTimeout = AuthorizerTimeout
+	if g.canaryRoll = o.CanaryRoll; g.canaryRoll == nil {
+		g.canaryRoll = rand.Float64
+	}
 	g.pool.New = func() any { return new(request) }
 	if o.DecisionsMax >= 0 {
 		g.decisions = newDecisionLog(o.DecisionsMax, o.DecisionsRetention)

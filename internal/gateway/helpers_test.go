@@ -50,6 +50,8 @@ type gwOptions struct {
 	proxy    proxy.Options
 	// functions invokes authorizers and AWS_PROXY functions (nil: no endpoint).
 	functions lambda.Invoker
+	// canaryRoll fixes the canary draws (nil: random).
+	canaryRoll func() float64
 }
 
 func newGWEnv(t *testing.T, o gwOptions) *gwEnv {
@@ -75,7 +77,7 @@ func newGWEnv(t *testing.T, o gwOptions) *gwEnv {
 	t.Cleanup(p.Close)
 	env.g = New(Options{State: env.state, Keys: keys, Counters: c, Proxy: p, AccessLog: env.access,
 		Metrics: NewMetrics(env.reg), MaxBodyBytes: o.maxBody, AccountThrottle: o.account, Now: func() time.Time { return env.now },
-		Functions: o.functions, AccountID: "123456789012"})
+		Functions: o.functions, AccountID: "123456789012", CanaryRoll: o.canaryRoll})
 	env.srv = httptest.NewServer(env.g)
 	t.Cleanup(env.srv.Close)
 	return env

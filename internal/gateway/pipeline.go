@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
 )
 
 // step is one stage of the pipeline: it passes (nil) or refuses.
@@ -76,6 +77,11 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 	if stage == nil {
 		return refuse(ReasonUnknownStage, unknownStageDetail(api.ID, t.stage, api.Stages))
 	}
+	// A stage with a canary release sends its share of requests to the
+	// canary's deployment (a Stage of the same name); one draw per request.
+	if c := stage.Canary; c != nil && g.toCanary(rq, c) {
+		stage = c.Stage
+	}
 	rq.stage = stage
 	// The path the upstream serves must be the path that was authorised:
 	// upstreams resolve dot segments (some after decoding %2F, or taking
@@ -85,7 +91,11 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 		return refuse(ReasonPathDotSegment, "the request path "+quote(t.path)+` has a "." or ".." segment (after percent-decoding, with "\" read as "/" and ";parameters" dropped), which an upstream would resolve into another path`)
 	}
 	if stage.Table == nil {
-		return refuse(ReasonStageBroken, fmt.Sprintf("stage %s of API %s serves deployment %s, which cannot be served: %v", stage.Name, api.ID, stage.DeploymentID, stage.CompileErr))
+		of := "stage"
+		if stage.IsCanary {
+			of = "the canary release of stage"
+		}
+		return refuse(ReasonStageBroken, fmt.Sprintf("%s %s of API %s serves deployment %s, which cannot be served: %v", of, stage.Name, api.ID, stage.DeploymentID, stage.CompileErr))
 	}
 	m, res := stage.Table.Match(r.Method, t.path, &rq.params)
 	if r.Method == http.MethodOptions && g.selfPreflight(rq, m, res) {
@@ -110,6 +120,15 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 		return refuse(ReasonNoMethod, fmt.Sprintf("resource %s of stage %s has no %s method (methods: %s)", m.Resource.Path, stage.Name, r.Method, strings.Join(m.Resource.HTTPMethods(), ", ")))
 	}
 	return refuse(ReasonUnknownRoute, fmt.Sprintf("no resource of stage %s matches the path %s", stage.Name, t.path))
+}
+
+// toCanary draws whether rq goes to the canary c; a dry run does not
+// draw, it explains the side it was asked for.
+func (g *Gateway) toCanary(rq *request, c *state.Canary) bool {
+	if rq.dryRun {
+		return rq.explainCanary
+	}
+	return c.Chooses(g.canaryRoll())
 }
 
 func unknownStageDetail[S any](apiID, name string, stages map[string]S) string {

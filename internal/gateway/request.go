@@ -105,8 +105,12 @@ type request struct {
 	// request is not served; trace, when set, receives every step's verdict
 	// (see Explain). note collects a passing step's detail for the trace.
 	dryRun bool
-	trace  *Trace
-	note   []string
+	// explainCanary: a dry run explains the canary side of a stage with a
+	// canary release, instead of the stage's own deployment (a dry run
+	// draws nothing: ExplainRequest.Canary, a recorded decision's side).
+	explainCanary bool
+	trace         *Trace
+	note          []string
 	// testInvoke: test-invoke-method's run (see testinvoke.go): the route
 	// is found by resource id beforehand, and the steps AWS's test skips
 	// are traced, not applied; tiRefused: one of them would have refused.

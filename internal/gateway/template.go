@@ -131,6 +131,15 @@ func newVTLContext(rq *request) map[string]any {
 	if r := rq.match.Resource; r != nil {
 		c["resourcePath"], c["resourceId"] = r.Path, r.ID
 	}
+	if st := rq.stage; st != nil {
+		c["deploymentId"] = st.DeploymentID
+		// AWS sets $context.isCanaryRequest only on a stage with a canary.
+		if st.IsCanary {
+			c["isCanaryRequest"] = "true"
+		} else if st.Canary != nil {
+			c["isCanaryRequest"] = "false"
+		}
+	}
 	id := map[string]any{"sourceIp": clientIP(rq.r, rq.trusted), "userAgent": rq.r.UserAgent()}
 	if rq.key != nil {
 		id["apiKeyId"] = rq.key.ID

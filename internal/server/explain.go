@@ -43,6 +43,9 @@ type ExplainInput struct {
 	// At most one.
 	KeyID    string `json:"keyId,omitempty"`
 	KeyValue string `json:"keyValue,omitempty"`
+	// Canary explains, for a stage with a canary release, a request its
+	// canary serves (default: one the stage's own deployment serves).
+	Canary bool `json:"canary,omitempty"`
 	// RequestID looks a served request up (x-amzn-RequestId); with it, no
 	// other field.
 	RequestID string `json:"requestId,omitempty"`
@@ -75,11 +78,13 @@ type ExplainOutput struct {
 	APIID        string        `json:"apiId,omitempty"`
 	StageName    string        `json:"stage,omitempty"`
 	DeploymentID string        `json:"deploymentId,omitempty"`
-	ResourcePath string        `json:"resourcePath,omitempty"`
-	HTTPMethod   string        `json:"httpMethod,omitempty"`
-	KeyID        string        `json:"keyId,omitempty"`
-	PlanID       string        `json:"planId,omitempty"`
-	Integration  string        `json:"integration,omitempty"`
+	// Canary: the stage's canary release serves the request.
+	Canary       bool   `json:"canary,omitempty"`
+	ResourcePath string `json:"resourcePath,omitempty"`
+	HTTPMethod   string `json:"httpMethod,omitempty"`
+	KeyID        string `json:"keyId,omitempty"`
+	PlanID       string `json:"planId,omitempty"`
+	Integration  string `json:"integration,omitempty"`
 
 	Request             *ExplainRecord `json:"request,omitempty"`
 	ConfigurationExists *bool          `json:"configurationExists,omitempty"`
@@ -101,6 +106,7 @@ type ExplainRecord struct {
 	Step      string    `json:"step,omitempty"`
 	Detail    string    `json:"detail,omitempty"`
 	Truncated bool      `json:"truncated,omitempty"`
+	Canary    bool      `json:"canary,omitempty"`
 }
 
 // ExplainReplay is the outcome of the dry run of a recorded request now.
@@ -121,7 +127,7 @@ func (s *Server) serveExplain(v *sigv4.Verifier) http.HandlerFunc {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			writeAWSError(w, "BadRequestException", http.StatusBadRequest, "the body must be one JSON object with the fields api, stage, method, path, headers, keyId, keyValue, requestId: "+err.Error())
+			writeAWSError(w, "BadRequestException", http.StatusBadRequest, "the body must be one JSON object with the fields api, stage, method, path, headers, keyId, keyValue, canary, requestId: "+err.Error())
 			return
 		}
 		if dec.More() {
@@ -143,7 +149,7 @@ func (s *Server) serveExplain(v *sigv4.Verifier) http.HandlerFunc {
 				writeAWSError(w, "BadRequestException", http.StatusBadRequest, err.Error())
 				return
 			}
-			tr := s.Gateway.Explain(r.Context(), gateway.ExplainRequest{Request: req, KeyID: in.KeyID})
+			tr := s.Gateway.Explain(r.Context(), gateway.ExplainRequest{Request: req, KeyID: in.KeyID, Canary: in.Canary})
 			out = traceOutput(tr)
 			if d := tr.Decision; d != nil {
 				out.Reason, out.Detail, out.Fix = string(d.Reason), d.Detail, tr.Fix
@@ -167,7 +173,7 @@ func (s *Server) serveExplain(v *sigv4.Verifier) http.HandlerFunc {
 // explainRequestID answers for a served request: its record, and a dry
 // run of it now. status is 404 when the node has no such decision.
 func (s *Server) explainRequestID(r *http.Request, in ExplainInput) (out ExplainOutput, code string, status int) {
-	if in.API != "" || in.Stage != "" || in.Method != "" || in.Path != "" || len(in.Headers) > 0 || in.KeyID != "" || in.KeyValue != "" {
+	if in.API != "" || in.Stage != "" || in.Method != "" || in.Path != "" || len(in.Headers) > 0 || in.KeyID != "" || in.KeyValue != "" || in.Canary {
 		return ExplainOutput{Detail: fmt.Sprintf("requestId %q explains a served request: give no other field", in.RequestID)}, "BadRequestException", http.StatusBadRequest
 	}
 	rec, ok := s.Gateway.Decision(in.RequestID)
@@ -186,7 +192,7 @@ func (s *Server) explainRequestID(r *http.Request, in ExplainInput) (out Explain
 	exists := rp.ConfigurationExists
 	out.ConfigurationExists = &exists
 	out.Request = &ExplainRecord{RequestID: rec.RequestID, Time: rec.Time, APIID: rec.APIID, Stage: rec.Stage, Method: rec.Method, Path: rec.Path,
-		KeyID: rec.KeyID, KeySource: rec.KeySource, Status: rec.Status, Reason: string(rec.Reason), Step: rec.Step, Detail: rec.Detail, Truncated: rec.Truncated}
+		KeyID: rec.KeyID, KeySource: rec.KeySource, Status: rec.Status, Reason: string(rec.Reason), Step: rec.Step, Detail: rec.Detail, Truncated: rec.Truncated, Canary: rec.Canary}
 	rpl := &ExplainReplay{Allowed: rp.Trace.Decision == nil, Fix: rp.Trace.Fix}
 	if d := rp.Trace.Decision; d != nil {
 		rpl.Reason = string(d.Reason)
@@ -200,7 +206,7 @@ func (s *Server) explainRequestID(r *http.Request, in ExplainInput) (out Explain
 func traceOutput(tr gateway.Trace) ExplainOutput {
 	out := ExplainOutput{
 		Allowed: tr.Decision == nil, Status: tr.Status, ErrorType: tr.ErrorType, ResponseType: string(tr.ResponseType),
-		Steps: make([]ExplainStep, len(tr.Steps)), APIID: tr.APIID, StageName: tr.Stage, DeploymentID: tr.DeploymentID,
+		Steps: make([]ExplainStep, len(tr.Steps)), APIID: tr.APIID, StageName: tr.Stage, DeploymentID: tr.DeploymentID, Canary: tr.Canary,
 		ResourcePath: tr.ResourcePath, HTTPMethod: tr.HTTPMethod, KeyID: tr.KeyID, PlanID: tr.PlanID, Integration: tr.Integration,
 	}
 	for i, st := range tr.Steps {

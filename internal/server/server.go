@@ -69,6 +69,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
+	// CanaryRoll is the data plane's draw for canary releases
+	// (gateway.Options.CanaryRoll; nil: random), for tests.
+	CanaryRoll func() float64
 	// AccountThrottle is the account-level limit (zero: AWS's 10,000
 	// requests/s, burst 5,000; a negative rate: no account limit).
 	AccountThrottle apigw.Throttle
@@ -339,6 +342,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		Log:             s.log,
 		Metrics:         gateway.NewMetrics(s.Registry),
 		Now:             s.cfg.Now,
+		CanaryRoll:      s.cfg.CanaryRoll,
 		AccountThrottle: s.cfg.AccountThrottle,
 		Region:          s.cfg.Region,
 		TrustedProxies:  s.cfg.TrustedProxies,

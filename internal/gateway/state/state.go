@@ -303,18 +303,20 @@ func (s *State) read(ctx context.Context, r store.Reader, cache map[depKey]*comp
 func readDeployments(ctx context.Context, r store.Reader, stages []*apigw.Stage, cache map[depKey]*compiled) (map[depKey]*apigw.Deployment, error) {
 	deps := map[depKey]*apigw.Deployment{}
 	for _, st := range stages {
-		k := depKey{st.APIID, st.DeploymentID}
-		if _, ok := deps[k]; ok || cache[k] != nil {
-			continue
+		for _, id := range st.ServedDeployments() {
+			k := depKey{st.APIID, id}
+			if _, ok := deps[k]; ok || cache[k] != nil {
+				continue
+			}
+			d, err := r.GetDeployment(ctx, st.APIID, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				d = nil
+			case err != nil:
+				return nil, err
+			}
+			deps[k] = d
 		}
-		d, err := r.GetDeployment(ctx, st.APIID, st.DeploymentID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			d = nil
-		case err != nil:
-			return nil, err
-		}
-		deps[k] = d
 	}
 	return deps, nil
 }
@@ -325,23 +327,25 @@ func readDeployments(ctx context.Context, r store.Reader, stages []*apigw.Stage,
 func (s *State) compileStages(apiID string, stages []*apigw.Stage, read map[depKey]*apigw.Deployment, cache, keep map[depKey]*compiled) map[string]*compiled {
 	out := make(map[string]*compiled, len(stages))
 	for _, st := range stages {
-		k := depKey{apiID, st.DeploymentID}
-		c := keep[k]
-		if c == nil {
-			c = cache[k]
-		}
-		if c == nil {
-			d := read[k]
-			if d == nil {
-				continue
+		for _, id := range st.ServedDeployments() {
+			k := depKey{apiID, id}
+			c := keep[k]
+			if c == nil {
+				c = cache[k]
 			}
-			c = compile(d)
-			if c.err != nil {
-				s.log.Warn("state: deployment cannot be served", "api_id", apiID, "deployment_id", d.ID, "err", c.err)
+			if c == nil {
+				d := read[k]
+				if d == nil {
+					continue
+				}
+				c = compile(d)
+				if c.err != nil {
+					s.log.Warn("state: deployment cannot be served", "api_id", apiID, "deployment_id", d.ID, "err", c.err)
+				}
 			}
+			keep[k] = c
+			out[id] = c
 		}
-		keep[k] = c
-		out[st.DeploymentID] = c
 	}
 	return out
 }

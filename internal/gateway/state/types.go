@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -147,10 +148,30 @@ type Stage struct {
 	// "local": when the counters backend fails a call, the request is
 	// counted in the node's own memory instead of refused (503).
 	CountersLocal bool
+	// Canary is the stage's canary release; nil when it has none (the
+	// stage then costs a request nothing more).
+	Canary *Canary
+	// IsCanary marks the Stage that serves a canary release's requests
+	// (Canary.Stage): same name, settings and tags as its stage, the
+	// canary's deployment and merged variables.
+	IsCanary bool
 	// Cache is the data plane's own per-stage memo (metric handles, so
 	// that a request does not look them up by label). The state never reads
 	// it; a changed stage is a new Stage with an empty Cache.
 	Cache atomic.Value
+}
+
+// Canary is a stage's canary release: Percent (0 to 100) of the stage's
+// requests are served by Stage instead (the gateway draws which).
+type Canary struct {
+	Percent float64
+	Stage   *Stage
+}
+
+// Chooses reports whether a request whose draw is roll (in [0, 1)) goes
+// to the canary: roll*100 < Percent, so 0 % never and 100 % always does.
+func (c *Canary) Chooses(roll float64) bool {
+	return roll*100 < c.Percent
 }
 
 // StageThrottle holds a stage's methodSettings throttles, normalised to route
@@ -353,35 +374,65 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		out.Live = live
 	}
 	for _, st := range stages {
-		s := &Stage{
-			APIID:        a.ID,
-			Name:         st.Name,
-			Ref:          apigw.StageRef(a.ID, st.Name),
-			DeploymentID: st.DeploymentID,
-			KeySource:    apigw.KeySourceHeader,
-			Variables:    st.Variables,
-			Throttle:     newStageThrottle(st.MethodSettings),
-		}
-		if st.AccessLogSettings != nil {
-			s.AccessLogFormat = st.AccessLogSettings.Format
-		}
-		s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
-		s.RateLimitHeaders = st.Tags[apigw.TagRateLimitHeaders] == "true"
-		s.CountersLocal = st.Tags[apigw.TagCountersFailure] == apigw.CountersFailureLocal
-		if c := deps[st.DeploymentID]; c != nil {
-			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
-			s.Authorizers = c.authorizers
-			s.BinaryMediaTypes = c.binary
-			s.CORS = c.cors
-			s.Validations = c.validations
-			s.Templates = c.templates
-			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
-		} else {
-			s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, a.ID, st.DeploymentID, errNoDeployment)
+		s := newStage(a.ID, st, st.DeploymentID, st.Variables, deps)
+		if c := st.CanarySettings; c != nil {
+			s.Canary = newCanary(a.ID, st, deps)
 		}
 		out.Stages[st.Name] = s
 	}
 	return out
+}
+
+// newStage builds the Stage that serves deployment depID with variables
+// vars under st's name, settings and tags.
+func newStage(apiID string, st *apigw.Stage, depID string, vars map[string]string, deps map[string]*compiled) *Stage {
+	s := &Stage{
+		APIID:        apiID,
+		Name:         st.Name,
+		Ref:          apigw.StageRef(apiID, st.Name),
+		DeploymentID: depID,
+		KeySource:    apigw.KeySourceHeader,
+		Variables:    vars,
+		Throttle:     newStageThrottle(st.MethodSettings),
+	}
+	if st.AccessLogSettings != nil {
+		s.AccessLogFormat = st.AccessLogSettings.Format
+	}
+	s.ReasonHeader = st.Tags[apigw.TagReasonHeader] == "true"
+	s.RateLimitHeaders = st.Tags[apigw.TagRateLimitHeaders] == "true"
+	s.CountersLocal = st.Tags[apigw.TagCountersFailure] == apigw.CountersFailureLocal
+	if c := deps[depID]; c != nil {
+		s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
+		s.Authorizers = c.authorizers
+		s.BinaryMediaTypes = c.binary
+		s.CORS = c.cors
+		s.Validations = c.validations
+		s.Templates = c.templates
+		s.MethodIDs = methodIDs(apiID, st.Name, c.table)
+	} else {
+		s.CompileErr = fmt.Errorf("stage %s of API %s: deployment %q: %w", st.Name, apiID, depID, errNoDeployment)
+	}
+	return s
+}
+
+// newCanary builds a stage's canary release: its deployment (the stage's
+// own when the settings name none) served with the stage's variables
+// merged with the overrides, as AWS does.
+func newCanary(apiID string, st *apigw.Stage, deps map[string]*compiled) *Canary {
+	c := st.CanarySettings
+	depID := c.DeploymentID
+	if depID == "" {
+		depID = st.DeploymentID
+	}
+	vars := st.Variables
+	if len(c.StageVariableOverrides) > 0 {
+		vars = make(map[string]string, len(st.Variables)+len(c.StageVariableOverrides))
+		maps.Copy(vars, st.Variables)
+		maps.Copy(vars, c.StageVariableOverrides)
+	}
+	cs := newStage(apiID, st, depID, vars, deps)
+	cs.IsCanary = true
+	return &Canary{Percent: c.PercentTraffic, Stage: cs}
 }
 
 // methodIDs names every method of a compiled table for bucket keys.
