@@ -111,7 +111,7 @@ func TestCreateDomainNameRefusals(t *testing.T) {
 
 	tests := []struct {
 		name, domain, body, key, chain, arn string
-		code, msg                            string
+		code, msg                           string
 	}{
 		{"key of another certificate", "api.example.com", good.CertPEM, other.KeyPEM, "", "", "BadRequestException",
 			"Invalid certificate for domain name api.example.com: certificatePrivateKey does not match certificateBody: the key is not the certificate's"},
