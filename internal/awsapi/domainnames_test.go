@@ -89,6 +89,25 @@ func TestDomainNameLifecycle(t *testing.T) {
 		{Op: types.OpReplace, Path: aws.String("/securityPolicy"), Value: aws.String("TLS_1_0")}}})
 	apitest.WantError(t, err, "BadRequestException", `Invalid securityPolicy "TLS_1_0": Gatehouse serves TLS 1.2 and 1.3 only; the one policy is TLS_1_2`)
 
+	// Tags by the domain's ARN, as Terraform sets them.
+	arn := "arn:aws:apigateway:us-east-1::/domainnames/api.example.com"
+	if _, err := env.Client.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: &arn, Tags: map[string]string{"env": "prod"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Client.UntagResource(ctx, &apigateway.UntagResourceInput{ResourceArn: &arn, TagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := env.Client.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: &arn})
+	if err != nil || !cmp.Equal(tags.Tags, map[string]string{"env": "prod"}) {
+		t.Errorf("GetTags = %v, %v; want env=prod", tags, err)
+	}
+	_, err = env.Client.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: &arn, Tags: map[string]string{"gatehouse:corsAllowOrigins": "*"}})
+	if apitest.ErrorCode(err) != "BadRequestException" {
+		t.Errorf("a gatehouse: tag on a domain name: %v, want BadRequestException", err)
+	}
+	_, err = env.Client.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/domainnames/nope.example.com")})
+	apitest.WantError(t, err, "NotFoundException", "Invalid domain name identifier specified")
+
 	if _, err := env.Client.DeleteDomainName(ctx, &apigateway.DeleteDomainNameInput{DomainName: aws.String("api.example.com")}); err != nil {
 		t.Fatal(err)
 	}
