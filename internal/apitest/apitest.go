@@ -44,6 +44,9 @@ type Options struct {
 	LambdaEndpoint string
 	// Store is the node's --store URL ("": SQLite in the data directory).
 	Store string
+	// TLS is the data listener's default certificate (nil: plain HTTP);
+	// with it DataURL is https://.
+	TLS *server.TLSFiles
 }
 
 // Start starts a node for the duration of the test.
@@ -65,7 +68,7 @@ func Start(t testing.TB, opts Options) *Env {
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
-		AccessLog: access, AuditLog: audit})
+		AccessLog: access, AuditLog: audit, TLS: opts.TLS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +83,11 @@ func Start(t testing.TB, opts Options) *Env {
 			t.Errorf("close: %v", err)
 		}
 	})
-	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: "http://" + dataLn.Addr().String(), DataDir: dir, Access: access, Audit: audit}
+	scheme := "http://"
+	if opts.TLS != nil {
+		scheme = "https://"
+	}
+	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: scheme + dataLn.Addr().String(), DataDir: dir, Access: access, Audit: audit}
 	env.Client = env.NewClient(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
 	return env
 }

@@ -17,6 +17,7 @@ func TestParseARN(t *testing.T) {
 		{"arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod", tagTarget{Kind: "stages", ID: "abc123", Stage: "prod"}, true},
 		{"arn:aws:apigateway:us-east-1::/apikeys/k1", tagTarget{Kind: "apikeys", ID: "k1"}, true},
 		{"arn:aws-cn:apigateway:cn-north-1::/usageplans/p1", tagTarget{Kind: "usageplans", ID: "p1"}, true},
+		{"arn:aws:apigateway:us-east-1::/domainnames/api.example.com", tagTarget{Kind: "domainnames", ID: "api.example.com"}, true},
 		{"arn:aws:apigateway:us-east-1::/restapis/abc123/resources/r1", tagTarget{}, false},
 		{"arn:aws:apigateway:us-east-1:123456789012:/restapis/abc", tagTarget{}, false},
 		{"arn:aws:execute-api:us-east-1::/restapis/abc", tagTarget{}, false},

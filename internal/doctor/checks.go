@@ -350,3 +350,50 @@ func stageList(p *apigw.UsagePlan) string {
 	}
 	return "on " + strings.Join(s, ", ")
 }
+
+// checkDomains reports custom domain base path mappings to an API or a
+// stage that does not exist: the domain's requests under that base path
+// are refused (403 Forbidden).
+func (d *run) checkDomains(ctx context.Context) error {
+	pg := store.Page{Limit: d.o.PageSize}
+	for {
+		ds, next, err := d.r.ListDomainNames(ctx, pg)
+		if err != nil {
+			return fmt.Errorf("doctor: list domain names: %w", err)
+		}
+		for _, dn := range ds {
+			for _, m := range dn.Mappings {
+				d.checkMapping(ctx, dn, m)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		pg.Position = next
+	}
+}
+
+func (d *run) checkMapping(ctx context.Context, dn *apigw.DomainName, m apigw.BasePathMapping) {
+	if d.o.APIID != "" && m.RestAPIID != d.o.APIID {
+		return
+	}
+	bp := apigw.WireBasePath(m.BasePath)
+	res := "domainname/" + dn.Name + "/basepathmapping/" + bp
+	url := "https://" + dn.Name + "/" + m.BasePath
+	var what string
+	switch {
+	case m.Stage != "" && !d.stages[apigw.StageRef(m.RestAPIID, m.Stage)]:
+		what = fmt.Sprintf("stage %s of API %s, which does not exist", m.Stage, m.RestAPIID)
+	case m.Stage == "":
+		if _, err := d.r.GetAPI(ctx, m.RestAPIID); err == nil {
+			return
+		}
+		what = fmt.Sprintf("API %s, which does not exist", m.RestAPIID)
+	default:
+		return
+	}
+	d.add(Finding{Code: DomainMappingTargetMissing, Severity: Error, Resource: res,
+		Message: fmt.Sprintf("Base path %s of custom domain %s maps to %s: requests to %s are refused (403 Forbidden).", bp, dn.Name, what, url),
+		Fix: fmt.Sprintf("Point the mapping at a stage that exists (aws apigateway update-base-path-mapping --domain-name %s --base-path '%s' --patch-operations op=replace,path=/stage,value=STAGE), or create the stage, or delete the mapping (aws apigateway delete-base-path-mapping --domain-name %s --base-path '%s').",
+			dn.Name, bp, dn.Name, bp)})
+}

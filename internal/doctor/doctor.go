@@ -47,6 +47,7 @@ const (
 	CORSGatewayResponseDropsHeader       = "CORS_GATEWAY_RESPONSE_DROPS_HEADER"
 	AuthorizerCacheOnProxyResource       = "AUTHORIZER_CACHE_ON_PROXY_RESOURCE"
 	QuotaBelowBurst                      = "QUOTA_BELOW_BURST"
+	DomainMappingTargetMissing           = "DOMAIN_MAPPING_TARGET_MISSING"
 )
 
 // Codes lists every finding code with its severity (the README's table).
@@ -62,6 +63,7 @@ var Codes = map[string]Severity{
 	CORSGatewayResponseDropsHeader:       Warning,
 	AuthorizerCacheOnProxyResource:       Warning,
 	QuotaBelowBurst:                      Info,
+	DomainMappingTargetMissing:           Error,
 }
 
 // Finding is one problem of the configuration.
@@ -71,7 +73,8 @@ type Finding struct {
 	// Resource names what is at fault in AWS's terms: "apikey/{id}",
 	// "usageplan/{id}", "restapi/{id}/stage/{name}",
 	// "restapi/{id}/resource/{resourceId}/{METHOD}",
-	// "restapi/{id}/gatewayresponse/{type}".
+	// "restapi/{id}/gatewayresponse/{type}",
+	// "domainname/{name}/basepathmapping/{basePath}".
 	Resource string `json:"resource"`
 	// Message says what is wrong and what callers see because of it.
 	Message string `json:"message"`
@@ -213,6 +216,9 @@ func (d *run) check(ctx context.Context) error {
 		return err
 	}
 	d.checkPlans()
+	if err := d.checkDomains(ctx); err != nil {
+		return err
+	}
 	if d.o.APIID == "" {
 		return d.checkKeys(ctx)
 	}

@@ -162,7 +162,15 @@ func buildProblems(b *builder) *problems {
 			return err
 		}
 		pl.APIStages = append(pl.APIStages, apigw.APIStage{APIID: p.authz.ID, Stage: "Prod"})
-		return tx.UpdateUsagePlan(b.ctx, pl)
+		if err := tx.UpdateUsagePlan(b.ctx, pl); err != nil {
+			return err
+		}
+		// A custom domain whose base path maps to a stage that is gone
+		// (control checks the stage when the mapping is made; the stage
+		// can be deleted later), and one whose mapping is fine.
+		return errors.Join(
+			tx.CreateDomainName(b.ctx, &apigw.DomainName{Name: "api.example.com", Mappings: []apigw.BasePathMapping{{BasePath: "orders/v1", RestAPIID: p.authz.ID, Stage: "gone"}}}),
+			tx.CreateDomainName(b.ctx, &apigw.DomainName{Name: "ok.example.com", Mappings: []apigw.BasePathMapping{{RestAPIID: p.authz.ID, Stage: "s"}, {BasePath: "any", RestAPIID: p.authz.ID}}}))
 	})
 	if err != nil {
 		b.t.Fatal(err)
@@ -191,6 +199,9 @@ func TestRunFindsEachProblem(t *testing.T) {
 		fix      []string // substrings of the fix
 	}
 	wants := []want{
+		{doctor.DomainMappingTargetMissing, doctor.Error, "domainname/api.example.com/basepathmapping/orders/v1",
+			[]string{"stage gone of API " + p.authz.ID, "https://api.example.com/orders/v1"},
+			[]string{"update-base-path-mapping --domain-name api.example.com --base-path 'orders/v1'", "delete-base-path-mapping"}},
 		{doctor.KeySourceAuthorizerWithoutAuthorizer, doctor.Error, method(p.authz, p.authz.RootResourceID, "GET"),
 			[]string{"GET /", p.authz.ID, "AUTHORIZER", "has no authorizer"},
 			[]string{"update-rest-api --rest-api-id " + p.authz.ID, "op=replace,path=/apiKeySource,value=HEADER", "usageIdentifierKey"}},
@@ -260,7 +271,7 @@ func TestRunFindsEachProblem(t *testing.T) {
 			t.Errorf("%s: severity %s, doctor.Codes says %s", f.Code, f.Severity, sev)
 		}
 	}
-	if got := rep.Counts; got != (doctor.Counts{Error: 2, Warning: 8, Info: 2}) || !rep.Failed() {
+	if got := rep.Counts; got != (doctor.Counts{Error: 3, Warning: 8, Info: 2}) || !rep.Failed() {
 		t.Errorf("counts %+v, failed %v", got, rep.Failed())
 	}
 	// Every code doctor has is exercised here.
@@ -306,6 +317,7 @@ func TestRunFindsEachProblem(t *testing.T) {
 			codes = append(codes, f.Code+" "+f.Resource)
 		}
 		want := []string{
+			doctor.DomainMappingTargetMissing + " domainname/api.example.com/basepathmapping/orders/v1", // maps to this API
 			doctor.KeySourceAuthorizerWithoutAuthorizer + " " + method(p.authz, p.authz.RootResourceID, "GET"),
 			doctor.PlanStageMissing + " usageplan/" + p.ghost.ID,
 		}

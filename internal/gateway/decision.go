@@ -19,6 +19,7 @@ const (
 	ReasonUnknownAPI         Reason = "API_UNKNOWN"            // the API id names no API
 	ReasonAPIHeaderMismatch  Reason = "API_ID_HEADER_MISMATCH" // x-apigw-api-id names another API than the URL
 	ReasonExecuteAPIDisabled Reason = "EXECUTE_API_DISABLED"   // disableExecuteApiEndpoint is set
+	ReasonNoBasePathMapping  Reason = "BASE_PATH_UNMAPPED"     // the Host is a custom domain, and no base path mapping of it matches the path
 	ReasonNoStage            Reason = "STAGE_NOT_IN_URL"       // nothing after the API where the stage goes
 	ReasonUnknownStage       Reason = "STAGE_UNKNOWN"          // no stage of that name (names are case-sensitive)
 	ReasonStageBroken        Reason = "STAGE_DEPLOYMENT_INVALID"
@@ -103,6 +104,7 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonUnknownAPI:                apigw.AnswerForbidden,
 	ReasonAPIHeaderMismatch:         apigw.AnswerForbidden,
 	ReasonExecuteAPIDisabled:        apigw.AnswerForbidden,
+	ReasonNoBasePathMapping:         apigw.AnswerForbidden,
 	ReasonNoStage:                   apigw.AnswerForbidden,
 	ReasonUnknownStage:              apigw.AnswerForbidden,
 	ReasonStageBroken:               apigw.AnswerOf(apigw.ResponseAPIConfigurationError),

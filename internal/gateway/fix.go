@@ -36,6 +36,20 @@ var fixes = map[Reason]func(f *fixFacts) string{
 		id := f.apiID()
 		return "turn the execute-api endpoint of API " + id + " back on: aws apigateway update-rest-api --rest-api-id " + id + " --patch-operations op=replace,path=/disableExecuteApiEndpoint,value=false"
 	},
+	ReasonNoBasePathMapping: func(f *fixFacts) string {
+		d := f.rq.target.domain
+		if d == nil {
+			return ""
+		}
+		have := make([]string, 0, len(d.Mappings))
+		for _, m := range d.Mappings {
+			have = append(have, apigw.WireBasePath(m.BasePath))
+		}
+		if len(have) == 0 {
+			have = append(have, "none yet")
+		}
+		return "call a path under one of the base paths of " + d.Name + " (" + strings.Join(have, ", ") + "), or map one: aws apigateway create-base-path-mapping --domain-name " + d.Name + " --base-path {basePath} --rest-api-id {apiId} --stage {stage}"
+	},
 	ReasonNoStage:      (*fixFacts).stageFix,
 	ReasonUnknownStage: (*fixFacts).stageFix,
 	ReasonStageBroken: func(f *fixFacts) string {

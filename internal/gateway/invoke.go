@@ -1,6 +1,11 @@
 package gateway
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/state"
+)
 
 // invokeTarget is what an invoke URL addresses.
 type invokeTarget struct {
@@ -8,6 +13,8 @@ type invokeTarget struct {
 	stage string
 	// path is the resource path part, still escaped, starting with "/".
 	path string
+	// domain is the custom domain the Host names (nil: an id-based URL).
+	domain *state.Domain
 }
 
 // apiIDHeader names the API for the /{stage}/{path} form (and for private
@@ -82,4 +89,31 @@ func hostAPIID(host string) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// domainInvoke reads a request to a custom domain: the longest base path
+// mapping whose base path starts the path names the API and the stage (or,
+// for a mapping without a stage, the next path segment names the stage).
+// It allocates nothing.
+func domainInvoke(d *state.Domain, escapedPath string) (invokeTarget, Reason, string) {
+	t := invokeTarget{domain: d}
+	m, rest, ok := d.Match(escapedPath)
+	if !ok {
+		return t, ReasonNoBasePathMapping, "no base path mapping of the custom domain " + d.Name + " matches the path " + quote(escapedPath)
+	}
+	t.apiID = m.RestAPIID
+	if m.Stage != "" {
+		t.stage, t.path = m.Stage, rest
+		return t, "", ""
+	}
+	stage, r, found := strings.Cut(rest[1:], "/")
+	if stage == "" {
+		return t, ReasonNoStage, "the base path mapping " + quote(apigw.WireBasePath(m.BasePath)) + " of the custom domain " + d.Name + " names no stage, so the path must go on with /{stage}/"
+	}
+	t.stage, t.path = stage, "/"
+	if found {
+		t.path = rest[1+len(stage):]
+	}
+	_ = r
+	return t, "", ""
 }

@@ -60,7 +60,15 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 	if v := r.Header[apiIDHeader]; len(v) > 0 {
 		hdr = v[0]
 	}
-	t, reason, detail := parseInvoke(r.Host, rq.escapedPath(), hdr)
+	var (
+		t              invokeTarget
+		reason, detail = Reason(""), ""
+	)
+	if d := g.state.Domain(r.Host); d != nil {
+		t, reason, detail = domainInvoke(d, rq.escapedPath())
+	} else {
+		t, reason, detail = parseInvoke(r.Host, rq.escapedPath(), hdr)
+	}
 	rq.target = t
 	if reason != "" {
 		return refuse(reason, detail)
@@ -70,7 +78,9 @@ func (g *Gateway) route(_ context.Context, rq *request) *Decision {
 		return refuse(ReasonUnknownAPI, "no API has the id "+quote(t.apiID))
 	}
 	rq.api = api
-	if api.DisableExecuteAPIEndpoint {
+	// disableExecuteApiEndpoint refuses the id-based URLs only: a custom
+	// domain's base path mapping is how such an API is called.
+	if api.DisableExecuteAPIEndpoint && t.domain == nil {
 		return refuse(ReasonExecuteAPIDisabled, "API "+api.ID+" has disableExecuteApiEndpoint set")
 	}
 	stage := api.Stages[t.stage]

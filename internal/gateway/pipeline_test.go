@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // unreachableCounters stands for a counters engine that cannot be reached
@@ -136,6 +137,15 @@ func TestPipelineReasons(t *testing.T) {
 		validators: map[string]*apigw.RequestValidator{"rv1": {ID: "rv1", Name: "all", ValidateRequestBody: true, ValidateRequestParameters: true}},
 	})
 	env.addAPI(apiDef{id: "disabled01", disabled: true, methods: map[string]*apigw.Method{"GET /open": open}})
+	// A custom domain maps base path v1 to the disabled API's stage: it
+	// answers there (disableExecuteApiEndpoint refuses id-based URLs only).
+	if err := env.db.Update(context.Background(), func(tx store.Tx) error {
+		return tx.CreateDomainName(context.Background(), &apigw.DomainName{Name: "api.example.com",
+			Mappings: []apigw.BasePathMapping{{BasePath: "v1", RestAPIID: "disabled01", Stage: "api"}}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.reload()
 	env.addAPI(apiDef{id: "broken0001", noDeployment: true, methods: map[string]*apigw.Method{"GET /open": open}})
 	keyedCustom := func(id string) *apigw.Method {
 		m := custom(id)
@@ -212,6 +222,13 @@ func TestPipelineReasons(t *testing.T) {
 	raw := func(verb, url string, hdr ...string) func() *http.Request {
 		return func() *http.Request { return newReq(t, verb, url, nil, hdr...) }
 	}
+	onHost := func(host, path string) func() *http.Request {
+		return func() *http.Request {
+			r := newReq(t, "GET", env.srv.URL+path, nil)
+			r.Host = host
+			return r
+		}
+	}
 	twice := func(e *gwEnv, req func() *http.Request) func() reply {
 		return func() reply {
 			if r := e.do(req()); r.reason() != string(ReasonOK) {
@@ -233,6 +250,8 @@ func TestPipelineReasons(t *testing.T) {
 		{name: "unknown API", env: env, req: get(env, "nosuchapi0", "/open"), status: 403, body: forbidden, reason: ReasonUnknownAPI, explain: true},
 		{name: "header names another API", env: env, req: get(env, "main000001", "/open", "x-apigw-api-id", "authz00001"), status: 403, body: forbidden, reason: ReasonAPIHeaderMismatch, explain: true},
 		{name: "execute-api endpoint disabled", env: env, req: get(env, "disabled01", "/open"), status: 403, body: forbidden, reason: ReasonExecuteAPIDisabled, explain: true},
+		{name: "custom domain base path", env: env, req: onHost("api.example.com", "/v1/open"), reason: ReasonOK, explain: true},
+		{name: "custom domain, no base path matches", env: env, req: onHost("api.example.com", "/v2/open"), status: 403, body: forbidden, reason: ReasonNoBasePathMapping, explain: true},
 		{name: "no stage in the URL", env: env, req: raw("GET", env.srv.URL+"/restapis/main000001/"), status: 403, body: forbidden, reason: ReasonNoStage, explain: true},
 		{name: "unknown stage", env: env, req: raw("GET", env.srv.URL+"/restapis/main000001/API/_user_request_/open"), status: 403, body: forbidden, reason: ReasonUnknownStage, explain: true},
 		{name: "stage deployment missing", env: env, req: get(env, "broken0001", "/open"), status: 500, body: internal, reason: ReasonStageBroken, explain: true},

@@ -298,6 +298,9 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.State = state.New(s.Store, s.log)
+	if s.Keys != nil {
+		s.State.SetKeyOpener(s.Keys.Open)
+	}
 	if err := s.State.Load(ctx); err != nil {
 		return fmt.Errorf("load data plane state: %w", err)
 	}
@@ -530,10 +533,10 @@ const (
 
 // newHTTPServer returns a listener's server; with a certificate it serves
 // HTTPS (see tlsConfig).
-func newHTTPServer(h http.Handler, log *slog.Logger, cert *certificate) *http.Server {
+func newHTTPServer(h http.Handler, log *slog.Logger, cert *certificate, byName func(string) *tls.Certificate) *http.Server {
 	var tc *tls.Config
 	if cert != nil {
-		tc = cert.tlsConfig()
+		tc = cert.tlsConfig(byName)
 	}
 	return &http.Server{
 		TLSConfig:         tc,
@@ -550,10 +553,10 @@ func newHTTPServer(h http.Handler, log *slog.Logger, cert *certificate) *http.Se
 // Serve serves the admin listener (and the data listener when not nil)
 // until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
-	servers := []*http.Server{newHTTPServer(s.admin, s.log, s.adminCert)}
+	servers := []*http.Server{newHTTPServer(s.admin, s.log, s.adminCert, nil)}
 	listeners := []net.Listener{admin}
 	if data != nil {
-		servers = append(servers, newHTTPServer(s.dataHandler(), s.log, s.dataCert))
+		servers = append(servers, newHTTPServer(s.dataHandler(), s.log, s.dataCert, s.domainCertificate))
 		listeners = append(listeners, data)
 	}
 	errc := make(chan error, len(servers))

@@ -58,7 +58,22 @@ func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 // for TLS 1.2 only forward-secret AEAD suites (ECDHE with AES-GCM or
 // ChaCha20-Poly1305: no CBC, no RSA key exchange, no 3DES or RC4; TLS
 // 1.3's suites are all of that kind); HTTP/2 and HTTP/1.1 by ALPN.
-func (c *certificate) tlsConfig() *tls.Config {
+//
+// byName, when not nil, chooses the certificate by SNI (the data
+// listener's custom domain names); a client that sends no server name, or
+// one byName has no certificate for, gets the listener's own certificate.
+func (c *certificate) tlsConfig(byName func(serverName string) *tls.Certificate) *tls.Config {
+	get := c.get
+	if byName != nil {
+		get = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if hello.ServerName != "" {
+				if cert := byName(hello.ServerName); cert != nil {
+					return cert, nil
+				}
+			}
+			return c.get(hello)
+		}
+	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{
@@ -70,7 +85,7 @@ func (c *certificate) tlsConfig() *tls.Config {
 			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		},
 		NextProtos:     []string{"h2", "http/1.1"},
-		GetCertificate: c.get,
+		GetCertificate: get,
 	}
 }
 
@@ -120,3 +135,13 @@ func (s *Server) DataTLS() bool { return s.dataCert != nil }
 
 // AdminTLS reports whether the admin listener serves HTTPS.
 func (s *Server) AdminTLS() bool { return s.adminCert != nil }
+
+// domainCertificate is the certificate of the custom domain name a TLS
+// client asks for by SNI (nil: none, or the domain's could not be opened).
+// It reads the data plane's compiled domain table, never the store.
+func (s *Server) domainCertificate(serverName string) *tls.Certificate {
+	if d := s.State.Domain(serverName); d != nil {
+		return d.Cert
+	}
+	return nil
+}

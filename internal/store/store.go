@@ -138,6 +138,11 @@ type Reader interface {
 	// ListQuotaAdjustments returns the adjustments of a plan (one key, or all when keyID is "").
 	ListQuotaAdjustments(ctx context.Context, planID, keyID string) ([]QuotaAdjustment, error)
 
+	// GetDomainName returns a custom domain name (with its base path
+	// mappings) by its name.
+	GetDomainName(ctx context.Context, name string) (*apigw.DomainName, error)
+	ListDomainNames(ctx context.Context, p Page) ([]*apigw.DomainName, string, error)
+
 	// GetSetting returns the node setting name (see Tx.PutSetting), or
 	// ErrNotFound when it was never set.
 	GetSetting(ctx context.Context, name string) (string, error)
@@ -198,6 +203,14 @@ type Tx interface {
 	AddUsagePlanKey(ctx context.Context, planID, keyID string) error
 	RemoveUsagePlanKey(ctx context.Context, planID, keyID string) error
 
+	// CreateDomainName stores a new custom domain name (ErrConflict when
+	// the name is taken); UpdateDomainName replaces one, base path
+	// mappings included; DeleteDomainName deletes one with its mappings.
+	// Each records one KindDomainName change (ID: the name).
+	CreateDomainName(ctx context.Context, d *apigw.DomainName) error
+	UpdateDomainName(ctx context.Context, d *apigw.DomainName) error
+	DeleteDomainName(ctx context.Context, name string) error
+
 	// AddUsage adds counts to daily usage rows (creating them as needed).
 	AddUsage(ctx context.Context, records []UsageRecord) error
 	// SetQuotaAdjustment sets (replaces) the adjustment for one period.
@@ -221,6 +234,7 @@ const (
 	KindAPIKey       Kind = "apikey"
 	KindUsagePlan    Kind = "usageplan"
 	KindUsagePlanKey Kind = "usageplankey"
+	KindDomainName   Kind = "domainname"
 	// KindResync tells a subscriber that it missed changes and must reload everything.
 	KindResync Kind = "resync"
 )

@@ -42,6 +42,14 @@
 // setting a static Access-Control-Allow-Origin), worked out once per
 // deployment; API.CORS is the live gatehouse:corsAllowOrigins tag.
 //
+// # Custom domains
+//
+// Domains holds the custom domain names, rebuilt whole (there are few) on
+// a domain name change: each with its base path mappings, longest base
+// path first, and its certificate, whose private key is opened with the
+// KeyOpener (the server secret) when the table is built, never per
+// request or per TLS handshake. Domain finds one by Host or SNI name.
+//
 // # Deleted usage plans
 //
 // When a plan is deleted it disappears from Plan and Plans at once. A key

@@ -32,6 +32,10 @@ type State struct {
 	apis  atomic.Pointer[map[string]*API]
 	plans atomic.Pointer[planSet]
 	keys  atomic.Pointer[keyIndex]
+	// domains are the custom domain names (rebuilt whole on a change:
+	// there are few).
+	domains atomic.Pointer[domainTable]
+	openKey KeyOpener
 
 	rev   atomic.Int64
 	revMu sync.Mutex
@@ -88,6 +92,7 @@ func New(st store.Store, log *slog.Logger) *State {
 	s.apis.Store(&map[string]*API{})
 	s.plans.Store(newPlanSet(map[string]*Plan{}))
 	s.keys.Store(new(keyIndex))
+	s.domains.Store(&domainTable{})
 	return s
 }
 
@@ -192,6 +197,7 @@ func (s *State) Load(ctx context.Context) error {
 	s.apis.Store(&l.apis)
 	s.plans.Store(newPlanSet(l.plans))
 	s.keys.Store(l.keys)
+	s.domains.Store(&l.domains)
 	s.advance(rev)
 	s.log.Info("state: loaded", "revision", rev, "apis", len(l.apis), "plans", len(l.plans),
 		"keys", l.nkeys, "replayed_changes", len(replay), "took", time.Since(start))
@@ -212,6 +218,7 @@ type loaded struct {
 	keys      *keyIndex
 	nkeys     int
 	planLists planLists
+	domains   domainTable
 }
 
 // readAll reads the whole configuration and builds it, reusing the
@@ -232,6 +239,7 @@ func (s *State) readAll(ctx context.Context, cache map[depKey]*compiled) (*loade
 		keys:      new(keyIndex),
 		nkeys:     len(r.keys),
 		planLists: r.planLists,
+		domains:   r.domains,
 	}
 	for _, a := range r.apis {
 		l.apis[a.ID] = newAPI(a, r.stages[a.ID], s.compileStages(a.ID, r.stages[a.ID], r.deps, cache, l.tables))
@@ -248,6 +256,7 @@ type read struct {
 	plans     map[string]*Plan
 	keys      []*Key
 	planLists planLists
+	domains   domainTable
 }
 
 // read reads the whole configuration for load.
@@ -266,6 +275,9 @@ func (s *State) read(ctx context.Context, r store.Reader, cache map[depKey]*comp
 		l.stages[st.APIID] = append(l.stages[st.APIID], st)
 	}
 	if l.deps, err = readDeployments(ctx, r, stages, cache); err != nil {
+		return err
+	}
+	if l.domains, err = s.readDomains(ctx, r); err != nil {
 		return err
 	}
 
@@ -383,7 +395,7 @@ func (s *State) Apply(ctx context.Context, changes []store.Change) error {
 	full := slices.ContainsFunc(changes, func(c store.Change) bool {
 		switch c.Kind {
 		case store.KindAPI, store.KindStage, store.KindDeployment,
-			store.KindAPIKey, store.KindUsagePlan, store.KindUsagePlanKey:
+			store.KindAPIKey, store.KindUsagePlan, store.KindUsagePlanKey, store.KindDomainName:
 			return false
 		}
 		return true
@@ -436,6 +448,10 @@ type applied struct {
 	keys    map[string]*apigw.APIKey    // nil value: deleted
 	keyIDs  []string                    // keys' ids in first-seen order
 	plansOf map[string][]string         // key id -> plan ids
+	// domains is set when a domain name changed; readChanged then reads
+	// them all into domainTable.
+	domains     bool
+	domainTable domainTable
 }
 
 func (s *State) apply(ctx context.Context, changes []store.Change) error {
@@ -456,6 +472,8 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 			delete(s.tables, depKey{c.APIID, c.ID})
 		case store.KindUsagePlan:
 			a.plans[c.ID] = nil
+		case store.KindDomainName:
+			a.domains = true
 		case store.KindAPIKey, store.KindUsagePlanKey:
 			id := c.ID
 			if c.Kind == store.KindUsagePlanKey {
@@ -470,6 +488,10 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 	err := s.st.View(ctx, func(r store.Reader) error { return s.readChanged(ctx, r, &a) })
 	if err != nil {
 		return fmt.Errorf("state: apply: %w", err)
+	}
+
+	if a.domains {
+		s.domains.Store(&a.domainTable)
 	}
 
 	if len(a.apis) > 0 {
@@ -527,6 +549,13 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 
 // readChanged reads the items a batch of changes names.
 func (s *State) readChanged(ctx context.Context, r store.Reader, a *applied) error {
+	if a.domains {
+		t, err := s.readDomains(ctx, r)
+		if err != nil {
+			return err
+		}
+		a.domainTable = t
+	}
 	var allStages []*apigw.Stage
 	for id := range a.apis {
 		ra, err := r.GetAPI(ctx, id)

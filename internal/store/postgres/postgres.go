@@ -202,7 +202,7 @@ func (db *DB) Reset(ctx context.Context) error {
 	return db.retry(ctx, "reset", func(q *conn) ([]store.Change, error) {
 		for _, table := range []string{
 			"usage_plan_keys", "usage", "quota_adjustments", "usage_plans", "api_keys",
-			"stages", "deployments", "apis", "changes",
+			"stages", "deployments", "apis", "domain_names", "changes",
 		} {
 			// DELETE, not TRUNCATE: TRUNCATE would wait for every open
 			// View and is not MVCC-safe for those that start after it.

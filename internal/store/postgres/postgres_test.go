@@ -118,8 +118,8 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Fatalf("opener %d: Update: %v", i, err)
 		}
 	}
-	if n := appliedMigrations(t, holder); n != 1 {
-		t.Errorf("%d migrations recorded as applied, want 1", n)
+	if n := appliedMigrations(t, holder); n != 2 {
+		t.Errorf("%d migrations recorded as applied, want 2", n)
 	}
 	// The lock is free again: no opener kept it.
 	var free bool
@@ -141,8 +141,8 @@ func TestReopen(t *testing.T) {
 	if rev, err := db.Revision(t.Context()); err != nil || rev != 1 {
 		t.Fatalf("Revision after reopening = %d, %v; want 1", rev, err)
 	}
-	if n := appliedMigrations(t, raw(t, url)); n != 1 {
-		t.Errorf("%d migrations recorded as applied, want 1", n)
+	if n := appliedMigrations(t, raw(t, url)); n != 2 {
+		t.Errorf("%d migrations recorded as applied, want 2", n)
 	}
 }
 

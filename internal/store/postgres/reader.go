@@ -344,3 +344,22 @@ func (r reader) GetSetting(ctx context.Context, name string) (string, error) {
 	}
 	return v, nil
 }
+
+// GetDomainName implements store.Reader.
+func (r reader) GetDomainName(ctx context.Context, name string) (*apigw.DomainName, error) {
+	d, err := getDoc[apigw.DomainName](ctx, r.q, "SELECT doc FROM domain_names WHERE name = $1", name)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get domain name %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// ListDomainNames implements store.Reader.
+func (r reader) ListDomainNames(ctx context.Context, p store.Page) ([]*apigw.DomainName, string, error) {
+	items, next, err := list(ctx, r.q, p, scanDoc[apigw.DomainName],
+		"SELECT seq, doc FROM domain_names WHERE seq > $1 ORDER BY seq LIMIT $2")
+	if err != nil {
+		return nil, "", fmt.Errorf("postgres: list domain names: %w", err)
+	}
+	return items, next, nil
+}

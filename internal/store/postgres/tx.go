@@ -566,3 +566,45 @@ func (t *tx) PutSetting(ctx context.Context, name, value string) error {
 
 // Interface guard.
 var _ store.Tx = (*tx)(nil)
+
+// CreateDomainName implements store.Tx.
+func (t *tx) CreateDomainName(ctx context.Context, d *apigw.DomainName) error {
+	if err := t.putDomainName(ctx, d, true); err != nil {
+		return fmt.Errorf("postgres: create domain name %s: %w", d.Name, err)
+	}
+	return nil
+}
+
+// UpdateDomainName implements store.Tx.
+func (t *tx) UpdateDomainName(ctx context.Context, d *apigw.DomainName) error {
+	if err := t.putDomainName(ctx, d, false); err != nil {
+		return fmt.Errorf("postgres: update domain name %s: %w", d.Name, err)
+	}
+	return nil
+}
+
+func (t *tx) putDomainName(ctx context.Context, d *apigw.DomainName, create bool) error {
+	doc, err := encode(d)
+	if err != nil {
+		return err
+	}
+	if create {
+		err = t.insert(ctx, "INSERT INTO domain_names (name, doc) VALUES ($1, $2) ON CONFLICT DO NOTHING", d.Name, doc)
+	} else {
+		err = t.update(ctx, "UPDATE domain_names SET doc = $1 WHERE name = $2", doc, d.Name)
+	}
+	if err != nil {
+		return err
+	}
+	t.record(store.KindDomainName, store.OpPut, "", d.Name, "")
+	return nil
+}
+
+// DeleteDomainName implements store.Tx.
+func (t *tx) DeleteDomainName(ctx context.Context, name string) error {
+	if err := t.update(ctx, "DELETE FROM domain_names WHERE name = $1", name); err != nil {
+		return fmt.Errorf("postgres: delete domain name %s: %w", name, err)
+	}
+	t.record(store.KindDomainName, store.OpDelete, "", name, "")
+	return nil
+}

@@ -437,3 +437,22 @@ func (r reader) GetSetting(ctx context.Context, name string) (string, error) {
 	}
 	return v, nil
 }
+
+// GetDomainName implements store.Reader.
+func (r reader) GetDomainName(ctx context.Context, name string) (*apigw.DomainName, error) {
+	d, err := getDoc[apigw.DomainName](ctx, r.q, "SELECT doc FROM domain_names WHERE name = ?", name)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get domain name %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// ListDomainNames implements store.Reader.
+func (r reader) ListDomainNames(ctx context.Context, p store.Page) ([]*apigw.DomainName, string, error) {
+	items, next, err := list(ctx, r.q, p, scanDoc[apigw.DomainName],
+		"SELECT seq, doc FROM domain_names WHERE seq > ? ORDER BY seq LIMIT ?")
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list domain names: %w", err)
+	}
+	return items, next, nil
+}

@@ -172,7 +172,7 @@ func (db *DB) Reset(ctx context.Context) error {
 	defer t.Rollback()
 	for _, table := range []string{
 		"usage_plan_keys", "usage", "usage_journal", "quota_adjustments", "usage_plans", "api_keys",
-		"stages", "deployments", "apis", "changes",
+		"stages", "deployments", "apis", "domain_names", "changes",
 	} {
 		if _, err := t.ExecContext(ctx, "DELETE FROM "+table); err != nil {
 			return fmt.Errorf("sqlite: reset: delete %s: %w", table, err)

@@ -144,7 +144,8 @@ func testReset(t *testing.T, s store.Store) {
 			tx.CreateAPIKey(ctx, SampleAPIKey("k1")),
 			tx.AddUsagePlanKey(ctx, "p1", "k1"),
 			tx.AddUsage(ctx, []store.UsageRecord{{PlanID: "p1", KeyID: "k1", Day: day(1), Count: 3}}),
-			tx.SetQuotaAdjustment(ctx, store.QuotaAdjustment{PlanID: "p1", KeyID: "k1", PeriodStart: day(1), Delta: 2}))
+			tx.SetQuotaAdjustment(ctx, store.QuotaAdjustment{PlanID: "p1", KeyID: "k1", PeriodStart: day(1), Delta: 2}),
+			tx.CreateDomainName(ctx, SampleDomainName("api.example.com")))
 	})
 	before := revision(t, s)
 	ch := subscribe(t, s)
@@ -175,13 +176,15 @@ func testReset(t *testing.T, s store.Store) {
 		counts["usage"] = len(usage)
 		adj, err8 := r.ListQuotaAdjustments(ctx, "p1", "")
 		counts["adjustments"] = len(adj)
+		domains, _, err10 := r.ListDomainNames(ctx, store.Page{})
+		counts["domain names"] = len(domains)
 		_, err9 := r.GetAPIKeyByHash(ctx, SampleAPIKey("k1").LookupHash)
 		wantErr(t, "key by hash after reset", err9, store.ErrNotFound)
 		diff(t, "counts after reset", map[string]int{
 			"apis": 0, "deployments": 0, "stages": 0, "keys": 0, "plans": 0,
-			"plan keys": 0, "usage": 0, "adjustments": 0,
+			"plan keys": 0, "usage": 0, "adjustments": 0, "domain names": 0,
 		}, counts)
-		return errors.Join(err1, err2, err3, err4, err5, err6, err7, err8)
+		return errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err10)
 	})
 	// Everything can be created again.
 	update(t, s, cascadeFixture)
