@@ -138,6 +138,9 @@ type Reader interface {
 	// ListQuotaAdjustments returns the adjustments of a plan (one key, or all when keyID is "").
 	ListQuotaAdjustments(ctx context.Context, planID, keyID string) ([]QuotaAdjustment, error)
 
+	GetClientCertificate(ctx context.Context, id string) (*apigw.ClientCertificate, error)
+	ListClientCertificates(ctx context.Context, p Page) ([]*apigw.ClientCertificate, string, error)
+
 	// GetSetting returns the node setting name (see Tx.PutSetting), or
 	// ErrNotFound when it was never set.
 	GetSetting(ctx context.Context, name string) (string, error)
@@ -198,6 +201,10 @@ type Tx interface {
 	AddUsagePlanKey(ctx context.Context, planID, keyID string) error
 	RemoveUsagePlanKey(ctx context.Context, planID, keyID string) error
 
+	CreateClientCertificate(ctx context.Context, c *apigw.ClientCertificate) error
+	UpdateClientCertificate(ctx context.Context, c *apigw.ClientCertificate) error
+	DeleteClientCertificate(ctx context.Context, id string) error
+
 	// AddUsage adds counts to daily usage rows (creating them as needed).
 	AddUsage(ctx context.Context, records []UsageRecord) error
 	// SetQuotaAdjustment sets (replaces) the adjustment for one period.
@@ -221,6 +228,8 @@ const (
 	KindAPIKey       Kind = "apikey"
 	KindUsagePlan    Kind = "usageplan"
 	KindUsagePlanKey Kind = "usageplankey"
+	// KindClientCertificate: ID is the certificate id.
+	KindClientCertificate Kind = "clientcertificate"
 	// KindResync tells a subscriber that it missed changes and must reload everything.
 	KindResync Kind = "resync"
 )

@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CRUD/Stage", stageCRUD.run},
 		{"CRUD/APIKey", keyCRUD.run},
 		{"CRUD/UsagePlan", planCRUD.run},
+		{"CRUD/ClientCertificate", clientCertCRUD.run},
+		{"ClientCertificateList", testClientCertificateList},
 		{"APIKeyByHash", testAPIKeyByHash},
 		{"MissingParents", testMissingParents},
 		{"Pagination", testPagination},
