@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -42,6 +43,9 @@ type Options struct {
 	LambdaEndpoint string
 	// Store is the node's --store URL ("": SQLite in the data directory).
 	Store string
+	// UpstreamRootCAs are the roots HTTPS backends are verified against
+	// (nil: the system's).
+	UpstreamRootCAs *x509.CertPool
 }
 
 // Start starts a node for the duration of the test.
@@ -62,7 +66,7 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
-		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
+		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store, UpstreamRootCAs: opts.UpstreamRootCAs,
 		AccessLog: access, AuditLog: audit})
 	if err != nil {
 		t.Fatal(err)

@@ -129,14 +129,15 @@ func validateTagKey(k string) error {
 
 // tagTarget is the resource a tag ARN names.
 type tagTarget struct {
-	Kind  string // "restapis", "stages", "apikeys", "usageplans"
+	Kind  string // "restapis", "stages", "apikeys", "usageplans", "clientcertificates"
 	ID    string // API, key or plan id
 	Stage string // stage name, for Kind "stages"
 }
 
 // parseARN parses an API Gateway resource ARN as the tag operations take
 // it: arn:{partition}:apigateway:{region}::/restapis/{id},
-// …::/restapis/{id}/stages/{stage}, …::/apikeys/{id} or …::/usageplans/{id}.
+// …::/restapis/{id}/stages/{stage}, …::/apikeys/{id}, …::/usageplans/{id}
+// or …::/clientcertificates/{id}.
 // Any other text is AWS's "Invalid ARN. ARN is not well formed <arn>".
 func parseARN(arn string) (tagTarget, error) {
 	bad := BadRequestf("Invalid ARN. ARN is not well formed %s", arn)
@@ -155,7 +156,7 @@ func parseARN(arn string) (tagTarget, error) {
 		}
 	}
 	switch {
-	case len(segs) == 2 && (segs[0] == "restapis" || segs[0] == "apikeys" || segs[0] == "usageplans"):
+	case len(segs) == 2 && (segs[0] == "restapis" || segs[0] == "apikeys" || segs[0] == "usageplans" || segs[0] == tagOnClientCert):
 		return tagTarget{Kind: segs[0], ID: segs[1]}, nil
 	case len(segs) == 4 && segs[0] == "restapis" && segs[2] == "stages":
 		return tagTarget{Kind: "stages", ID: segs[1], Stage: segs[3]}, nil
@@ -242,6 +243,8 @@ func (s *Service) tagNotFound(ctx context.Context, r store.Reader, err error, t 
 		return notFound(err, "Invalid Stage identifier specified")
 	case "apikeys":
 		return s.unknownKey(ctx, r, t.ID, err)
+	case tagOnClientCert:
+		return notFound(err, msgClientCertNotFound)
 	}
 	return notFound(err, msgPlanNotFound)
 }
@@ -266,6 +269,11 @@ func (s *Service) readTags(ctx context.Context, r store.Reader, t tagTarget) (ma
 		k, e := r.GetAPIKey(ctx, t.ID)
 		if err = e; e == nil {
 			tags = k.Tags
+		}
+	case tagOnClientCert:
+		c, e := r.GetClientCertificate(ctx, t.ID)
+		if err = e; e == nil {
+			tags = c.Tags
 		}
 	default:
 		p, e := r.GetUsagePlan(ctx, t.ID)
@@ -303,6 +311,12 @@ func (s *Service) writeTags(ctx context.Context, tx store.Tx, t tagTarget, tags 
 		if err = e; e == nil {
 			k.Tags = tags
 			err = tx.UpdateAPIKey(ctx, k)
+		}
+	case tagOnClientCert:
+		c, e := tx.GetClientCertificate(ctx, t.ID)
+		if err = e; e == nil {
+			c.Tags = tags
+			err = tx.UpdateClientCertificate(ctx, c)
 		}
 	default:
 		p, e := tx.GetUsagePlan(ctx, t.ID)

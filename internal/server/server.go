@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,6 +108,9 @@ type Config struct {
 	// LambdaCredentials, when set, signs Invoke API calls instead of the
 	// standard chain (tests).
 	LambdaCredentials aws.CredentialsProvider
+	// UpstreamRootCAs, when set, are the roots HTTPS backends are verified
+	// against instead of the system's (a private CA; tests).
+	UpstreamRootCAs *x509.CertPool
 	// DecisionsMax bounds the data plane's decision log (explain
 	// --request-id), in decisions (0: gateway.DefaultDecisionsMax).
 	DecisionsMax int
@@ -295,6 +299,10 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.State = state.New(s.Store, s.log)
+	keys := s.Keys
+	s.State.SetClientCertOpener(func(c *apigw.ClientCertificate) (tls.Certificate, error) {
+		return control.OpenClientCertificate(keys, c)
+	})
 	if err := s.State.Load(ctx); err != nil {
 		return fmt.Errorf("load data plane state: %w", err)
 	}
@@ -325,7 +333,11 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		s.countersFallback = fb
 	}
 	s.Store.Listen(s.applyChanges)
-	s.proxy = proxy.New(proxy.Options{Logger: s.log})
+	po := proxy.Options{Logger: s.log}
+	if s.cfg.UpstreamRootCAs != nil {
+		po.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.cfg.UpstreamRootCAs}
+	}
+	s.proxy = proxy.New(po)
 	if err := s.newFunctions(ctx); err != nil {
 		c.Close()
 		return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -47,6 +48,7 @@ type State struct {
 	tables    map[depKey]*compiled // compiled deployments in use
 	planLists planLists
 	recording []store.Change // non-nil while a Load reads the store
+	certs     certCache
 
 	// onResync, when set (tests), is called after each of Run's periodic
 	// checks with whether it reloaded and the reload's error.
@@ -234,7 +236,7 @@ func (s *State) readAll(ctx context.Context, cache map[depKey]*compiled) (*loade
 		planLists: r.planLists,
 	}
 	for _, a := range r.apis {
-		l.apis[a.ID] = newAPI(a, r.stages[a.ID], s.compileStages(a.ID, r.stages[a.ID], r.deps, cache, l.tables))
+		l.apis[a.ID] = attachClientCerts(newAPI(a, r.stages[a.ID], s.compileStages(a.ID, r.stages[a.ID], r.deps, cache, l.tables)), r.certs)
 	}
 	l.keys.build(r.keys)
 	return l, rev, nil
@@ -248,6 +250,7 @@ type read struct {
 	plans     map[string]*Plan
 	keys      []*Key
 	planLists planLists
+	certs     map[string]*proxy.ClientCert // by id
 }
 
 // read reads the whole configuration for load.
@@ -266,6 +269,9 @@ func (s *State) read(ctx context.Context, r store.Reader, cache map[depKey]*comp
 		l.stages[st.APIID] = append(l.stages[st.APIID], st)
 	}
 	if l.deps, err = readDeployments(ctx, r, stages, cache); err != nil {
+		return err
+	}
+	if l.certs, err = s.readClientCerts(ctx, r, stages); err != nil {
 		return err
 	}
 
@@ -432,6 +438,8 @@ type applied struct {
 	keys    map[string]*apigw.APIKey    // nil value: deleted
 	keyIDs  []string                    // keys' ids in first-seen order
 	plansOf map[string][]string         // key id -> plan ids
+
+	certs map[string]*proxy.ClientCert // by id
 }
 
 func (s *State) apply(ctx context.Context, changes []store.Change) error {
@@ -473,7 +481,7 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 		for id, ra := range a.apis {
 			keep := map[depKey]*compiled{}
 			if ra != nil {
-				apis[id] = newAPI(ra, a.stages[id], s.compileStages(id, a.stages[id], a.deps, s.tables, keep))
+				apis[id] = attachClientCerts(newAPI(ra, a.stages[id], s.compileStages(id, a.stages[id], a.deps, s.tables, keep)), a.certs)
 			} else {
 				delete(apis, id)
 			}
@@ -541,6 +549,9 @@ func (s *State) readChanged(ctx context.Context, r store.Reader, a *applied) err
 	}
 	var err error
 	if a.deps, err = readDeployments(ctx, r, allStages, s.tables); err != nil {
+		return err
+	}
+	if a.certs, err = s.readClientCerts(ctx, r, allStages); err != nil {
 		return err
 	}
 	for id := range a.plans {

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
 	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
@@ -137,6 +138,11 @@ type Stage struct {
 	// RateLimitHeaders is the stage's tag gatehouse:rateLimitHeaders set
 	// to "true": every response carries RateLimit-Policy and RateLimit.
 	RateLimitHeaders bool
+	// ClientCertificateID is the stage's clientCertificateId; ClientCert
+	// is that certificate, opened once, presented to HTTP and HTTP_PROXY
+	// backends over TLS (nil: none, or it could not be opened).
+	ClientCertificateID string
+	ClientCert          *proxy.ClientCert
 	// CountersLocal is the stage's tag gatehouse:countersFailure set to
 	// "local": when the counters backend fails a call, the request is
 	// counted in the node's own memory instead of refused (503).
@@ -352,6 +358,8 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			KeySource:    apigw.KeySourceHeader,
 			Variables:    st.Variables,
 			Throttle:     newStageThrottle(st.MethodSettings),
+
+			ClientCertificateID: st.ClientCertificateID,
 		}
 		if st.AccessLogSettings != nil {
 			s.AccessLogFormat = st.AccessLogSettings.Format
