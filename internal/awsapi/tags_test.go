@@ -26,10 +26,10 @@ func TestTags(t *testing.T) {
 	const prefix = "arn:aws:apigateway:us-east-1::"
 	arns := map[string]string{
 		"clientcert": prefix + "/clientcertificates/" + aws.ToString(cert.ClientCertificateId),
-		"restapi": prefix + "/restapis/" + api,
-		"stage":   prefix + "/restapis/" + api + "/stages/dev",
-		"apikey":  prefix + "/apikeys/" + key,
-		"plan":    prefix + "/usageplans/" + aws.ToString(plan.Id),
+		"restapi":    prefix + "/restapis/" + api,
+		"stage":      prefix + "/restapis/" + api + "/stages/dev",
+		"apikey":     prefix + "/apikeys/" + key,
+		"plan":       prefix + "/usageplans/" + aws.ToString(plan.Id),
 	}
 	for name, arn := range arns {
 		t.Run(name, func(t *testing.T) {
