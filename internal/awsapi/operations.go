@@ -168,7 +168,7 @@ func (h *Handler) operations() []operation {
 		{name: "TestInvokeAuthorizer", method: "POST", path: "/restapis/{restApiId}/authorizers/{authorizerId}", fn: h.testInvokeAuthorizer},
 		{name: "TestInvokeMethod", method: "POST", path: "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}", fn: h.testInvokeMethod},
 		{name: "UntagResource", method: "DELETE", path: "/tags/{resourceArn}", fn: h.untagResource},
-		{name: "UpdateAccount", method: "PATCH", path: "/account"},
+		{name: "UpdateAccount", method: "PATCH", path: "/account", fn: h.updateAccount},
 		{name: "UpdateApiKey", method: "PATCH", path: "/apikeys/{apiKey}", fn: h.updateAPIKey},
 		{name: "UpdateAuthorizer", method: "PATCH", path: "/restapis/{restApiId}/authorizers/{authorizerId}", fn: h.updateAuthorizer},
 		{name: "UpdateBasePathMapping", method: "PATCH", path: "/domainnames/{domainName}/basepathmappings/{basePath}"},

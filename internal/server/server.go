@@ -205,7 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.releaseLocks()
 		return nil, err
 	}
-	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
+	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}, AccountThrottle: cfg.AccountThrottle})
 	s.admin = s.adminHandler()
 	return s, nil
 }
