@@ -163,4 +163,7 @@ type Snapshot struct {
 	// models by name in RequestModels.
 	Models            map[string]*Model
 	RequestValidators map[string]*RequestValidator
+	// MinimumCompressionSize is the API's at deployment (nil: responses
+	// are not compressed).
+	MinimumCompressionSize *int
 }

@@ -138,6 +138,10 @@ type Stage struct {
 	// RateLimitHeaders is the stage's tag gatehouse:rateLimitHeaders set
 	// to "true": every response carries RateLimit-Policy and RateLimit.
 	RateLimitHeaders bool
+	// MinCompress is the deployment's minimumCompressionSize, -1 when
+	// unset: responses of at least that many bytes are gzipped for callers
+	// that accept it.
+	MinCompress int
 	// ClientCertificateID is the stage's clientCertificateId; ClientCert
 	// is that certificate, opened once, presented to HTTP and HTTP_PROXY
 	// backends over TLS (nil: none, or it could not be opened).
@@ -307,6 +311,7 @@ type compiled struct {
 	keySource   string
 	authorizers map[string]*authorizer.Compiled
 	binary      []string
+	minCompress int
 	cors        map[*route.Resource]*ResourceCORS
 	validations map[*apigw.Method]*Validation
 }
@@ -323,6 +328,10 @@ func compile(d *apigw.Deployment) *compiled {
 	}
 	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes, cors: resourceCORS(t)}
 	c.validations = compileValidations(d.APIID, &d.Snapshot)
+	c.minCompress = -1
+	if n := d.Snapshot.MinimumCompressionSize; n != nil {
+		c.minCompress = *n
+	}
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -356,6 +365,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			Ref:          apigw.StageRef(a.ID, st.Name),
 			DeploymentID: st.DeploymentID,
 			KeySource:    apigw.KeySourceHeader,
+			MinCompress:  -1,
 			Variables:    st.Variables,
 			Throttle:     newStageThrottle(st.MethodSettings),
 
@@ -371,6 +381,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.Authorizers = c.authorizers
 			s.BinaryMediaTypes = c.binary
+			s.MinCompress = c.minCompress
 			s.CORS = c.cors
 			s.Validations = c.validations
 			s.MethodIDs = methodIDs(a.ID, st.Name, c.table)
@@ -412,6 +423,7 @@ func TestInvokeAPI(a *apigw.RestAPI, stage string, vars map[string]string) *API 
 		APIKeySource: a.APIKeySource, BinaryMediaTypes: a.BinaryMediaTypes,
 		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers,
 		Models: a.Models, RequestValidators: a.RequestValidators,
+		MinimumCompressionSize: a.MinimumCompressionSize,
 	}}
 	st := &apigw.Stage{APIID: a.ID, Name: stage, DeploymentID: d.ID, Variables: vars}
 	return newAPI(a, []*apigw.Stage{st}, map[string]*compiled{d.ID: compile(d)})
