@@ -48,6 +48,11 @@ type RestAPI struct {
 	Models map[string]*Model
 	// RequestValidators holds the API's request validators by id.
 	RequestValidators map[string]*RequestValidator
+
+	// DocumentationParts holds the API's documentation parts by id, and
+	// DocumentationVersions its documentation versions by version.
+	DocumentationParts    map[string]*DocumentationPart
+	DocumentationVersions map[string]*DocumentationVersion
 }
 
 // EndpointConfiguration says how the API is reachable.
