@@ -1,4 +1,4 @@
--- Client certificates (GenerateClientCertificate), as SQLite's migration 5.
+-- Client certificates (GenerateClientCertificate), as SQLite's migration 6.
 -- doc holds the domain struct, its private key sealed under the server
 -- secret.
 
