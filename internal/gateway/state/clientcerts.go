@@ -91,3 +91,23 @@ func attachClientCerts(a *API, certs map[string]*proxy.ClientCert) *API {
 	}
 	return a
 }
+
+// certChanged forgets a changed or deleted client certificate and marks
+// for reloading the APIs whose stages present it (usually none: a
+// certificate in use cannot be deleted, and only its description and tags
+// change), so that its change costs no full reload.
+func (s *State) certChanged(id string, apis map[string]*apigw.RestAPI) {
+	s.certs.mu.Lock()
+	if e, ok := s.certs.byID[id]; ok {
+		delete(s.certs.byID, id)
+		e.cc.Close()
+	}
+	s.certs.mu.Unlock()
+	for apiID, api := range *s.apis.Load() {
+		for _, st := range api.Stages {
+			if st.ClientCertificateID == id {
+				apis[apiID] = nil
+			}
+		}
+	}
+}

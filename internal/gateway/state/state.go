@@ -385,7 +385,7 @@ func (s *State) Apply(ctx context.Context, changes []store.Change) error {
 	full := slices.ContainsFunc(changes, func(c store.Change) bool {
 		switch c.Kind {
 		case store.KindAPI, store.KindStage, store.KindDeployment,
-			store.KindAPIKey, store.KindUsagePlan, store.KindUsagePlanKey:
+			store.KindAPIKey, store.KindUsagePlan, store.KindUsagePlanKey, store.KindClientCertificate:
 			return false
 		}
 		return true
@@ -460,6 +460,8 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 			delete(s.tables, depKey{c.APIID, c.ID})
 		case store.KindUsagePlan:
 			a.plans[c.ID] = nil
+		case store.KindClientCertificate:
+			s.certChanged(c.ID, a.apis)
 		case store.KindAPIKey, store.KindUsagePlanKey:
 			id := c.ID
 			if c.Kind == store.KindUsagePlanKey {
