@@ -48,6 +48,11 @@ type RestAPI struct {
 	Models map[string]*Model
 	// RequestValidators holds the API's request validators by id.
 	RequestValidators map[string]*RequestValidator
+
+	// DocumentationParts holds the API's documentation parts by id, and
+	// DocumentationVersions its documentation versions by version.
+	DocumentationParts    map[string]*DocumentationPart
+	DocumentationVersions map[string]*DocumentationVersion
 }
 
 // EndpointConfiguration says how the API is reachable.
@@ -163,4 +168,7 @@ type Snapshot struct {
 	// models by name in RequestModels.
 	Models            map[string]*Model
 	RequestValidators map[string]*RequestValidator
+	// MinimumCompressionSize is the API's at deployment (nil: responses
+	// are not compressed).
+	MinimumCompressionSize *int
 }

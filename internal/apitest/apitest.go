@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -47,6 +48,9 @@ type Options struct {
 	// TLS is the data listener's default certificate (nil: plain HTTP);
 	// with it DataURL is https://.
 	TLS *server.TLSFiles
+	// UpstreamRootCAs are the roots HTTPS backends are verified against
+	// (nil: the system's).
+	UpstreamRootCAs *x509.CertPool
 }
 
 // Start starts a node for the duration of the test.
@@ -67,7 +71,7 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
-		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
+		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store, UpstreamRootCAs: opts.UpstreamRootCAs,
 		AccessLog: access, AuditLog: audit, TLS: opts.TLS})
 	if err != nil {
 		t.Fatal(err)

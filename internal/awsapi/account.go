@@ -3,7 +3,7 @@ package awsapi
 import (
 	"net/http"
 
-	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/control"
 )
 
 type throttleSettingsJSON struct {
@@ -12,15 +12,37 @@ type throttleSettingsJSON struct {
 }
 
 type accountJSON struct {
-	ThrottleSettings throttleSettingsJSON `json:"throttleSettings"`
-	Features         []string             `json:"features"`
-	APIKeyVersion    string               `json:"apiKeyVersion"`
+	CloudwatchRoleARN string               `json:"cloudwatchRoleArn,omitempty"`
+	ThrottleSettings  throttleSettingsJSON `json:"throttleSettings"`
+	Features          []string             `json:"features"`
+	APIKeyVersion     string               `json:"apiKeyVersion"`
+}
+
+func toAccountJSON(a control.AccountStatus) accountJSON {
+	return accountJSON{
+		CloudwatchRoleARN: a.CloudwatchRoleARN,
+		ThrottleSettings:  throttleSettingsJSON{BurstLimit: a.Throttle.BurstLimit, RateLimit: a.Throttle.RateLimit},
+		Features:          a.Features,
+		APIKeyVersion:     "4",
+	}
 }
 
 func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request) error {
-	return respond(w, http.StatusOK, accountJSON{
-		ThrottleSettings: throttleSettingsJSON{BurstLimit: apigw.AccountBurstLimit, RateLimit: apigw.AccountRateLimit},
-		Features:         []string{"UsagePlans"},
-		APIKeyVersion:    "4",
-	})
+	a, err := h.ctl.GetAccount(r.Context())
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, toAccountJSON(a))
+}
+
+func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request) error {
+	ops, err := decodePatch(r, "updateAccountInput")
+	if err != nil {
+		return err
+	}
+	a, err := h.ctl.UpdateAccount(r.Context(), ops)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, toAccountJSON(a))
 }

@@ -19,12 +19,17 @@ func TestTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cert, err := c.GenerateClientCertificate(ctx, &apigateway.GenerateClientCertificateInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const prefix = "arn:aws:apigateway:us-east-1::"
 	arns := map[string]string{
-		"restapi": prefix + "/restapis/" + api,
-		"stage":   prefix + "/restapis/" + api + "/stages/dev",
-		"apikey":  prefix + "/apikeys/" + key,
-		"plan":    prefix + "/usageplans/" + aws.ToString(plan.Id),
+		"clientcert": prefix + "/clientcertificates/" + aws.ToString(cert.ClientCertificateId),
+		"restapi":    prefix + "/restapis/" + api,
+		"stage":      prefix + "/restapis/" + api + "/stages/dev",
+		"apikey":     prefix + "/apikeys/" + key,
+		"plan":       prefix + "/usageplans/" + aws.ToString(plan.Id),
 	}
 	for name, arn := range arns {
 		t.Run(name, func(t *testing.T) {

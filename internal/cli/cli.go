@@ -103,6 +103,7 @@ type serveFlags struct {
 	// The listeners' certificate and key files ("": plain HTTP).
 	tlsCert, tlsKey, adminTLSCert, adminTLSKey string
 	trustedProxies                             []string
+	upstreamCAFile                             string
 	demo                                       bool
 	logLevel                                   string
 	accessLog                                  string
@@ -156,6 +157,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key file (PEM) of --tls-cert")
 	fl.StringVar(&f.adminTLSCert, "admin-tls-cert", "", "serve the admin listener over HTTPS with this certificate file; needs --admin-tls-key; reloaded on SIGHUP")
 	fl.StringVar(&f.adminTLSKey, "admin-tls-key", "", "the private key file (PEM) of --admin-tls-cert")
+	fl.StringVar(&f.upstreamCAFile, "upstream-ca-file", "", "also trust the CA certificates in this PEM file when verifying HTTPS backends (a private CA), besides the system's")
 	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the load balancers and proxies in front of the data plane (comma-separated, repeatable): from those peers the access log takes the client ip from X-Forwarded-For (the right-most address not in this list)")
 	fl.StringVar(&f.cfg.LambdaEndpoint, "lambda-endpoint", "", "base URL of the AWS Lambda Invoke API that runs authorizers' and AWS_PROXY integrations' functions: https://lambda.{region}.amazonaws.com (SigV4-signed when the AWS SDK's standard credential chain finds credentials), the Lambda Runtime Interface Emulator, or any compatible runner (default: $"+lambdaEndpointEnv+"; none: Lambda function URIs answer FUNCTION_NO_ENDPOINT)")
 	fl.DurationVar(&f.cfg.LambdaTimeout, "lambda-timeout", lambda.DefaultMaxTimeout, "cap on every function call, whatever an integration's timeoutInMillis allows")

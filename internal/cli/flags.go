@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +90,13 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 	}
 	if f.cfg.LambdaTimeout < 0 || f.cfg.LambdaTimeout > 15*time.Minute {
 		bad("--lambda-timeout %s: must be between 0 (the default, %s) and 15m (Lambda's longest run)", f.cfg.LambdaTimeout, lambda.DefaultMaxTimeout)
+	}
+	if f.upstreamCAFile != "" {
+		pool, err := upstreamRoots(f.upstreamCAFile)
+		if err != nil {
+			bad("--upstream-ca-file %q: %w", f.upstreamCAFile, err)
+		}
+		f.cfg.UpstreamRootCAs = pool
 	}
 	f.cfg.TLS = tlsFiles(f.tlsCert, f.tlsKey, "--tls-cert", "--tls-key", bad)
 	f.cfg.AdminTLS = tlsFiles(f.adminTLSCert, f.adminTLSKey, "--admin-tls-cert", "--admin-tls-key", bad)
@@ -206,4 +215,21 @@ func redactUserinfo(raw string) string {
 		return u.String()
 	}
 	return raw
+}
+
+// upstreamRoots returns the system's roots plus the CA certificates of a
+// PEM file.
+func upstreamRoots(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, errors.New("holds no PEM certificate")
+	}
+	return pool, nil
 }

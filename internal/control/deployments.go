@@ -31,6 +31,8 @@ func SnapshotOf(api *apigw.RestAPI) (apigw.Snapshot, error) {
 
 		Models:            api.Models,
 		RequestValidators: api.RequestValidators,
+
+		MinimumCompressionSize: api.MinimumCompressionSize,
 	})
 }
 

@@ -24,6 +24,10 @@ type Options struct {
 	AccountID string
 	Logger    *slog.Logger
 
+	// AccountThrottle is the node's account-level limit, as GetAccount
+	// reports it (zero: AWS's 10,000 requests/s, burst 5,000).
+	AccountThrottle apigw.Throttle
+
 	// Usage connects the control plane to the data plane's live counters
 	// (nil when there is no data plane, e.g. in control-only tests).
 	Usage UsageHooks
@@ -47,11 +51,12 @@ type Service struct {
 	accountID string
 	log       *slog.Logger
 	usage     UsageHooks
+	account   apigw.Throttle
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger, usage: o.Usage}
+	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger, usage: o.Usage, account: o.AccountThrottle}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -135,6 +135,9 @@ func SnapshotChanges(deployed, current apigw.Snapshot) ([]SnapshotChange, error)
 	if !slices.Equal(deployed.BinaryMediaTypes, current.BinaryMediaTypes) {
 		out = append(out, SnapshotChange{What: "binaryMediaTypes", Change: "changed"})
 	}
+	if compressionSize(deployed.MinimumCompressionSize) != compressionSize(current.MinimumCompressionSize) {
+		out = append(out, SnapshotChange{What: "minimumCompressionSize", Change: "changed"})
+	}
 	if len(out) == 0 {
 		// The digests differ in something no user-visible item above
 		// names (e.g. the tree's resource ids).
@@ -275,4 +278,12 @@ func appendItemChanges[T any](out []SnapshotChange, kind string, deployed, curre
 		}
 	}
 	return out, nil
+}
+
+// compressionSize is a minimumCompressionSize for comparison (-1: unset).
+func compressionSize(n *int) int {
+	if n == nil {
+		return -1
+	}
+	return *n
 }

@@ -48,6 +48,7 @@ func TestSnapshotChanges(t *testing.T) {
 			s.Authorizers["az2"] = &apigw.Authorizer{ID: "az2", Name: "req", Type: "REQUEST"}
 			s.APIKeySource = apigw.KeySourceAuthorizer
 		}, []string{"resource /orders added", "authorizer az1 (jwt) changed (authorizerResultTtlInSeconds)", "authorizer az2 (req) added", "apiKeySource HEADER → AUTHORIZER changed"}},
+		{"minimumCompressionSize set", func(s *apigw.Snapshot) { s.MinimumCompressionSize = ttl(0) }, []string{"minimumCompressionSize changed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestSnapshotChanges(t *testing.T) {
 			if !slices.Equal(s, tt.want) {
 				t.Errorf("changes:\n got %q\nwant %q", s, tt.want)
 			}
-			outdated, err := DeploymentOutdated(&apigw.RestAPI{RootResourceID: cur.RootResourceID, Resources: cur.Resources, Authorizers: cur.Authorizers, APIKeySource: cur.APIKeySource}, &apigw.Deployment{Snapshot: base()})
+			outdated, err := DeploymentOutdated(&apigw.RestAPI{RootResourceID: cur.RootResourceID, Resources: cur.Resources, Authorizers: cur.Authorizers, APIKeySource: cur.APIKeySource, MinimumCompressionSize: cur.MinimumCompressionSize}, &apigw.Deployment{Snapshot: base()})
 			if err != nil {
 				t.Fatal(err)
 			}

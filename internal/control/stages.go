@@ -281,6 +281,9 @@ func (s *Service) UpdateStage(ctx context.Context, apiID, name string, ops []pat
 		if err := ApplyStagePatch(st, ops, deploymentExists); err != nil {
 			return FromPatch(err)
 		}
+		if err := checkStageClientCert(ctx, tx, st); err != nil {
+			return err
+		}
 		st.LastUpdatedDate = s.timestamp()
 		if err := tx.UpdateStage(ctx, st); err != nil {
 			return notFound(err, msgStageNotFound)

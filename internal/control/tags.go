@@ -129,15 +129,15 @@ func validateTagKey(k string) error {
 
 // tagTarget is the resource a tag ARN names.
 type tagTarget struct {
-	Kind  string // "restapis", "stages", "apikeys", "usageplans", "domainnames"
-	ID    string // API, key or plan id, or domain name
+	Kind  string // "restapis", "stages", "apikeys", "usageplans", "domainnames", "clientcertificates"
+	ID    string // API, key, plan or client certificate id, or domain name
 	Stage string // stage name, for Kind "stages"
 }
 
 // parseARN parses an API Gateway resource ARN as the tag operations take
 // it: arn:{partition}:apigateway:{region}::/restapis/{id},
 // …::/restapis/{id}/stages/{stage}, …::/apikeys/{id}, …::/usageplans/{id}
-// or …::/domainnames/{name}.
+// …::/domainnames/{name} or …::/clientcertificates/{id}.
 // Any other text is AWS's "Invalid ARN. ARN is not well formed <arn>".
 func parseARN(arn string) (tagTarget, error) {
 	bad := BadRequestf("Invalid ARN. ARN is not well formed %s", arn)
@@ -156,7 +156,7 @@ func parseARN(arn string) (tagTarget, error) {
 		}
 	}
 	switch {
-	case len(segs) == 2 && (segs[0] == "restapis" || segs[0] == "apikeys" || segs[0] == "usageplans" || segs[0] == "domainnames"):
+	case len(segs) == 2 && (segs[0] == "restapis" || segs[0] == "apikeys" || segs[0] == "usageplans" || segs[0] == "domainnames" || segs[0] == tagOnClientCert):
 		return tagTarget{Kind: segs[0], ID: segs[1]}, nil
 	case len(segs) == 4 && segs[0] == "restapis" && segs[2] == "stages":
 		return tagTarget{Kind: "stages", ID: segs[1], Stage: segs[3]}, nil
@@ -245,6 +245,8 @@ func (s *Service) tagNotFound(ctx context.Context, r store.Reader, err error, t 
 		return s.unknownKey(ctx, r, t.ID, err)
 	case "domainnames":
 		return notFound(err, msgDomainNotFound)
+	case tagOnClientCert:
+		return notFound(err, msgClientCertNotFound)
 	}
 	return notFound(err, msgPlanNotFound)
 }
@@ -274,6 +276,11 @@ func (s *Service) readTags(ctx context.Context, r store.Reader, t tagTarget) (ma
 		d, e := r.GetDomainName(ctx, apigw.NormalizeDomainName(t.ID))
 		if err = e; e == nil {
 			tags = d.Tags
+		}
+	case tagOnClientCert:
+		c, e := r.GetClientCertificate(ctx, t.ID)
+		if err = e; e == nil {
+			tags = c.Tags
 		}
 	default:
 		p, e := r.GetUsagePlan(ctx, t.ID)
@@ -317,6 +324,12 @@ func (s *Service) writeTags(ctx context.Context, tx store.Tx, t tagTarget, tags 
 		if err = e; e == nil {
 			d.Tags = tags
 			err = tx.UpdateDomainName(ctx, d)
+		}
+	case tagOnClientCert:
+		c, e := tx.GetClientCertificate(ctx, t.ID)
+		if err = e; e == nil {
+			c.Tags = tags
+			err = tx.UpdateClientCertificate(ctx, c)
 		}
 	default:
 		p, e := tx.GetUsagePlan(ctx, t.ID)

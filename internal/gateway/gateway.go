@@ -173,8 +173,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if d := g.decide(r.Context(), rq); d != nil {
 		g.refuse(rq, d)
-	} else {
+	} else if rq.stage.MinCompress < 0 || !acceptsGzip(r.Header.Values("Accept-Encoding")) {
 		g.integrate(r.Context(), rq)
+	} else {
+		cw := newCompressWriter(w, rq.stage.MinCompress, r.Method == http.MethodHead)
+		rq.w = cw
+		g.integrate(r.Context(), rq)
+		cw.Close()
+		rq.w = w
 	}
 	g.logAccess(rq)
 	if g.decisions != nil {

@@ -165,6 +165,7 @@ func (g *Gateway) httpIntegration(ctx context.Context, rq *request, in *apigw.In
 		// unless a mapping copies it, which the proxy refuses.
 		StripHeaders: upstreamStripHeaders(rq),
 		Mapped:       true,
+		ClientCert:   rq.stage.ClientCert,
 	})
 	rq.integrationLatency = res.Latency
 	if err != nil {

@@ -327,6 +327,7 @@ func (g *Gateway) httpProxy(ctx context.Context, rq *request, in *apigw.Integrat
 		// The key never goes upstream, wherever it came from: see
 		// upstreamStripHeaders and upstreamQuery (keysource.go).
 		StripHeaders: upstreamStripHeaders(rq),
+		ClientCert:   rq.stage.ClientCert,
 	})
 	rq.integrationLatency = res.Latency
 	if err == nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,6 +111,9 @@ type Config struct {
 	// LambdaCredentials, when set, signs Invoke API calls instead of the
 	// standard chain (tests).
 	LambdaCredentials aws.CredentialsProvider
+	// UpstreamRootCAs, when set, are the roots HTTPS backends are verified
+	// against instead of the system's (a private CA; tests).
+	UpstreamRootCAs *x509.CertPool
 	// DecisionsMax bounds the data plane's decision log (explain
 	// --request-id), in decisions (0: gateway.DefaultDecisionsMax).
 	DecisionsMax int
@@ -204,7 +208,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.releaseLocks()
 		return nil, err
 	}
-	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}})
+	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}, AccountThrottle: cfg.AccountThrottle})
 	s.admin = s.adminHandler()
 	return s, nil
 }
@@ -301,6 +305,10 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 	if s.Keys != nil {
 		s.State.SetKeyOpener(s.Keys.Open)
 	}
+	keys := s.Keys
+	s.State.SetClientCertOpener(func(c *apigw.ClientCertificate) (tls.Certificate, error) {
+		return control.OpenClientCertificate(keys, c)
+	})
 	if err := s.State.Load(ctx); err != nil {
 		return fmt.Errorf("load data plane state: %w", err)
 	}
@@ -331,7 +339,11 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		s.countersFallback = fb
 	}
 	s.Store.Listen(s.applyChanges)
-	s.proxy = proxy.New(proxy.Options{Logger: s.log})
+	po := proxy.Options{Logger: s.log}
+	if s.cfg.UpstreamRootCAs != nil {
+		po.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.cfg.UpstreamRootCAs}
+	}
+	s.proxy = proxy.New(po)
 	if err := s.newFunctions(ctx); err != nil {
 		c.Close()
 		return err

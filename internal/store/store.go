@@ -142,6 +142,8 @@ type Reader interface {
 	// mappings) by its name.
 	GetDomainName(ctx context.Context, name string) (*apigw.DomainName, error)
 	ListDomainNames(ctx context.Context, p Page) ([]*apigw.DomainName, string, error)
+	GetClientCertificate(ctx context.Context, id string) (*apigw.ClientCertificate, error)
+	ListClientCertificates(ctx context.Context, p Page) ([]*apigw.ClientCertificate, string, error)
 
 	// GetSetting returns the node setting name (see Tx.PutSetting), or
 	// ErrNotFound when it was never set.
@@ -210,6 +212,9 @@ type Tx interface {
 	CreateDomainName(ctx context.Context, d *apigw.DomainName) error
 	UpdateDomainName(ctx context.Context, d *apigw.DomainName) error
 	DeleteDomainName(ctx context.Context, name string) error
+	CreateClientCertificate(ctx context.Context, c *apigw.ClientCertificate) error
+	UpdateClientCertificate(ctx context.Context, c *apigw.ClientCertificate) error
+	DeleteClientCertificate(ctx context.Context, id string) error
 
 	// AddUsage adds counts to daily usage rows (creating them as needed).
 	AddUsage(ctx context.Context, records []UsageRecord) error
@@ -235,6 +240,8 @@ const (
 	KindUsagePlan    Kind = "usageplan"
 	KindUsagePlanKey Kind = "usageplankey"
 	KindDomainName   Kind = "domainname"
+	// KindClientCertificate: ID is the certificate id.
+	KindClientCertificate Kind = "clientcertificate"
 	// KindResync tells a subscriber that it missed changes and must reload everything.
 	KindResync Kind = "resync"
 )

@@ -158,6 +158,55 @@ type Target struct {
 	// carries only the headers the gateway built, and no X-Forwarded-*
 	// (AWS sends none to such an upstream).
 	Mapped bool
+	// ClientCert is the certificate presented to an https upstream that
+	// asks for one (the stage's clientCertificateId); nil presents none.
+	ClientCert *ClientCert
+}
+
+// ClientCert is a TLS client certificate with the Transports that present
+// it, made on first use from the Proxy's own (same pooling, timeouts and
+// trusted roots). A stage holds one for as long as its configuration
+// lasts, so requests never load or parse the certificate.
+type ClientCert struct {
+	cert     tls.Certificate
+	mu       sync.Mutex
+	secure   atomic.Pointer[http.Transport]
+	insecure atomic.Pointer[http.Transport]
+}
+
+// NewClientCert returns a ClientCert presenting cert.
+func NewClientCert(cert tls.Certificate) *ClientCert { return &ClientCert{cert: cert} }
+
+// Close closes the idle connections of the certificate's Transports (when
+// the stage that held it is replaced).
+func (c *ClientCert) Close() {
+	for _, t := range []*http.Transport{c.secure.Load(), c.insecure.Load()} {
+		if t != nil {
+			t.CloseIdleConnections()
+		}
+	}
+}
+
+// transport returns the Transport presenting c's certificate, verifying
+// the upstream unless insecure, cloned from base on first use.
+func (c *ClientCert) transport(base *http.Transport, insecure bool) *http.Transport {
+	slot := &c.secure
+	if insecure {
+		slot = &c.insecure
+	}
+	if t := slot.Load(); t != nil {
+		return t
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := slot.Load(); t != nil {
+		return t
+	}
+	t := base.Clone()
+	t.TLSClientConfig.Certificates = []tls.Certificate{c.cert}
+	t.TLSClientConfig.InsecureSkipVerify = insecure
+	slot.Store(t)
+	return t
 }
 
 // Result describes a forwarded call, for the access log.
@@ -215,7 +264,10 @@ func (p *Proxy) Forward(w http.ResponseWriter, r *http.Request, t Target) (Resul
 	out.Header = p.outboundHeader(r, &t, r.TLS != nil)
 
 	tr := p.tr
-	if t.InsecureSkipVerify {
+	switch {
+	case t.ClientCert != nil:
+		tr = t.ClientCert.transport(p.tr, t.InsecureSkipVerify)
+	case t.InsecureSkipVerify:
 		tr = p.insecureTransport()
 	}
 	start := time.Now()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -51,6 +52,7 @@ type State struct {
 	tables    map[depKey]*compiled // compiled deployments in use
 	planLists planLists
 	recording []store.Change // non-nil while a Load reads the store
+	certs     certCache
 
 	// onResync, when set (tests), is called after each of Run's periodic
 	// checks with whether it reloaded and the reload's error.
@@ -242,7 +244,7 @@ func (s *State) readAll(ctx context.Context, cache map[depKey]*compiled) (*loade
 		domains:   r.domains,
 	}
 	for _, a := range r.apis {
-		l.apis[a.ID] = newAPI(a, r.stages[a.ID], s.compileStages(a.ID, r.stages[a.ID], r.deps, cache, l.tables))
+		l.apis[a.ID] = attachClientCerts(newAPI(a, r.stages[a.ID], s.compileStages(a.ID, r.stages[a.ID], r.deps, cache, l.tables)), r.certs)
 	}
 	l.keys.build(r.keys)
 	return l, rev, nil
@@ -257,6 +259,7 @@ type read struct {
 	keys      []*Key
 	planLists planLists
 	domains   domainTable
+	certs     map[string]*proxy.ClientCert // by id
 }
 
 // read reads the whole configuration for load.
@@ -278,6 +281,9 @@ func (s *State) read(ctx context.Context, r store.Reader, cache map[depKey]*comp
 		return err
 	}
 	if l.domains, err = s.readDomains(ctx, r); err != nil {
+		return err
+	}
+	if l.certs, err = s.readClientCerts(ctx, r, stages); err != nil {
 		return err
 	}
 
@@ -395,7 +401,7 @@ func (s *State) Apply(ctx context.Context, changes []store.Change) error {
 	full := slices.ContainsFunc(changes, func(c store.Change) bool {
 		switch c.Kind {
 		case store.KindAPI, store.KindStage, store.KindDeployment,
-			store.KindAPIKey, store.KindUsagePlan, store.KindUsagePlanKey, store.KindDomainName:
+			store.KindAPIKey, store.KindUsagePlan, store.KindUsagePlanKey, store.KindDomainName, store.KindClientCertificate:
 			return false
 		}
 		return true
@@ -452,6 +458,8 @@ type applied struct {
 	// them all into domainTable.
 	domains     bool
 	domainTable domainTable
+
+	certs map[string]*proxy.ClientCert // by id
 }
 
 func (s *State) apply(ctx context.Context, changes []store.Change) error {
@@ -474,6 +482,8 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 			a.plans[c.ID] = nil
 		case store.KindDomainName:
 			a.domains = true
+		case store.KindClientCertificate:
+			s.certChanged(c.ID, a.apis)
 		case store.KindAPIKey, store.KindUsagePlanKey:
 			id := c.ID
 			if c.Kind == store.KindUsagePlanKey {
@@ -499,7 +509,7 @@ func (s *State) apply(ctx context.Context, changes []store.Change) error {
 		for id, ra := range a.apis {
 			keep := map[depKey]*compiled{}
 			if ra != nil {
-				apis[id] = newAPI(ra, a.stages[id], s.compileStages(id, a.stages[id], a.deps, s.tables, keep))
+				apis[id] = attachClientCerts(newAPI(ra, a.stages[id], s.compileStages(id, a.stages[id], a.deps, s.tables, keep)), a.certs)
 			} else {
 				delete(apis, id)
 			}
@@ -574,6 +584,9 @@ func (s *State) readChanged(ctx context.Context, r store.Reader, a *applied) err
 	}
 	var err error
 	if a.deps, err = readDeployments(ctx, r, allStages, s.tables); err != nil {
+		return err
+	}
+	if a.certs, err = s.readClientCerts(ctx, r, allStages); err != nil {
 		return err
 	}
 	for id := range a.plans {

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
+	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
 	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
@@ -144,6 +145,15 @@ type Stage struct {
 	// RateLimitHeaders is the stage's tag gatehouse:rateLimitHeaders set
 	// to "true": every response carries RateLimit-Policy and RateLimit.
 	RateLimitHeaders bool
+	// MinCompress is the deployment's minimumCompressionSize, -1 when
+	// unset: responses of at least that many bytes are gzipped for callers
+	// that accept it.
+	MinCompress int
+	// ClientCertificateID is the stage's clientCertificateId; ClientCert
+	// is that certificate, opened once, presented to HTTP and HTTP_PROXY
+	// backends over TLS (nil: none, or it could not be opened).
+	ClientCertificateID string
+	ClientCert          *proxy.ClientCert
 	// CountersLocal is the stage's tag gatehouse:countersFailure set to
 	// "local": when the counters backend fails a call, the request is
 	// counted in the node's own memory instead of refused (503).
@@ -328,6 +338,7 @@ type compiled struct {
 	keySource   string
 	authorizers map[string]*authorizer.Compiled
 	binary      []string
+	minCompress int
 	cors        map[*route.Resource]*ResourceCORS
 	validations map[*apigw.Method]*Validation
 	templates   Templates
@@ -346,6 +357,10 @@ func compile(d *apigw.Deployment) *compiled {
 	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes, cors: resourceCORS(t)}
 	c.validations = compileValidations(d.APIID, &d.Snapshot)
 	c.templates = compileTemplates(&d.Snapshot)
+	c.minCompress = -1
+	if n := d.Snapshot.MinimumCompressionSize; n != nil {
+		c.minCompress = *n
+	}
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -392,8 +407,11 @@ func newStage(apiID string, st *apigw.Stage, depID string, vars map[string]strin
 		Ref:          apigw.StageRef(apiID, st.Name),
 		DeploymentID: depID,
 		KeySource:    apigw.KeySourceHeader,
+		MinCompress:  -1,
 		Variables:    vars,
 		Throttle:     newStageThrottle(st.MethodSettings),
+
+		ClientCertificateID: st.ClientCertificateID,
 	}
 	if st.AccessLogSettings != nil {
 		s.AccessLogFormat = st.AccessLogSettings.Format
@@ -405,6 +423,7 @@ func newStage(apiID string, st *apigw.Stage, depID string, vars map[string]strin
 		s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 		s.Authorizers = c.authorizers
 		s.BinaryMediaTypes = c.binary
+		s.MinCompress = c.minCompress
 		s.CORS = c.cors
 		s.Validations = c.validations
 		s.Templates = c.templates
@@ -465,6 +484,7 @@ func TestInvokeAPI(a *apigw.RestAPI, stage string, vars map[string]string) *API 
 		APIKeySource: a.APIKeySource, BinaryMediaTypes: a.BinaryMediaTypes,
 		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers,
 		Models: a.Models, RequestValidators: a.RequestValidators,
+		MinimumCompressionSize: a.MinimumCompressionSize,
 	}}
 	st := &apigw.Stage{APIID: a.ID, Name: stage, DeploymentID: d.ID, Variables: vars}
 	return newAPI(a, []*apigw.Stage{st}, map[string]*compiled{d.ID: compile(d)})

@@ -201,7 +201,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 func (db *DB) Reset(ctx context.Context) error {
 	return db.retry(ctx, "reset", func(q *conn) ([]store.Change, error) {
 		for _, table := range []string{
-			"usage_plan_keys", "usage", "quota_adjustments", "usage_plans", "api_keys",
+			"usage_plan_keys", "usage", "quota_adjustments", "usage_plans", "api_keys", "client_certificates",
 			"stages", "deployments", "apis", "domain_names", "changes",
 		} {
 			// DELETE, not TRUNCATE: TRUNCATE would wait for every open

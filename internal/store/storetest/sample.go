@@ -44,6 +44,14 @@ func SampleAPI(id string) *apigw.RestAPI {
 				ResponseTemplates:  map[string]string{"application/json": `{"m":$context.error.messageString}`},
 			},
 		},
+		DocumentationParts: map[string]*apigw.DocumentationPart{
+			"dp1": {ID: "dp1", Location: apigw.DocumentationLocation{Type: "METHOD", Path: "/pets", Method: "GET"}, Properties: `{"description":"lists pets"}`},
+		},
+		DocumentationVersions: map[string]*apigw.DocumentationVersion{
+			"v1": {Version: "v1", Description: "first", CreatedDate: sampleTime, Parts: map[string]*apigw.DocumentationPart{
+				"dp1": {ID: "dp1", Location: apigw.DocumentationLocation{Type: "METHOD", Path: "/pets", Method: "GET"}, Properties: `{}`},
+			}},
+		},
 	}
 }
 

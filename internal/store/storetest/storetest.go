@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CRUD/UsagePlan", planCRUD.run},
 		{"CRUD/DomainName", domainCRUD.run},
 		{"DomainNames", testDomainNames},
+		{"CRUD/ClientCertificate", clientCertCRUD.run},
+		{"ClientCertificateList", testClientCertificateList},
 		{"APIKeyByHash", testAPIKeyByHash},
 		{"MissingParents", testMissingParents},
 		{"Pagination", testPagination},
