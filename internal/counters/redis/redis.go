@@ -155,6 +155,16 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 	return b, nil
 }
 
+// Ping reports whether Redis answers (for /readyz).
+func (b *Backend) Ping(ctx context.Context) error {
+	err := b.rdb.Ping(ctx).Err()
+	b.metrics.roundTrips.Add(1)
+	if err != nil {
+		return fmt.Errorf("counters/redis: Redis does not answer: %w", err)
+	}
+	return nil
+}
+
 // redact drops the password of a Redis URL for messages.
 func redact(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
