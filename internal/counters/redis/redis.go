@@ -110,6 +110,17 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 		ropt.WriteTimeout = 2 * time.Second
 	}
 	ropt.ContextTimeoutEnabled = true
+	if !strings.Contains(url, "max_retries=") {
+		// No retries unless the URL asks for them: a script retried after
+		// a lost answer would run twice (a lease or a usage count taken
+		// twice), and while Redis is down go-redis's three retries with
+		// backoff made every request wait seconds before its
+		// gatehouse:countersFailure policy answered.
+		ropt.MaxRetries = -1
+	}
+	// One dial per call (go-redis's default is five, 100 ms apart): a
+	// Redis that refuses connections fails the call at once.
+	ropt.DialerRetries = 1
 	if o.Prefix == "" {
 		o.Prefix = counters.DefaultPrefix
 	}
