@@ -325,6 +325,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		s.countersFallback = fb
 	}
 	s.Store.Listen(s.applyChanges)
+	s.registerClusterMetrics()
 	s.proxy = proxy.New(proxy.Options{Logger: s.log})
 	if err := s.newFunctions(ctx); err != nil {
 		c.Close()

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -227,10 +228,25 @@ func TestThreeProcessCluster(t *testing.T) {
 		if h := hammer(urlOn(nc, f), value, onceOnly(), nil)[0]; h.status != 403 || h.reason != "KEY_DISABLED" {
 			t.Fatalf("disabled key on node C: %d %s, want 403 KEY_DISABLED", h.status, h.reason)
 		}
+
+		// /metrics: node C applied other nodes' commits (the feed's lag
+		// histogram counted them) and every node is at one revision.
+		if n := metric(t, nc, "gatehouse_store_feed_lag_seconds_count"); n < 2 {
+			t.Fatalf("node C's feed lag histogram counted %v commits of other nodes, want at least 2", n)
+		}
+		t.Logf("node C's feed lag: %.0f commits, %.6f s in all", metric(t, nc, "gatehouse_store_feed_lag_seconds_count"), metric(t, nc, "gatehouse_store_feed_lag_seconds_sum"))
+		within(t, time.Now(), time.Second, func() bool {
+			r := metric(t, na, "gatehouse_store_feed_revision")
+			return r > 0 && metric(t, nb, "gatehouse_store_feed_revision") == r && metric(t, nc, "gatehouse_store_feed_revision") == r
+		})
 	})
 
 	t.Run("quota 300 per day across three nodes", func(t *testing.T) {
 		const limit = 300
+		var before [3]map[string]float64
+		for i, n := range nodes {
+			before[i] = counterMetrics(t, n)
+		}
 		f := newAPI(t, "Quota")
 		keyID, value := f.key("client", true)
 		plan := f.plan("api", nil, &types.QuotaSettings{Limit: limit, Period: types.QuotaPeriodTypeDay}, keyID)
@@ -269,6 +285,23 @@ func TestThreeProcessCluster(t *testing.T) {
 		used, remaining := usageOf(t, b, plan, keyID)
 		if used != limit || remaining != 0 {
 			t.Fatalf("GetUsage through node B: used %d remaining %d, want %d and 0", used, remaining, limit)
+		}
+
+		// /metrics: each node took leases (round trips) and admitted
+		// from them without one; every admitted call was a usage record.
+		moved := map[string]float64{}
+		for i, n := range nodes {
+			after := counterMetrics(t, n)
+			for k, v := range after {
+				moved[k] += v - before[i][k]
+			}
+		}
+		t.Logf("the three nodes' counter metrics moved by %v over %d admitted calls", moved, limit)
+		if moved[`round_trips{op="lease_take"}`] != moved["lease_refills"] || moved["lease_refills"] < 1 {
+			t.Errorf("lease refills %v, lease_take round trips %v: want equal and at least 1", moved["lease_refills"], moved[`round_trips{op="lease_take"}`])
+		}
+		if moved["lease_local_takes"] < 1 || moved[`round_trips{op="usage_record"}`] != limit {
+			t.Errorf("local takes %v, usage_record round trips %v (want at least 1 and %d)", moved["lease_local_takes"], moved[`round_trips{op="usage_record"}`], limit)
 		}
 	})
 
@@ -369,6 +402,53 @@ func TestThreeProcessCluster(t *testing.T) {
 			t.Fatalf("GetUsage %d, clients saw %d successes (+%d unanswered)", used, seen, unanswered)
 		}
 	})
+}
+
+// scrape returns the node's /metrics text.
+func scrape(t *testing.T, n *gatehouseNode) string {
+	t.Helper()
+	code, body := getURL(t, n.adminURL+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	return body
+}
+
+// metric returns the value of the sample named exactly name (with its
+// labels, if any) on the node's /metrics, or fails.
+func metric(t *testing.T, n *gatehouseNode, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(scrape(t, n), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s on /metrics", name)
+	return 0
+}
+
+// counterMetrics returns the node's gatehouse_counters_* samples, named
+// without that prefix and the _total suffix.
+func counterMetrics(t *testing.T, n *gatehouseNode) map[string]float64 {
+	t.Helper()
+	m := map[string]float64{}
+	for _, line := range strings.Split(scrape(t, n), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		rest, isCounter := strings.CutPrefix(name, "gatehouse_counters_")
+		if !ok || !isCounter {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("/metrics %s: %v", line, err)
+		}
+		m[strings.Replace(rest, "_total", "", 1)] = f
+	}
+	return m
 }
 
 // onceOnly is a stop function for hammer that lets one call through.

@@ -72,19 +72,61 @@ type Backend struct {
 
 // Metrics count this node's work with Redis.
 type Metrics struct {
-	roundTrips atomic.Int64 // Redis calls
-	leases     atomic.Int64 // lease refills (Redis calls of Take)
-	localTakes atomic.Int64 // Takes served from a lease
+	roundTrips [numOps]atomic.Int64 // Redis calls, by op
+	leases     atomic.Int64         // lease refills (Redis calls of Take)
+	localTakes atomic.Int64         // Takes served from a lease
 }
+
+// The operations a Redis round trip is counted under (Stats.ByOp).
+type op int
+
+const (
+	opThrottle    op = iota // a throttle bucket's script (Allow, Refund, PeekThrottle)
+	opLeaseTake             // a quota lease taken (Take)
+	opLeaseReturn           // an unused quota lease given back
+	opQuotaPeek             // a quota read (Peek, dry runs)
+	opQuotaSet              // UpdateUsage's remaining count
+	opQuotaAdjust           // a quota adjustment applied
+	opQuotaSeed             // a quota recount from the store (Load, period changes)
+	opUsageRecord           // an admitted request's usage count
+	opUsageFold             // folding pending usage into the store
+	opUsageRead             // reading pending usage (recounts)
+	opPing                  // /readyz
+	numOps
+)
+
+// opNames are the names of the ops, as Stats.ByOp's keys.
+var opNames = [numOps]string{"throttle", "lease_take", "lease_return", "quota_peek", "quota_set", "quota_adjust",
+	"quota_seed", "usage_record", "usage_fold", "usage_read", "ping"}
+
+func (b *Backend) trip(o op) { b.metrics.roundTrips[o].Add(1) }
 
 // Stats is a snapshot of Metrics.
 type Stats struct {
-	RoundTrips, Leases, LocalTakes int64
+	// RoundTrips is every Redis call; ByOp splits them by op name.
+	RoundTrips int64
+	ByOp       map[string]int64
+	// Leases is the quota leases taken (lease refills); LocalTakes the
+	// Takes a lease answered without a round trip.
+	Leases, LocalTakes int64
 }
 
 // Stats returns what this node has asked of Redis so far.
 func (b *Backend) Stats() Stats {
-	return Stats{b.metrics.roundTrips.Load(), b.metrics.leases.Load(), b.metrics.localTakes.Load()}
+	st := Stats{ByOp: make(map[string]int64, numOps), Leases: b.metrics.leases.Load(), LocalTakes: b.metrics.localTakes.Load()}
+	for i := range b.metrics.roundTrips {
+		n := b.metrics.roundTrips[i].Load()
+		st.ByOp[opNames[i]] = n
+		st.RoundTrips += n
+	}
+	return st
+}
+
+// CounterStats is Stats for the node's /metrics (package server reads it
+// through an interface of its own).
+func (b *Backend) CounterStats() (byOp map[string]int64, leaseRefills, leaseLocalTakes int64) {
+	st := b.Stats()
+	return st.ByOp, st.Leases, st.LocalTakes
 }
 
 var _ counters.Backend = (*Backend)(nil)
@@ -169,7 +211,7 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 // Ping reports whether Redis answers (for /readyz).
 func (b *Backend) Ping(ctx context.Context) error {
 	err := b.rdb.Ping(ctx).Err()
-	b.metrics.roundTrips.Add(1)
+	b.trip(opPing)
 	if err != nil {
 		return fmt.Errorf("counters/redis: Redis does not answer: %w", err)
 	}

@@ -74,8 +74,9 @@ type DB struct {
 	log             *slog.Logger
 	stopFollow      context.CancelFunc
 	followDone      chan struct{}
-	listenPID       atomic.Uint32         // backend pid of the LISTEN connection (tests)
-	feedErr         atomic.Pointer[error] // see FeedErr
+	listenPID       atomic.Uint32                                      // backend pid of the LISTEN connection (tests)
+	feedErr         atomic.Pointer[error]                              // see FeedErr
+	feedObserver    atomic.Pointer[func(rev int64, lag time.Duration)] // see ObserveFeed
 }
 
 // Interface guard.
@@ -255,7 +256,7 @@ func (db *DB) write(ctx context.Context, run func(*conn) ([]store.Change, error)
 // commit bumps the revision when there are changes, logs them, commits
 // and publishes the changes.
 func (db *DB) commit(ctx context.Context, q *conn, changes []store.Change) error {
-	var gap [][]store.Change
+	var gap []loggedCommit
 	if len(changes) > 0 {
 		var rev int64
 		if err := q.row(ctx, "UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision", nil, &rev); err != nil {
@@ -303,8 +304,8 @@ func (db *DB) logChanges(ctx context.Context, q *conn, changes []store.Change) e
 		kinds[i], ops[i], apis[i], ids[i], keys[i] = string(c.Kind), string(c.Op), c.APIID, c.ID, c.KeyID
 	}
 	if _, err := q.exec(ctx,
-		`INSERT INTO changes (revision, kind, op, api_id, id, key_id)
-		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+		`INSERT INTO changes (revision, kind, op, api_id, id, key_id, at)
+		SELECT $1, *, clock_timestamp() FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
 		changes[0].Revision, kinds, ops, apis, ids, keys); err != nil {
 		return err
 	}
