@@ -77,6 +77,7 @@ type DB struct {
 	listenPID       atomic.Uint32                                      // backend pid of the LISTEN connection (tests)
 	feedErr         atomic.Pointer[error]                              // see FeedErr
 	feedObserver    atomic.Pointer[func(rev int64, lag time.Duration)] // see ObserveFeed
+	name            string                                             // for UnavailableError: host, port and database
 }
 
 // Interface guard.
@@ -122,7 +123,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db := &DB{pool: pool, logSize: changeLogSize, connCfg: cfg.ConnConfig, catchUpInterval: catchUpEvery,
-		log: slog.Default()}
+		log: slog.Default(), name: fmt.Sprintf("PostgreSQL at %s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)}
 	rev, err := db.Revision(ctx)
 	if err != nil {
 		pool.Close()
@@ -181,26 +182,26 @@ func (db *DB) Close() error {
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 	t, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("postgres: begin read: %w", err)
+		return db.unavailable(fmt.Errorf("postgres: begin read: %w", err))
 	}
 	defer t.Rollback(context.WithoutCancel(ctx))
-	return fn(reader{&conn{tx: t}})
+	return db.unavailable(fn(reader{&conn{tx: t}}))
 }
 
 // Update implements store.Store. fn may run more than once (see DB).
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return db.retry(ctx, "update", func(q *conn) ([]store.Change, error) {
+	return db.unavailable(db.retry(ctx, "update", func(q *conn) ([]store.Change, error) {
 		wt := &tx{reader: reader{q}}
 		if err := fn(wt); err != nil {
 			return nil, err
 		}
 		return wt.changes, nil
-	})
+	}))
 }
 
 // Reset implements store.Store.
 func (db *DB) Reset(ctx context.Context) error {
-	return db.retry(ctx, "reset", func(q *conn) ([]store.Change, error) {
+	return db.unavailable(db.retry(ctx, "reset", func(q *conn) ([]store.Change, error) {
 		for _, table := range []string{
 			"usage_plan_keys", "usage", "quota_adjustments", "usage_plans", "api_keys",
 			"stages", "deployments", "apis", "changes",
@@ -212,7 +213,7 @@ func (db *DB) Reset(ctx context.Context) error {
 			}
 		}
 		return []store.Change{{Kind: store.KindResync}}, nil
-	})
+	}))
 }
 
 // retry runs one write transaction (run, then commit), again while
@@ -322,7 +323,7 @@ func (db *DB) logChanges(ctx context.Context, q *conn, changes []store.Change) e
 func (db *DB) Revision(ctx context.Context) (int64, error) {
 	var rev int64
 	if err := db.pool.QueryRow(ctx, "SELECT revision FROM meta WHERE id = 1").Scan(&rev); err != nil {
-		return 0, fmt.Errorf("postgres: revision: %w", err)
+		return 0, db.unavailable(fmt.Errorf("postgres: revision: %w", err))
 	}
 	return rev, nil
 }
