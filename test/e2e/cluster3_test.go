@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -156,8 +158,8 @@ func usageOf(t *testing.T, env *apitest.Env, planID, keyID string) (used, remain
 
 // TestThreeProcessCluster: three real `gatehouse serve` processes on
 // loopback, one PostgreSQL database and one Redis (a prefix of its own),
-// sharing the server secret and admin credentials by copies in their data
-// directories.
+// sharing the server secret (B: a copy in its data directory; C: A's file,
+// named by --secret-file) and admin credentials (copies).
 func TestThreeProcessCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three gatehouse processes on PostgreSQL and Redis: not under -short")
@@ -169,7 +171,20 @@ func TestThreeProcessCluster(t *testing.T) {
 	dirA := t.TempDir()
 	na := startNode(t, bin, dirA, flags...)
 	nb := startNode(t, bin, joinDir(t, dirA), flags...)
-	nc := startNode(t, bin, joinDir(t, dirA), flags...)
+	// C names A's secret file with --secret-file and has a copy of the
+	// admin credentials only.
+	dirC := t.TempDir()
+	creds, err := os.ReadFile(filepath.Join(dirA, server.CredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dirC, server.CredentialsFile), creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nc := startNode(t, bin, dirC, append([]string{"--secret-file", filepath.Join(dirA, server.SecretFile)}, flags...)...)
+	if _, err := os.Stat(filepath.Join(dirC, server.SecretFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("node C with --secret-file wrote a secret into its data directory: %v", err)
+	}
 	nodes := []*gatehouseNode{na, nb, nc}
 	a, b := na.env(t), nb.env(t)
 	ctx := context.Background()
