@@ -262,16 +262,26 @@ func (b *Backend) Load(ctx context.Context, plans []*apigw.UsagePlan, now time.T
 
 // Apply implements counters.Backend: a plan whose quota period or offset
 // changed (or every plan, after a resync) is recounted for its new
-// window. Every node applies the same change and computes the same
+// window; a plan new to this node is seeded where Redis has no count. Every node applies the same change and computes the same
 // count. Requests admitted meanwhile by a node that has not yet applied
 // it count in the old window.
 func (b *Backend) Apply(ctx context.Context, changes []store.Change, plans func() []*apigw.UsagePlan, now time.Time) error {
 	b.shapesMu.Lock()
 	defer b.shapesMu.Unlock()
+	known := make(map[string]bool, len(b.shapes))
+	for id := range b.shapes {
+		known[id] = true
+	}
 	recount := b.shapes.Reloads(changes, plans)
 	var errs []error
 	for _, p := range recount {
-		if err := b.recount(ctx, p, now, true); err != nil {
+		// A plan new to this node (or that gained a quota) is seeded only
+		// where Redis has no count, as Load does: nodes apply a change at
+		// different times, and a count another node has made since,
+		// leases it holds included, must not be overwritten by this
+		// node's recount of the recorded usage (which misses those
+		// leases: overshoot).
+		if err := b.recount(ctx, p, now, known[p.ID]); err != nil {
 			errs = append(errs, err)
 		}
 	}
