@@ -101,6 +101,14 @@ func classify(err error) (code string, status int, msg string) {
 	case errors.As(err, &unknownErr):
 		return "UnknownOperationException", http.StatusNotFound, unknownErr.Error()
 	}
+	// The store down comes first: whatever a control error says around
+	// it, the cause is a store that did not answer, and the call may be
+	// made again once it does.
+	var ue *store.UnavailableError
+	if errors.As(err, &ue) {
+		return "ServiceUnavailableException", http.StatusServiceUnavailable,
+			"The configuration store (" + ue.Store + ") cannot be reached; try again later"
+	}
 	var ce *control.Error
 	if errors.As(err, &ce) {
 		if ex, ok := exceptions[ce.Kind]; ok {

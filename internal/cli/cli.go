@@ -143,6 +143,7 @@ the data plane on --listen.`,
 	fl.StringVar(&f.cfg.Store, "store", "", "where configuration and usage are stored, as a URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: $"+storeEnv+", else sqlite://<data-dir>/"+server.DatabaseFile+")")
 	fl.StringVar(&f.cfg.Counters, "counters", "", "where throttles, quotas and pending usage are counted, as a URL: memory:// (this process) or redis://[user:password@]HOST:PORT[/DB] (rediss:// for TLS), shared by the nodes of a cluster (default: $"+countersEnv+", else memory://)")
 	fl.StringVar(&f.cfg.CountersPrefix, "counters-prefix", counters.DefaultPrefix, "the prefix of every key --counters keeps in Redis, so that clusters can share one server")
+	fl.StringVar(&f.cfg.SecretFile, "secret-file", "", "the server secret's file (default <data-dir>/"+server.SecretFile+"); the nodes of a cluster share one secret: a copy in each data directory, or one file this flag names. Never stored in PostgreSQL or Redis")
 	fl.StringVar(&f.cfg.Listen, "listen", server.DefaultListen, "data plane listen address")
 	fl.StringVar(&f.cfg.AdminListen, "admin-listen", server.DefaultAdminListen, "management API listen address (also /metrics, /healthz and /readyz)")
 	fl.BoolVar(&f.cfg.Dev, "dev", false, "development mode: accept any SigV4 credentials and enable POST /_gatehouse/reset, SigV4-signed with any credentials (admin listener must be loopback)")

@@ -27,6 +27,11 @@ const (
 // the others commit (store/postgres).
 type feeder interface{ FeedErr() error }
 
+// pinger is a counters backend shared by nodes (Redis), which /readyz
+// asks too: a node that cannot reach its counters refuses or falls back
+// (gatehouse:countersFailure) instead of counting.
+type pinger interface{ Ping(context.Context) error }
+
 // readiness is the last probe's result.
 type readiness struct {
 	mu  sync.Mutex
@@ -55,20 +60,24 @@ func (s *Server) ready(ctx context.Context) error {
 	if f, ok := s.Store.(feeder); ok && err == nil {
 		err = f.FeedErr() // a node that misses other nodes' changes serves stale state
 	}
+	if p, ok := s.Counters.(pinger); ok && err == nil {
+		err = p.Ping(ctx)
+	}
 	s.readiness.at, s.readiness.err = now, err
 	return err
 }
 
 // serveReadyz answers /readyz: 200 when the store commits a write (and,
-// for a store shared by nodes, follows the other nodes' changes), 503
+// for a store shared by nodes, follows the other nodes' changes, and
+// shared counters answer), 503
 // otherwise (the cause goes to the log, not to the unauthenticated caller).
 func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.ready(r.Context()); err != nil {
-		s.log.Warn("not ready: the store cannot commit a write or does not follow the other nodes' changes", "error", err)
+		s.log.Warn("not ready: the store cannot commit a write, does not follow the other nodes' changes, or the counters do not answer", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready: the store cannot commit a write or does not follow the other nodes' changes (the node's log says why)\n"))
+		w.Write([]byte("not ready: the store cannot commit a write, does not follow the other nodes' changes, or the counters do not answer (the node's log says why)\n"))
 		return
 	}
 	w.Write([]byte("ok\n"))

@@ -33,6 +33,9 @@ const SecretCheckSetting = "server-secret-check"
 // verified; that is logged and the check value recorded.
 func (s *Server) openSecret(ctx context.Context, st store.Store, where string) (*secret.Keys, error) {
 	path := filepath.Join(s.cfg.DataDir, SecretFile)
+	if s.cfg.SecretFile != "" {
+		path = s.cfg.SecretFile
+	}
 	keys, err := secret.Load(path)
 	missing := errors.Is(err, fs.ErrNotExist)
 	if err != nil && !missing {

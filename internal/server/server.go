@@ -91,6 +91,10 @@ type Config struct {
 	// ("": counters.DefaultPrefix).
 	Counters       string
 	CountersPrefix string
+	// SecretFile is the server secret's file ("": SecretFile in the
+	// data directory). The nodes of a cluster share one secret: each
+	// holds a copy, or all name one file here.
+	SecretFile string
 	// TLS makes the data plane listener serve HTTPS (HTTP/2 and HTTP/1.1)
 	// with this certificate; AdminTLS does the same for the admin
 	// listener. nil: plain HTTP. ReloadTLS reads the files again.
@@ -339,6 +343,7 @@ func (s *Server) buildDataPlane(ctx context.Context) error {
 		s.countersFallback = fb
 	}
 	s.Store.Listen(s.applyChanges)
+	s.registerClusterMetrics()
 	po := proxy.Options{Logger: s.log}
 	if s.cfg.UpstreamRootCAs != nil {
 		po.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.cfg.UpstreamRootCAs}

@@ -20,6 +20,23 @@ var (
 	ErrBadPosition = errors.New("invalid pagination position")
 )
 
+// UnavailableError: the store could not be reached (a database server
+// down or cut off). The management API answers it with 503
+// ServiceUnavailableException, naming Store; the data plane serves the
+// state it last loaded meanwhile.
+type UnavailableError struct {
+	// Store names the store for people, without credentials:
+	// "PostgreSQL at 10.0.0.5:5432/gatehouse".
+	Store string
+	Err   error
+}
+
+func (e *UnavailableError) Error() string {
+	return "the store (" + e.Store + ") cannot be reached: " + e.Err.Error()
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
 // Store is a transactional store of Gatehouse's configuration and usage.
 //
 // Implementations must be safe for concurrent use. Every Update that writes

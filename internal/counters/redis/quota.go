@@ -206,7 +206,11 @@ func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry
 	res, err := leaseScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
 		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor).Int64Slice()
-	b.metrics.roundTrips.Add(1)
+	if op == "take" {
+		b.trip(opLeaseTake)
+	} else {
+		b.trip(opLeaseReturn)
+	}
 	if err != nil {
 		if back > 0 {
 			// Whether the lease went back is unknown: count it as
@@ -296,7 +300,7 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 	res, err := leaseScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, q.Period, q.Offset, start), b.adjKey(planID, keyID)},
 		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor).Int64Slice()
-	b.metrics.roundTrips.Add(1)
+	b.trip(opQuotaPeek)
 	if err != nil {
 		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
 	}
@@ -324,7 +328,7 @@ func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apig
 	res, err := setRemainingScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
 		q.Limit, e.start, back, ttlMs(e.end, now), remaining, adjustmentTTL.Milliseconds()).Int64Slice()
-	b.metrics.roundTrips.Add(1)
+	b.trip(opQuotaSet)
 	if back > 0 {
 		e.t, e.avail = e.t-back, 0
 	}
@@ -348,7 +352,7 @@ func (b *Backend) Adjust(ctx context.Context, a store.QuotaAdjustment) error {
 		p.PExpire(ctx, k, adjustmentTTL)
 		return nil
 	})
-	b.metrics.roundTrips.Add(1)
+	b.trip(opQuotaAdjust)
 	if err != nil {
 		return fmt.Errorf("counters/redis: adjust quota of key %s in usage plan %s: %w", a.KeyID, a.PlanID, err)
 	}
@@ -454,7 +458,7 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 		err := seedScript.Run(ctx, b.rdb,
 			[]string{b.windowKey(p.ID, k, q.Period, q.Offset, startNs), b.adjKey(p.ID, k)},
 			used[k], over, ttlMs(endNs, now), hasAdj, startNs, d, adjustmentTTL.Milliseconds()).Err()
-		b.metrics.roundTrips.Add(1)
+		b.trip(opQuotaSeed)
 		if err != nil {
 			return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
 		}

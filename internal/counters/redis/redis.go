@@ -72,19 +72,61 @@ type Backend struct {
 
 // Metrics count this node's work with Redis.
 type Metrics struct {
-	roundTrips atomic.Int64 // Redis calls
-	leases     atomic.Int64 // lease refills (Redis calls of Take)
-	localTakes atomic.Int64 // Takes served from a lease
+	roundTrips [numOps]atomic.Int64 // Redis calls, by op
+	leases     atomic.Int64         // lease refills (Redis calls of Take)
+	localTakes atomic.Int64         // Takes served from a lease
 }
+
+// The operations a Redis round trip is counted under (Stats.ByOp).
+type op int
+
+const (
+	opThrottle    op = iota // a throttle bucket's script (Allow, Refund, PeekThrottle)
+	opLeaseTake             // a quota lease taken (Take)
+	opLeaseReturn           // an unused quota lease given back
+	opQuotaPeek             // a quota read (Peek, dry runs)
+	opQuotaSet              // UpdateUsage's remaining count
+	opQuotaAdjust           // a quota adjustment applied
+	opQuotaSeed             // a quota recount from the store (Load, period changes)
+	opUsageRecord           // an admitted request's usage count
+	opUsageFold             // folding pending usage into the store
+	opUsageRead             // reading pending usage (recounts)
+	opPing                  // /readyz
+	numOps
+)
+
+// opNames are the names of the ops, as Stats.ByOp's keys.
+var opNames = [numOps]string{"throttle", "lease_take", "lease_return", "quota_peek", "quota_set", "quota_adjust",
+	"quota_seed", "usage_record", "usage_fold", "usage_read", "ping"}
+
+func (b *Backend) trip(o op) { b.metrics.roundTrips[o].Add(1) }
 
 // Stats is a snapshot of Metrics.
 type Stats struct {
-	RoundTrips, Leases, LocalTakes int64
+	// RoundTrips is every Redis call; ByOp splits them by op name.
+	RoundTrips int64
+	ByOp       map[string]int64
+	// Leases is the quota leases taken (lease refills); LocalTakes the
+	// Takes a lease answered without a round trip.
+	Leases, LocalTakes int64
 }
 
 // Stats returns what this node has asked of Redis so far.
 func (b *Backend) Stats() Stats {
-	return Stats{b.metrics.roundTrips.Load(), b.metrics.leases.Load(), b.metrics.localTakes.Load()}
+	st := Stats{ByOp: make(map[string]int64, numOps), Leases: b.metrics.leases.Load(), LocalTakes: b.metrics.localTakes.Load()}
+	for i := range b.metrics.roundTrips {
+		n := b.metrics.roundTrips[i].Load()
+		st.ByOp[opNames[i]] = n
+		st.RoundTrips += n
+	}
+	return st
+}
+
+// CounterStats is Stats for the node's /metrics (package server reads it
+// through an interface of its own).
+func (b *Backend) CounterStats() (byOp map[string]int64, leaseRefills, leaseLocalTakes int64) {
+	st := b.Stats()
+	return st.ByOp, st.Leases, st.LocalTakes
 }
 
 var _ counters.Backend = (*Backend)(nil)
@@ -110,6 +152,17 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 		ropt.WriteTimeout = 2 * time.Second
 	}
 	ropt.ContextTimeoutEnabled = true
+	if !strings.Contains(url, "max_retries=") {
+		// No retries unless the URL asks for them: a script retried after
+		// a lost answer would run twice (a lease or a usage count taken
+		// twice), and while Redis is down go-redis's three retries with
+		// backoff made every request wait seconds before its
+		// gatehouse:countersFailure policy answered.
+		ropt.MaxRetries = -1
+	}
+	// One dial per call (go-redis's default is five, 100 ms apart): a
+	// Redis that refuses connections fails the call at once.
+	ropt.DialerRetries = 1
 	if o.Prefix == "" {
 		o.Prefix = counters.DefaultPrefix
 	}
@@ -153,6 +206,16 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 		return nil, fmt.Errorf("counters/redis: connect to %s: %w", redact(url), err)
 	}
 	return b, nil
+}
+
+// Ping reports whether Redis answers (for /readyz).
+func (b *Backend) Ping(ctx context.Context) error {
+	err := b.rdb.Ping(ctx).Err()
+	b.trip(opPing)
+	if err != nil {
+		return fmt.Errorf("counters/redis: Redis does not answer: %w", err)
+	}
+	return nil
 }
 
 // redact drops the password of a Redis URL for messages.
@@ -199,16 +262,26 @@ func (b *Backend) Load(ctx context.Context, plans []*apigw.UsagePlan, now time.T
 
 // Apply implements counters.Backend: a plan whose quota period or offset
 // changed (or every plan, after a resync) is recounted for its new
-// window. Every node applies the same change and computes the same
+// window; a plan new to this node is seeded where Redis has no count. Every node applies the same change and computes the same
 // count. Requests admitted meanwhile by a node that has not yet applied
 // it count in the old window.
 func (b *Backend) Apply(ctx context.Context, changes []store.Change, plans func() []*apigw.UsagePlan, now time.Time) error {
 	b.shapesMu.Lock()
 	defer b.shapesMu.Unlock()
+	known := make(map[string]bool, len(b.shapes))
+	for id := range b.shapes {
+		known[id] = true
+	}
 	recount := b.shapes.Reloads(changes, plans)
 	var errs []error
 	for _, p := range recount {
-		if err := b.recount(ctx, p, now, true); err != nil {
+		// A plan new to this node (or that gained a quota) is seeded only
+		// where Redis has no count, as Load does: nodes apply a change at
+		// different times, and a count another node has made since,
+		// leases it holds included, must not be overwritten by this
+		// node's recount of the recorded usage (which misses those
+		// leases: overshoot).
+		if err := b.recount(ctx, p, now, known[p.ID]); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -207,7 +207,7 @@ func (b *Backend) runBucket(ctx context.Context, mode string, k counters.BucketK
 	res, err := bucketScript.Run(ctx, b.rdb, []string{b.bucketKey(k)},
 		mode, nowS, nowN, limitID(t), l.r, l.burst, tqS, tqN, l.tr, lqS, lqN, l.lr,
 		bucketGrace.Milliseconds(), rateZeroKeep.Milliseconds()).Int64Slice()
-	b.metrics.roundTrips.Add(1)
+	b.trip(opThrottle)
 	if err != nil {
 		return bucketState{}, fmt.Errorf("counters/redis: throttle bucket: %w", err)
 	}

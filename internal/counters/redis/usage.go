@@ -49,7 +49,7 @@ func parseUsageField(f string) (planID, keyID string, day int64, ok bool) {
 func (b *Backend) Record(ctx context.Context, planID, keyID string, now time.Time) error {
 	shard := int((maphash.String(b.quotas.seed, planID) ^ maphash.String(b.quotas.seed, keyID)) % usageShards)
 	err := b.rdb.HIncrBy(ctx, b.usageKey(shard), usageField(planID, keyID, dayOf(now.UnixNano())), 1).Err()
-	b.metrics.roundTrips.Add(1)
+	b.trip(opUsageRecord)
 	if err != nil {
 		return fmt.Errorf("counters/redis: record usage of key %s in usage plan %s: %w", keyID, planID, err)
 	}
@@ -91,7 +91,7 @@ func (b *Backend) flushUsage(ctx context.Context) error {
 	for i := range usageShards {
 		keys := [2]string{b.usageKey(i), b.usageKey(i) + ":fold:" + b.node + ":" + strconv.FormatUint(b.folds, 10)}
 		kv, err := foldScript.Run(ctx, b.rdb, keys[:], foldKeep.Milliseconds()).StringSlice()
-		b.metrics.roundTrips.Add(1)
+		b.trip(opUsageFold)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("counters/redis: fold usage shard %d: %w", i, err))
 			continue
@@ -115,7 +115,7 @@ func (b *Backend) flushUsage(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("counters/redis: flush usage (%d records): %w", len(recs), err))
 			for _, keys := range folds {
 				err := unfoldScript.Run(context.WithoutCancel(ctx), b.rdb, keys[:]).Err()
-				b.metrics.roundTrips.Add(1)
+				b.trip(opUsageFold)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("counters/redis: put back usage fold %s (its counts are lost): %w", keys[1], err))
 				}
@@ -125,7 +125,7 @@ func (b *Backend) flushUsage(ctx context.Context) error {
 	}
 	for _, keys := range folds {
 		err := b.rdb.Del(ctx, keys[1]).Err()
-		b.metrics.roundTrips.Add(1)
+		b.trip(opUsageFold)
 		if err != nil {
 			// The store has the counts; a fold left behind expires.
 			b.log.Warn("counters/redis: delete folded usage", "key", keys[1], "error", err)
@@ -138,7 +138,7 @@ func (b *Backend) flushUsage(ctx context.Context) error {
 func (b *Backend) pendingUsage(ctx context.Context, fn func(planID, keyID string, day, n int64)) error {
 	for i := range usageShards {
 		m, err := b.rdb.HGetAll(ctx, b.usageKey(i)).Result()
-		b.metrics.roundTrips.Add(1)
+		b.trip(opUsageRead)
 		if err != nil {
 			return fmt.Errorf("read pending usage shard %d: %w", i, err)
 		}

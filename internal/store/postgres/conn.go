@@ -3,11 +3,15 @@ package postgres
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // conn runs the statements of one transaction. It keeps strings that
@@ -133,4 +137,36 @@ func storable(args []any) bool {
 
 func textOK(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// unavailable wraps err in a store.UnavailableError when it says that
+// PostgreSQL could not be reached: a failed connection, a connection lost
+// (network error, EOF), or the server refusing or ending sessions
+// (SQLSTATE class 08, 57P01-57P03, 53300). Any other error, and nil,
+// come back as they are.
+func (db *DB) unavailable(err error) error {
+	if err == nil || !unreachable(err) {
+		return err
+	}
+	var ue *store.UnavailableError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return &store.UnavailableError{Store: db.name, Err: err}
+}
+
+func unreachable(err error) bool {
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+		pe *pgconn.PgError
+	)
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return true
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300"
+	}
+	return strings.Contains(err.Error(), "conn closed")
 }

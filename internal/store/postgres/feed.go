@@ -154,7 +154,7 @@ func (db *DB) catchUp(ctx context.Context, q querier) error {
 // row would have failed had revision rev-1 committed after its snapshot.
 // Reading them here, not after COMMIT, needs no second connection while
 // commitMu is held.
-func (db *DB) readGap(ctx context.Context, q *conn, rev int64) ([][]store.Change, error) {
+func (db *DB) readGap(ctx context.Context, q *conn, rev int64) ([]loggedCommit, error) {
 	last := db.lastRev.Load()
 	if rev <= last+1 {
 		return nil, nil
@@ -168,7 +168,7 @@ func (db *DB) readGap(ctx context.Context, q *conn, rev int64) ([][]store.Change
 // readGap; those published meanwhile are skipped), so that subscribers see
 // every revision in order. When the log no longer holds them all they get
 // a KindResync instead.
-func (db *DB) fillGap(gap [][]store.Change, rev int64) {
+func (db *DB) fillGap(gap []loggedCommit, rev int64) {
 	db.publishLogged(gap)
 	if db.lastRev.Load() < rev-1 {
 		db.log.Warn("postgres: the change log no longer holds revisions this node missed; subscribers resync",
@@ -177,11 +177,18 @@ func (db *DB) fillGap(gap [][]store.Change, rev int64) {
 	}
 }
 
+// loggedCommit is one revision read from the change log, with when it
+// was logged (just before its COMMIT).
+type loggedCommit struct {
+	changes []store.Change
+	at      time.Time
+}
+
 // readLog returns the logged commits with after < revision (and revision
-// < before, unless before is 0), one slice per revision, in order. One
+// < before, unless before is 0), one per revision, in order. One
 // statement: a commit is read whole or not at all.
-func readLog(ctx context.Context, q querier, after, before int64) ([][]store.Change, error) {
-	sql := "SELECT revision, kind, op, api_id, id, key_id FROM changes WHERE revision > $1"
+func readLog(ctx context.Context, q querier, after, before int64) ([]loggedCommit, error) {
+	sql := "SELECT revision, kind, op, api_id, id, key_id, at FROM changes WHERE revision > $1"
 	args := []any{after}
 	if before > 0 {
 		sql += " AND revision < $2"
@@ -192,18 +199,19 @@ func readLog(ctx context.Context, q querier, after, before int64) ([][]store.Cha
 		return nil, fmt.Errorf("read the change log: %w", err)
 	}
 	defer rows.Close()
-	var commits [][]store.Change
+	var commits []loggedCommit
 	for rows.Next() {
 		var c store.Change
 		var kind, op string
-		if err := rows.Scan(&c.Revision, &kind, &op, &c.APIID, &c.ID, &c.KeyID); err != nil {
+		var at time.Time
+		if err := rows.Scan(&c.Revision, &kind, &op, &c.APIID, &c.ID, &c.KeyID, &at); err != nil {
 			return nil, fmt.Errorf("read the change log: %w", err)
 		}
 		c.Kind, c.Op = store.Kind(kind), store.Op(op)
-		if n := len(commits); n > 0 && commits[n-1][0].Revision == c.Revision {
-			commits[n-1] = append(commits[n-1], c)
+		if n := len(commits); n > 0 && commits[n-1].changes[0].Revision == c.Revision {
+			commits[n-1].changes = append(commits[n-1].changes, c)
 		} else {
-			commits = append(commits, []store.Change{c})
+			commits = append(commits, loggedCommit{changes: []store.Change{c}, at: at})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -216,21 +224,42 @@ func readLog(ctx context.Context, q querier, after, before int64) ([][]store.Cha
 // that are after the last published revision. A revision missing from the
 // log (trimmed before this node read it) makes subscribers resync once,
 // at the last revision read, instead.
-func (db *DB) publishLogged(commits [][]store.Change) {
+func (db *DB) publishLogged(commits []loggedCommit) {
 	for i, c := range commits {
-		rev := c[0].Revision
+		rev := c.changes[0].Revision
 		last := db.lastRev.Load()
 		switch {
 		case rev <= last:
 			continue
 		case rev > last+1:
-			end := commits[len(commits)-1][0].Revision
+			end := commits[len(commits)-1].changes[0].Revision
 			db.log.Warn("postgres: the change log no longer holds revisions this node missed; subscribers resync",
 				"from", last+1, "to", rev-1)
 			db.publishRev([]store.Change{{Revision: end, Kind: store.KindResync}})
+			db.observe(end, commits[len(commits)-1].at)
 			return
 		}
-		db.publishRev(commits[i])
+		db.publishRev(commits[i].changes)
+		db.observe(rev, c.at)
+	}
+}
+
+// ObserveFeed sets f to be called with each revision another node
+// committed, once this node has published it, and how long after it was
+// logged (just before its COMMIT) that was: the feed's lag, for
+// /metrics. The lag compares this machine's clock with the database's.
+func (db *DB) ObserveFeed(f func(rev int64, lag time.Duration)) {
+	db.feedObserver.Store(&f)
+}
+
+// PublishedRevision is the last revision this node has published (its
+// own commits and other nodes'), for /metrics: nodes whose values differ
+// for longer than a catch-up are behind.
+func (db *DB) PublishedRevision() int64 { return db.lastRev.Load() }
+
+func (db *DB) observe(rev int64, at time.Time) {
+	if f := db.feedObserver.Load(); f != nil && *f != nil {
+		(*f)(rev, time.Since(at))
 	}
 }
 

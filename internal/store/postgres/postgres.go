@@ -74,8 +74,10 @@ type DB struct {
 	log             *slog.Logger
 	stopFollow      context.CancelFunc
 	followDone      chan struct{}
-	listenPID       atomic.Uint32         // backend pid of the LISTEN connection (tests)
-	feedErr         atomic.Pointer[error] // see FeedErr
+	listenPID       atomic.Uint32                                      // backend pid of the LISTEN connection (tests)
+	feedErr         atomic.Pointer[error]                              // see FeedErr
+	feedObserver    atomic.Pointer[func(rev int64, lag time.Duration)] // see ObserveFeed
+	name            string                                             // for UnavailableError: host, port and database
 }
 
 // Interface guard.
@@ -121,7 +123,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db := &DB{pool: pool, logSize: changeLogSize, connCfg: cfg.ConnConfig, catchUpInterval: catchUpEvery,
-		log: slog.Default()}
+		log: slog.Default(), name: fmt.Sprintf("PostgreSQL at %s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)}
 	rev, err := db.Revision(ctx)
 	if err != nil {
 		pool.Close()
@@ -180,26 +182,26 @@ func (db *DB) Close() error {
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 	t, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("postgres: begin read: %w", err)
+		return db.unavailable(fmt.Errorf("postgres: begin read: %w", err))
 	}
 	defer t.Rollback(context.WithoutCancel(ctx))
-	return fn(reader{&conn{tx: t}})
+	return db.unavailable(fn(reader{&conn{tx: t}}))
 }
 
 // Update implements store.Store. fn may run more than once (see DB).
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return db.retry(ctx, "update", func(q *conn) ([]store.Change, error) {
+	return db.unavailable(db.retry(ctx, "update", func(q *conn) ([]store.Change, error) {
 		wt := &tx{reader: reader{q}}
 		if err := fn(wt); err != nil {
 			return nil, err
 		}
 		return wt.changes, nil
-	})
+	}))
 }
 
 // Reset implements store.Store.
 func (db *DB) Reset(ctx context.Context) error {
-	return db.retry(ctx, "reset", func(q *conn) ([]store.Change, error) {
+	return db.unavailable(db.retry(ctx, "reset", func(q *conn) ([]store.Change, error) {
 		for _, table := range []string{
 			"usage_plan_keys", "usage", "quota_adjustments", "usage_plans", "api_keys", "client_certificates",
 			"stages", "deployments", "apis", "domain_names", "changes",
@@ -211,7 +213,7 @@ func (db *DB) Reset(ctx context.Context) error {
 			}
 		}
 		return []store.Change{{Kind: store.KindResync}}, nil
-	})
+	}))
 }
 
 // retry runs one write transaction (run, then commit), again while
@@ -255,7 +257,7 @@ func (db *DB) write(ctx context.Context, run func(*conn) ([]store.Change, error)
 // commit bumps the revision when there are changes, logs them, commits
 // and publishes the changes.
 func (db *DB) commit(ctx context.Context, q *conn, changes []store.Change) error {
-	var gap [][]store.Change
+	var gap []loggedCommit
 	if len(changes) > 0 {
 		var rev int64
 		if err := q.row(ctx, "UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision", nil, &rev); err != nil {
@@ -303,8 +305,8 @@ func (db *DB) logChanges(ctx context.Context, q *conn, changes []store.Change) e
 		kinds[i], ops[i], apis[i], ids[i], keys[i] = string(c.Kind), string(c.Op), c.APIID, c.ID, c.KeyID
 	}
 	if _, err := q.exec(ctx,
-		`INSERT INTO changes (revision, kind, op, api_id, id, key_id)
-		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+		`INSERT INTO changes (revision, kind, op, api_id, id, key_id, at)
+		SELECT $1, *, clock_timestamp() FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
 		changes[0].Revision, kinds, ops, apis, ids, keys); err != nil {
 		return err
 	}
@@ -321,7 +323,7 @@ func (db *DB) logChanges(ctx context.Context, q *conn, changes []store.Change) e
 func (db *DB) Revision(ctx context.Context) (int64, error) {
 	var rev int64
 	if err := db.pool.QueryRow(ctx, "SELECT revision FROM meta WHERE id = 1").Scan(&rev); err != nil {
-		return 0, fmt.Errorf("postgres: revision: %w", err)
+		return 0, db.unavailable(fmt.Errorf("postgres: revision: %w", err))
 	}
 	return rev, nil
 }
