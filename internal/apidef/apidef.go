@@ -88,3 +88,40 @@ func rewrite(v any, apiID string) any {
 	}
 	return v
 }
+
+// ExportSchema returns a stored model schema as a document's schema
+// object: its references to other models of the API (apigw.ModelURL
+// form) rewritten to refPrefix+name ("#/definitions/" for Swagger 2.0,
+// LocalRefPrefix for OpenAPI 3), and the top-level "$schema" (which
+// neither format allows in a schema object) left out. The inverse of
+// ModelSchema.
+func ExportSchema(schema, refPrefix string) (any, error) {
+	var v any
+	if err := json.Unmarshal([]byte(schema), &v); err != nil {
+		return nil, fmt.Errorf("model schema: %w", err)
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "$schema")
+	}
+	return unrewrite(v, refPrefix), nil
+}
+
+func unrewrite(v any, refPrefix string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "$ref" {
+				if _, name, ok := apigw.ParseModelURL(s); ok {
+					x[k] = refPrefix + name
+				}
+				continue
+			}
+			x[k] = unrewrite(e, refPrefix)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = unrewrite(e, refPrefix)
+		}
+	}
+	return v
+}
