@@ -37,6 +37,25 @@ type Definition struct {
 	Validators []*apigw.RequestValidator
 	// Warnings are what AWS would warn about, and what Gatehouse ignores.
 	Warnings []string
+	// BasePath is the document's base path ("/v1", "" when none): Swagger's
+	// basePath, or OpenAPI 3's first server's basePath variable or URL
+	// path. The importer uses it for basepath=prepend|split.
+	BasePath string
+}
+
+// WithBasePath returns def with its resource paths under prefix ("/v1";
+// "" returns def itself). def is not changed.
+func (def *Definition) WithBasePath(prefix string) *Definition {
+	if prefix == "" {
+		return def
+	}
+	out := *def
+	out.Resources = make([]Resource, len(def.Resources))
+	for i, r := range def.Resources {
+		r.Path = strings.TrimSuffix(prefix+r.Path, "/")
+		out.Resources[i] = r
+	}
+	return &out
 }
 
 // Resource is one path of the document.

@@ -35,8 +35,10 @@ type ImportInput struct {
 	FailOnWarnings bool
 	// Mode is PutRestApi's: ImportMerge ("" too) or ImportOverwrite.
 	Mode string
-	// BasePath is the basepath parameter: "" or "ignore" (the only one
-	// Gatehouse imports yet; prepend and split are refused).
+	// BasePath is the basepath parameter: "" or "ignore" (the document's
+	// base path is not part of the resource paths), "prepend" (it is: a
+	// basePath /v1/api puts /pets at /v1/api/pets) or "split" (all but its
+	// first segment is: /api/pets).
 	BasePath string
 }
 
@@ -49,9 +51,7 @@ type APIImportResult struct {
 // checkImport checks the parameters and the warnings.
 func checkImport(in ImportInput) error {
 	switch in.BasePath {
-	case "", "ignore":
-	case "prepend", "split":
-		return BadRequestf("basepath=%s is not supported by Gatehouse yet: only basepath=ignore", in.BasePath)
+	case "", "ignore", "prepend", "split":
 	default:
 		return BadRequestf("Invalid basepath %q: valid values are ignore, prepend, split", in.BasePath)
 	}
@@ -59,6 +59,23 @@ func checkImport(in ImportInput) error {
 		return BadRequestf("%s%s", msgImportWarnings, strings.Join(in.Definition.Warnings, "\n\t"))
 	}
 	return nil
+}
+
+// definition returns the document's definition with the basepath
+// parameter applied to its paths.
+func (in ImportInput) definition() *apidef.Definition {
+	base := strings.Trim(in.Definition.BasePath, "/")
+	switch in.BasePath {
+	case "prepend":
+	case "split":
+		_, base, _ = strings.Cut(base, "/")
+	default:
+		base = ""
+	}
+	if base == "" {
+		return in.Definition
+	}
+	return in.Definition.WithBasePath("/" + base)
 }
 
 // ImportErrorf is a refusal of a document's content with AWS's prefix
@@ -72,7 +89,7 @@ func (s *Service) ImportRestAPI(ctx context.Context, in ImportInput) (*APIImport
 	if err := checkImport(in); err != nil {
 		return nil, err
 	}
-	def := in.Definition
+	def := in.definition()
 	if def.Name == "" {
 		return nil, BadRequestf("%s%s", msgImportErrors, msgImportNoTitle)
 	}
@@ -108,7 +125,7 @@ func (s *Service) PutRestAPI(ctx context.Context, apiID string, in ImportInput) 
 	if err := checkImport(in); err != nil {
 		return nil, err
 	}
-	def := in.Definition
+	def := in.definition()
 	var out *apigw.RestAPI
 	err := s.update(ctx, func(tx store.Tx) error {
 		api, err := s.getAPI(ctx, tx, apiID)

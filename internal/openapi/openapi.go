@@ -60,56 +60,108 @@ func Parse(doc []byte) (def *apidef.Definition, err error) {
 			def, err = nil, &InvalidError{Err: fmt.Errorf("openapi parser panic: %v", r)}
 		}
 	}()
-	t, err := load(doc)
+	t, basePath, err := load(doc)
 	if err != nil {
 		return nil, &InvalidError{Err: err}
 	}
-	p := &parser{doc: t, def: &apidef.Definition{}}
+	p := &parser{doc: t, def: &apidef.Definition{BasePath: basePath}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
 	return p.def, nil
 }
 
-// load decodes doc into an OpenAPI 3 document.
-func load(doc []byte) (*openapi3.T, error) {
+// load decodes doc into an OpenAPI 3 document, and returns its base path
+// (basePathOf).
+func load(doc []byte) (*openapi3.T, string, error) {
+	t, swaggerBase, err := loadDoc(doc)
+	if err != nil {
+		return nil, "", err
+	}
+	if swaggerBase != nil {
+		return t, cleanBasePath(*swaggerBase), nil
+	}
+	return t, basePathOf(t.Servers), nil
+}
+
+// cleanBasePath returns p as "/a/b" ("" for none or "/").
+func cleanBasePath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+// basePathOf returns an OpenAPI 3 document's base path, as AWS reads it
+// for basepath=prepend|split: the first server's basePath variable's
+// default, else the path of its URL.
+func basePathOf(servers openapi3.Servers) string {
+	if len(servers) == 0 || servers[0] == nil {
+		return ""
+	}
+	srv := servers[0]
+	if v := srv.Variables["basePath"]; v != nil && v.Default != "" {
+		return cleanBasePath(v.Default)
+	}
+	u := srv.URL
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		u = rest
+		i := strings.IndexByte(u, '/')
+		if i < 0 {
+			return ""
+		}
+		u = u[i:]
+	}
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	return cleanBasePath(u)
+}
+
+// loadDoc decodes doc into an OpenAPI 3 document; for Swagger 2.0 it also
+// returns basePath (nil for OpenAPI 3).
+func loadDoc(doc []byte) (*openapi3.T, *string, error) {
 	raw, err := toJSON(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var head struct {
-		Swagger json.RawMessage `json:"swagger"`
-		OpenAPI json.RawMessage `json:"openapi"`
+		Swagger  json.RawMessage `json:"swagger"`
+		OpenAPI  json.RawMessage `json:"openapi"`
+		BasePath string          `json:"basePath"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var swaggerBase *string
 	switch {
 	case head.Swagger != nil:
+		swaggerBase = &head.BasePath
 		var t2 openapi2.T
 		if err := json.Unmarshal(raw, &t2); err != nil {
-			return nil, fmt.Errorf("swagger 2.0: %w", err)
+			return nil, nil, fmt.Errorf("swagger 2.0: %w", err)
 		}
 		t3, err := openapi2conv.ToV3(&t2)
 		if err != nil {
-			return nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
+			return nil, nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
 		}
 		if raw, err = json.Marshal(t3); err != nil {
-			return nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
+			return nil, nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
 		}
 	case head.OpenAPI != nil:
 	default:
-		return nil, errors.New("neither swagger nor openapi is set")
+		return nil, nil, errors.New("neither swagger nor openapi is set")
 	}
 	loader := openapi3.NewLoader() // IsExternalRefsAllowed is false: nothing is fetched
 	t, err := loader.LoadFromData(raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if t.Paths == nil {
 		t.Paths = openapi3.NewPaths()
 	}
-	return t, nil
+	return t, swaggerBase, nil
 }
 
 // toJSON returns doc as JSON: as is when it is a JSON object, else read as
