@@ -35,6 +35,10 @@ type Definition struct {
 	// Validators are the document's request validators, sorted by name,
 	// without ids.
 	Validators []*apigw.RequestValidator
+	// Authorizers are the document's security schemes with an
+	// x-amazon-apigateway-authorizer, named after the scheme, sorted by
+	// name, without ids.
+	Authorizers []*apigw.Authorizer
 	// Warnings are what AWS would warn about, and what Gatehouse ignores.
 	Warnings []string
 	// BasePath is the document's base path ("/v1", "" when none): Swagger's
@@ -64,11 +68,13 @@ type Resource struct {
 	Methods map[string]*Method
 }
 
-// Method is a method with the name of its request validator ("" none).
-// Method.RequestValidatorID is left empty: the importer resolves the name.
+// Method is a method with the names of its request validator and its
+// authorizer ("" none). Method.RequestValidatorID and AuthorizerID are
+// left empty: the importer resolves the names.
 type Method struct {
 	*apigw.Method
-	ValidatorName string
+	ValidatorName  string
+	AuthorizerName string
 }
 
 // ModelSchema returns schema with its LocalRefPrefix references rewritten

@@ -195,6 +195,9 @@ func applyDefinition(api *apigw.RestAPI, def *apidef.Definition, mode string) er
 		}
 	}
 	applyValidators(api, def.Validators, overwrite)
+	if err := applyAuthorizers(api, def.Authorizers, overwrite); err != nil {
+		return err
+	}
 
 	ids, err := placeResources(api, def.Resources, overwrite)
 	if err != nil {
@@ -274,6 +277,41 @@ func applyValidators(api *apigw.RestAPI, validators []*apigw.RequestValidator, o
 	}
 }
 
+// applyAuthorizers puts the document's authorizers into api by name
+// (keeping the ids of those that exist), each checked as CreateAuthorizer
+// checks it; overwrite drops the others.
+func applyAuthorizers(api *apigw.RestAPI, authorizers []*apigw.Authorizer, overwrite bool) error {
+	old := api.Authorizers
+	api.Authorizers = map[string]*apigw.Authorizer{}
+	if !overwrite {
+		for id, a := range old {
+			api.Authorizers[id] = a
+		}
+	}
+	for _, a := range authorizers {
+		a := *a
+		if err := checkAuthorizer(&a); err != nil {
+			return importError(err, "Unable to create authorizer '%s'", a.Name)
+		}
+		for id, prev := range old {
+			if prev.Name == a.Name {
+				a.ID = id
+			}
+		}
+		for a.ID == "" || (api.Authorizers[a.ID] != nil && api.Authorizers[a.ID].Name != a.Name) {
+			a.ID = newID(authorizerIDLen)
+		}
+		api.Authorizers[a.ID] = &a
+	}
+	if len(api.Authorizers) > maxAuthorizersPerAPI {
+		return LimitExceededf(msgTooManyAuthorizers, maxAuthorizersPerAPI)
+	}
+	if len(api.Authorizers) == 0 {
+		api.Authorizers = nil
+	}
+	return nil
+}
+
 // placeResources makes sure every path of the document has a resource
 // (creating the missing ones and their ancestors, reusing existing ones)
 // and returns the resource id of each path. overwrite deletes the
@@ -339,6 +377,13 @@ func prepareMethod(api *apigw.RestAPI, resourceID string, m *apidef.Method) erro
 		}
 		if m.RequestValidatorID == "" {
 			return BadRequestf("%s: %s", msgBadRequestValidator, m.ValidatorName)
+		}
+	}
+	if m.AuthorizerName != "" {
+		for id, a := range api.Authorizers {
+			if a.Name == m.AuthorizerName {
+				m.AuthorizerID = id
+			}
 		}
 	}
 	if err := checkAuthorization(api, m.Method); err != nil {

@@ -229,10 +229,14 @@ func (x *exporter) document() (obj, error) {
 	if usesAPIKey {
 		schemes.add(apiKeyScheme, obj{{"type", "apiKey"}, {"name", apiKeyHeader}, {"in", "header"}})
 	}
-	for _, id := range sortedKeys(snap.Authorizers) {
-		if a := snap.Authorizers[id]; usedAuthorizers[id] || x.authorizers {
-			schemes.add(a.Name, x.securityScheme(a))
+	byName := map[string]*apigw.Authorizer{}
+	for id, a := range snap.Authorizers {
+		if usedAuthorizers[id] || x.authorizers {
+			byName[a.Name] = a
 		}
+	}
+	for _, name := range sortedKeys(byName) {
+		schemes.add(name, x.securityScheme(byName[name]))
 	}
 	definitions := obj{}
 	for _, name := range sortedKeys(x.models) {

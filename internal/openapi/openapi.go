@@ -30,6 +30,7 @@ const (
 	extRequestValidator  = "x-amazon-apigateway-request-validator"
 	extAnyMethod         = "x-amazon-apigateway-any-method"
 	extAuthorizer        = "x-amazon-apigateway-authorizer"
+	extAuthType          = "x-amazon-apigateway-authtype"
 	extPrefix            = "x-amazon-apigateway-"
 	apiKeyHeader         = "x-api-key"
 )
@@ -237,9 +238,11 @@ type parser struct {
 	doc *openapi3.T
 	def *apidef.Definition
 	// apiKeySchemes are the security schemes that mean "an API key in
-	// x-api-key"; authorizerSchemes those with an authorizer extension.
-	apiKeySchemes, authorizerSchemes map[string]bool
-	defaultValidator                 string
+	// x-api-key"; authorizerSchemes those with an authorizer extension,
+	// by name.
+	apiKeySchemes     map[string]bool
+	authorizerSchemes map[string]*apigw.Authorizer
+	defaultValidator  string
 }
 
 func (p *parser) warn(format string, args ...any) {
@@ -253,7 +256,9 @@ func (p *parser) run() error {
 	if err := p.root(); err != nil {
 		return err
 	}
-	p.securitySchemes()
+	if err := p.securitySchemes(); err != nil {
+		return err
+	}
 	if err := p.models(); err != nil {
 		return err
 	}
@@ -327,11 +332,12 @@ func (p *parser) validators(v any) error {
 	return nil
 }
 
-// securitySchemes classifies components.securitySchemes.
-func (p *parser) securitySchemes() {
-	p.apiKeySchemes, p.authorizerSchemes = map[string]bool{}, map[string]bool{}
+// securitySchemes classifies components.securitySchemes; those with
+// x-amazon-apigateway-authorizer become the definition's authorizers.
+func (p *parser) securitySchemes() error {
+	p.apiKeySchemes, p.authorizerSchemes = map[string]bool{}, map[string]*apigw.Authorizer{}
 	if p.doc.Components == nil {
-		return
+		return nil
 	}
 	for _, name := range sortedKeys(p.doc.Components.SecuritySchemes) {
 		ref := p.doc.Components.SecuritySchemes[name]
@@ -339,14 +345,67 @@ func (p *parser) securitySchemes() {
 			continue
 		}
 		s := ref.Value
-		if _, ok := s.Extensions[extAuthorizer]; ok {
-			p.authorizerSchemes[name] = true
+		if raw, ok := s.Extensions[extAuthorizer]; ok {
+			a, err := p.authorizer(name, s.Name, raw, s.Extensions[extAuthType])
+			if err != nil {
+				return err
+			}
+			p.authorizerSchemes[name] = a
+			p.def.Authorizers = append(p.def.Authorizers, a)
 			continue
 		}
 		if s.Type == "apiKey" && strings.EqualFold(s.In, "header") && strings.EqualFold(s.Name, apiKeyHeader) {
 			p.apiKeySchemes[name] = true
 		}
 	}
+	return nil
+}
+
+// authorizerExt is x-amazon-apigateway-authorizer.
+type authorizerExt struct {
+	Type                         string   `json:"type"`
+	AuthorizerURI                string   `json:"authorizerUri"`
+	AuthorizerCredentials        string   `json:"authorizerCredentials"`
+	IdentitySource               string   `json:"identitySource"`
+	IdentityValidationExpression string   `json:"identityValidationExpression"`
+	AuthorizerResultTTLInSeconds *int     `json:"authorizerResultTtlInSeconds"`
+	ProviderARNs                 []string `json:"providerARNs"`
+}
+
+// authorizer reads the authorizer of security scheme name (whose header
+// is header): its type (token, request, cognito_user_pools), function or
+// user pools, identity source (the scheme's header when the extension
+// names none, for TOKEN and COGNITO_USER_POOLS, as AWS does) and authtype.
+// The control plane checks it as CreateAuthorizer would.
+func (p *parser) authorizer(name, header string, raw, authType any) (*apigw.Authorizer, error) {
+	var x authorizerExt
+	if err := remarshal(raw, &x); err != nil {
+		return nil, &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s' of security scheme '%s': %v", extAuthorizer, name, err)}
+	}
+	a := &apigw.Authorizer{
+		Name:                         name,
+		Type:                         strings.ToUpper(x.Type),
+		ProviderARNs:                 x.ProviderARNs,
+		AuthorizerURI:                x.AuthorizerURI,
+		AuthorizerCredentials:        x.AuthorizerCredentials,
+		IdentitySource:               x.IdentitySource,
+		IdentityValidationExpression: x.IdentityValidationExpression,
+		AuthorizerResultTTLInSeconds: x.AuthorizerResultTTLInSeconds,
+	}
+	if a.Type == "" {
+		a.Type = apigw.AuthorizerToken
+	}
+	if a.IdentitySource == "" && a.Type != apigw.AuthorizerRequest && header != "" {
+		a.IdentitySource = "method.request.header." + header
+	}
+	a.AuthType, _ = authType.(string)
+	if a.AuthType == "" {
+		a.AuthType = "custom"
+		if a.Type == apigw.AuthorizerCognito {
+			a.AuthType = "cognito_user_pools"
+		}
+	}
+	return a, nil
 }
 
 // models reads components.schemas into models.
@@ -410,9 +469,19 @@ func (p *parser) method(path, verb string, item *openapi3.PathItem, op *openapi3
 			switch {
 			case p.apiKeySchemes[name]:
 				m.APIKeyRequired = true
-			case p.authorizerSchemes[name]:
-				// Importing the method without its authorizer would open it.
-				return nil, &UnsupportedError{Message: fmt.Sprintf("Unable to put method '%s' on resource at path '%s': security scheme '%s' uses %s, which Gatehouse does not import yet; create the authorizer with CreateAuthorizer and set it on the method instead", verb, path, name, extAuthorizer)}
+			case p.authorizerSchemes[name] != nil:
+				a := p.authorizerSchemes[name]
+				if m.AuthorizerName != "" && m.AuthorizerName != name {
+					return nil, &UnsupportedError{Message: fmt.Sprintf("Unable to put method '%s' on resource at path '%s': it names two authorizers ('%s' and '%s'); a method has at most one", verb, path, m.AuthorizerName, name)}
+				}
+				m.AuthorizerName = name
+				m.AuthorizationType = apigw.AuthCustom
+				if a.Type == apigw.AuthorizerCognito {
+					m.AuthorizationType = apigw.AuthCognito
+				}
+				if scopes := req[name]; len(scopes) > 0 {
+					m.AuthorizationScopes = slices.Clone(scopes)
+				}
 			default:
 				p.warn("Ignoring security scheme '%s' of resource '%s' and method '%s': only an apiKey scheme in header %s (apiKeyRequired) is imported", name, path, verb, apiKeyHeader)
 			}

@@ -102,6 +102,20 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]string{"method": r.Method, "path": r.URL.Path, "body": string(b)})
 	}))
 	t.Cleanup(up.Close)
+	// A TOKEN authorizer (a plain http URL, Gatehouse's extension): the
+	// token "allow" is allowed as principal "alice", any other denied.
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct {
+			Token string `json:"authorizationToken"`
+		}
+		json.NewDecoder(r.Body).Decode(&ev)
+		effect := "Deny"
+		if ev.Token == "allow" {
+			effect = "Allow"
+		}
+		io.WriteString(w, `{"principalId":"alice","policyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"`+effect+`","Action":"execute-api:Invoke","Resource":"*"}]}}`)
+	}))
+	t.Cleanup(auth.Close)
 	env := apitest.Start(t, apitest.Options{})
 	key, err := env.Client.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("rt"), Enabled: true})
 	if err != nil {
@@ -111,6 +125,7 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 	type request struct {
 		method, path, body string
 		withKey            bool
+		token              string // Authorization header ("" none)
 		status             int
 		contains           string // in the body ("" any)
 	}
@@ -119,27 +134,37 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 		requests []request
 	}{
 		{"mock-templates.json", []request{
-			{"GET", "/items/42?verbose=yes", "", false, 200, `{"id": "42", "verbose": "yes", "stage": "rt"}`},
-			{"GET", "/missing", "", false, 404, `{"message": "no such thing"}`},
-			{"POST", "/items/42", "", false, 403, "Missing Authentication Token"},
+			{"GET", "/items/42?verbose=yes", "", false, "", 200, `{"id": "42", "verbose": "yes", "stage": "rt"}`},
+			{"GET", "/missing", "", false, "", 404, `{"message": "no such thing"}`},
+			{"POST", "/items/42", "", false, "", 403, "Missing Authentication Token"},
 		}},
 		{"proxy-swagger.yaml", []request{
-			{"GET", "/open/a/b", "", false, 200, `"path":"/open/a/b"`},
-			{"DELETE", "/open/x", "", false, 200, `"method":"DELETE"`},
-			{"GET", "/private", "", false, 403, "Forbidden"},
-			{"GET", "/private", "", true, 200, `"path":"/private"`},
+			{"GET", "/open/a/b", "", false, "", 200, `"path":"/open/a/b"`},
+			{"DELETE", "/open/x", "", false, "", 200, `"method":"DELETE"`},
+			{"GET", "/private", "", false, "", 403, "Forbidden"},
+			{"GET", "/private", "", true, "", 200, `"path":"/private"`},
 		}},
 		{"models-validators.json", []request{
-			{"POST", "/pets", `{"name": "rex", "tag": "dog"}`, false, 200, `"path":"/pets"`},
-			{"POST", "/pets", `{"tag": "dog"}`, false, 400, "Invalid request body"},
-			{"POST", "/pets", `{"name": "rex", "tag": "cow"}`, false, 400, "Invalid request body"},
-			{"GET", "/pets?kind=cat", "", false, 200, `"method":"GET"`},
-			{"GET", "/pets", "", false, 400, "Missing required request parameters: [kind]"},
+			{"POST", "/pets", `{"name": "rex", "tag": "dog"}`, false, "", 200, `"path":"/pets"`},
+			{"POST", "/pets", `{"tag": "dog"}`, false, "", 400, "Invalid request body"},
+			{"POST", "/pets", `{"name": "rex", "tag": "cow"}`, false, "", 400, "Invalid request body"},
+			{"GET", "/pets?kind=cat", "", false, "", 200, `"method":"GET"`},
+			{"GET", "/pets", "", false, "", 400, "Missing required request parameters: [kind]"},
+		}},
+		{"authorizers.json", []request{
+			{"GET", "/guarded", "", false, "allow", 200, `{"who": "alice"}`},
+			{"GET", "/guarded", "", false, "nope", 403, "User is not authorized to access this resource with an explicit deny"},
+			{"GET", "/guarded", "", false, "", 401, "Unauthorized"},
+			{"GET", "/open", "", false, "", 200, `{"open": true}`},
+			// Gatehouse refuses Cognito-protected methods (it has no user
+			// pools): imported or re-imported, the same refusal.
+			{"GET", "/pool", "", false, "", 500, `{"message":null}`},
 		}},
 	} {
 		for _, typ := range []string{"oas30", "swagger"} {
 			t.Run(tc.doc+"/"+typ, func(t *testing.T) {
-				first := importDoc(t, env, readRoundTripDoc(t, tc.doc, up.URL), "rt")
+				doc := strings.ReplaceAll(string(readRoundTripDoc(t, tc.doc, up.URL)), "AUTHORIZER", auth.URL)
+				first := importDoc(t, env, []byte(doc), "rt")
 				exported := exportDoc(t, env, first, "rt", typ)
 				second := importDoc(t, env, exported, "rt")
 				again := exportDoc(t, env, second, "rt", typ)
@@ -161,6 +186,9 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 					hdr := map[string]string{}
 					if rq.withKey {
 						hdr["x-api-key"] = aws.ToString(key.Value)
+					}
+					if rq.token != "" {
+						hdr["Authorization"] = rq.token
 					}
 					// The key index follows the change feed: wait for the
 					// plan to take effect rather than sleep.
