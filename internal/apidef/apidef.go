@@ -9,6 +9,7 @@ package apidef
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -48,7 +49,8 @@ type Definition struct {
 }
 
 // WithBasePath returns def with its resource paths under prefix ("/v1";
-// "" returns def itself). def is not changed.
+// "" returns def itself), in its warnings too (AWS names the resource by
+// its path after the prefix). def is not changed.
 func (def *Definition) WithBasePath(prefix string) *Definition {
 	if prefix == "" {
 		return def
@@ -59,8 +61,22 @@ func (def *Definition) WithBasePath(prefix string) *Definition {
 		r.Path = strings.TrimSuffix(prefix+r.Path, "/")
 		out.Resources[i] = r
 	}
+	out.Warnings = make([]string, len(def.Warnings))
+	for i, w := range def.Warnings {
+		out.Warnings[i] = warningResource.ReplaceAllStringFunc(w, func(m string) string {
+			path := strings.TrimSuffix(strings.TrimPrefix(m, warningResourcePrefix), "'")
+			return warningResourcePrefix + strings.TrimSuffix(prefix+path, "/") + "'"
+		})
+	}
 	return &out
 }
+
+// warningResourcePrefix starts the resource a warning names, as AWS's
+// texts (and package openapi's) do: "… of resource '/pets' and method
+// 'GET' …".
+const warningResourcePrefix = "of resource '"
+
+var warningResource = regexp.MustCompile(`of resource '/[^']*'`)
 
 // Resource is one path of the document.
 type Resource struct {

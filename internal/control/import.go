@@ -55,8 +55,8 @@ func checkImport(in ImportInput) error {
 	default:
 		return BadRequestf("Invalid basepath %q: valid values are ignore, prepend, split", in.BasePath)
 	}
-	if in.FailOnWarnings && len(in.Definition.Warnings) > 0 {
-		return BadRequestf("%s%s", msgImportWarnings, strings.Join(in.Definition.Warnings, "\n\t"))
+	if w := in.definition().Warnings; in.FailOnWarnings && len(w) > 0 {
+		return BadRequestf("%s%s", msgImportWarnings, strings.Join(w, "\n\t"))
 	}
 	return nil
 }
