@@ -119,7 +119,7 @@ func TestParseAuthorizerSchemes(t *testing.T) {
 // FuzzParse: Parse never panics or hangs on any input, and either fails
 // with an error or returns a definition whose paths start with "/".
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"pets-oas3.json", "petstore-swagger.yaml"} {
+	for _, name := range []string{"pets-oas3.json", "petstore-swagger.yaml", "global-authorizer-oas3.json", "basepath-server-url.yaml"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)
