@@ -205,10 +205,7 @@ func (x *exporter) document() (obj, error) {
 		item := obj{}
 		for _, verb := range sortedKeys(r.r.Methods) {
 			m := r.r.Methods[verb]
-			op, err := x.operation(r.r.ID, m)
-			if err != nil {
-				return nil, err
-			}
+			op := x.operation(r.r.ID, m)
 			if m.APIKeyRequired {
 				usesAPIKey = true
 			}
@@ -366,13 +363,10 @@ func mediaTypes(maps ...map[string]string) []string {
 }
 
 // operation is one method as AWS exports it.
-func (x *exporter) operation(resourceID string, m *apigw.Method) (obj, error) {
+func (x *exporter) operation(resourceID string, m *apigw.Method) obj {
 	op := obj{}
 	op.addIf(m.OperationName != "", "operationId", m.OperationName)
-	var in *apigw.Integration
-	if m.Integration != nil {
-		in = m.Integration
-	}
+	in := m.Integration
 	if !x.oas3 {
 		var templates map[string]string
 		if in != nil {
@@ -413,10 +407,7 @@ func (x *exporter) operation(resourceID string, m *apigw.Method) (obj, error) {
 			params = append(params, p)
 		}
 	}
-	var body []string
-	for _, ct := range sortedKeys(m.RequestModels) {
-		body = append(body, ct)
-	}
+	body := sortedKeys(m.RequestModels)
 	if !x.oas3 && len(body) > 0 {
 		// Swagger has one body parameter: the JSON model if any.
 		ct := body[0]
@@ -491,7 +482,7 @@ func (x *exporter) operation(resourceID string, m *apigw.Method) (obj, error) {
 	if x.integrations && in != nil {
 		op.add(extIntegration, integrationObject(resourceID, in))
 	}
-	return op, nil
+	return op
 }
 
 // integrationObject is x-amazon-apigateway-integration in AWS's layout
