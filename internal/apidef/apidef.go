@@ -9,6 +9,7 @@ package apidef
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -35,9 +36,47 @@ type Definition struct {
 	// Validators are the document's request validators, sorted by name,
 	// without ids.
 	Validators []*apigw.RequestValidator
+	// Authorizers are the document's security schemes with an
+	// x-amazon-apigateway-authorizer, named after the scheme, sorted by
+	// name, without ids.
+	Authorizers []*apigw.Authorizer
 	// Warnings are what AWS would warn about, and what Gatehouse ignores.
 	Warnings []string
+	// BasePath is the document's base path ("/v1", "" when none): Swagger's
+	// basePath, or OpenAPI 3's first server's basePath variable or URL
+	// path. The importer uses it for basepath=prepend|split.
+	BasePath string
 }
+
+// WithBasePath returns def with its resource paths under prefix ("/v1";
+// "" returns def itself), in its warnings too (AWS names the resource by
+// its path after the prefix). def is not changed.
+func (def *Definition) WithBasePath(prefix string) *Definition {
+	if prefix == "" {
+		return def
+	}
+	out := *def
+	out.Resources = make([]Resource, len(def.Resources))
+	for i, r := range def.Resources {
+		r.Path = strings.TrimSuffix(prefix+r.Path, "/")
+		out.Resources[i] = r
+	}
+	out.Warnings = make([]string, len(def.Warnings))
+	for i, w := range def.Warnings {
+		out.Warnings[i] = warningResource.ReplaceAllStringFunc(w, func(m string) string {
+			path := strings.TrimSuffix(strings.TrimPrefix(m, warningResourcePrefix), "'")
+			return warningResourcePrefix + strings.TrimSuffix(prefix+path, "/") + "'"
+		})
+	}
+	return &out
+}
+
+// warningResourcePrefix starts the resource a warning names, as AWS's
+// texts (and package openapi's) do: "… of resource '/pets' and method
+// 'GET' …".
+const warningResourcePrefix = "of resource '"
+
+var warningResource = regexp.MustCompile(`of resource '/[^']*'`)
 
 // Resource is one path of the document.
 type Resource struct {
@@ -45,11 +84,13 @@ type Resource struct {
 	Methods map[string]*Method
 }
 
-// Method is a method with the name of its request validator ("" none).
-// Method.RequestValidatorID is left empty: the importer resolves the name.
+// Method is a method with the names of its request validator and its
+// authorizer ("" none). Method.RequestValidatorID and AuthorizerID are
+// left empty: the importer resolves the names.
 type Method struct {
 	*apigw.Method
-	ValidatorName string
+	ValidatorName  string
+	AuthorizerName string
 }
 
 // ModelSchema returns schema with its LocalRefPrefix references rewritten
@@ -84,6 +125,43 @@ func rewrite(v any, apiID string) any {
 	case []any:
 		for i, e := range x {
 			x[i] = rewrite(e, apiID)
+		}
+	}
+	return v
+}
+
+// ExportSchema returns a stored model schema as a document's schema
+// object: its references to other models of the API (apigw.ModelURL
+// form) rewritten to refPrefix+name ("#/definitions/" for Swagger 2.0,
+// LocalRefPrefix for OpenAPI 3), and the top-level "$schema" (which
+// neither format allows in a schema object) left out. The inverse of
+// ModelSchema.
+func ExportSchema(schema, refPrefix string) (any, error) {
+	var v any
+	if err := json.Unmarshal([]byte(schema), &v); err != nil {
+		return nil, fmt.Errorf("model schema: %w", err)
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "$schema")
+	}
+	return unrewrite(v, refPrefix), nil
+}
+
+func unrewrite(v any, refPrefix string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "$ref" {
+				if _, name, ok := apigw.ParseModelURL(s); ok {
+					x[k] = refPrefix + name
+				}
+				continue
+			}
+			x[k] = unrewrite(e, refPrefix)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = unrewrite(e, refPrefix)
 		}
 	}
 	return v

@@ -228,8 +228,14 @@ func TestImportSwaggerYAML(t *testing.T) {
 	if !strings.Contains(aws.ToString(pet.Schema), `"$ref":"`+apigw.ModelURL(api, "Kind")+`"`) {
 		t.Fatalf("Pet schema = %s", aws.ToString(pet.Schema))
 	}
-	_, err = c.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: doc, Parameters: map[string]string{"basepath": "prepend"}})
-	apitest.WantError(t, err, "BadRequestException", "basepath=prepend is not supported by Gatehouse yet: only basepath=ignore")
+	// basepath=prepend puts the paths under the document's basePath (/v1).
+	pre, err := c.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: doc, Parameters: map[string]string{"basepath": "prepend"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := importedPaths(t, c, aws.ToString(pre.Id)); p["/v1/test"].Id == nil || p["/test"].Id != nil {
+		t.Fatalf("basepath=prepend: resources %v", p)
+	}
 }
 
 func maps(a, b map[string]string) bool {

@@ -125,7 +125,7 @@ func (h *Handler) operations() []operation {
 		{name: "GetDomainName", method: "GET", path: "/domainnames/{domainName}", fn: h.getDomainName},
 		{name: "GetDomainNameAccessAssociations", method: "GET", path: "/domainnameaccessassociations"},
 		{name: "GetDomainNames", method: "GET", path: "/domainnames", fn: h.getDomainNames},
-		{name: "GetExport", method: "GET", path: "/restapis/{restApiId}/stages/{stageName}/exports/{exportType}"},
+		{name: "GetExport", method: "GET", path: "/restapis/{restApiId}/stages/{stageName}/exports/{exportType}", fn: h.getExport},
 		{name: "GetGatewayResponse", method: "GET", path: "/restapis/{restApiId}/gatewayresponses/{responseType}", fn: h.getGatewayResponse},
 		{name: "GetGatewayResponses", method: "GET", path: "/restapis/{restApiId}/gatewayresponses", fn: h.getGatewayResponses},
 		{name: "GetIntegration", method: "GET", path: "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration", fn: h.getIntegration},

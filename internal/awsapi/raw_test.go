@@ -56,7 +56,8 @@ type signOpts struct {
 	service       string // "": apigateway
 	at            time.Time
 	unsigned      bool
-	chunked       bool // send without Content-Length
+	chunked       bool   // send without Content-Length
+	accept        string // "": application/json
 }
 
 // signedRequest builds a request to base+target with body, signed (as
@@ -71,6 +72,9 @@ func signedRequest(t *testing.T, env *apitest.Env, method, base, target string, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if o.accept != "" {
+		req.Header.Set("Accept", o.accept)
+	}
 	if o.chunked {
 		req.ContentLength = -1
 		req.Body = io.NopCloser(bytes.NewReader(body))

@@ -44,6 +44,10 @@ type Options struct {
 	Runner AuthorizerRunner
 	// Invoker serves TestInvokeMethod (nil: it answers 501).
 	Invoker MethodInvoker
+	// InvokeDomain is the data plane's domain that GetExport's documents
+	// name as host ({apiId}.execute-api.{InvokeDomain}); "" is
+	// localhost:8080.
+	InvokeDomain string
 }
 
 // Handler serves the management API.
@@ -69,11 +73,16 @@ type Handler struct {
 	runner AuthorizerRunner
 	invoke MethodInvoker
 	mux    *http.ServeMux
+	// invokeDomain is Options.InvokeDomain (defaulted).
+	invokeDomain string
 }
 
 // New returns the management API handler.
 func New(o Options) *Handler {
-	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger, runner: o.Runner, invoke: o.Invoker}
+	h := &Handler{ctl: o.Control, auth: o.Authenticate, log: o.Logger, runner: o.Runner, invoke: o.Invoker, invokeDomain: o.InvokeDomain}
+	if h.invokeDomain == "" {
+		h.invokeDomain = defaultInvokeDomain
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -35,8 +35,10 @@ type ImportInput struct {
 	FailOnWarnings bool
 	// Mode is PutRestApi's: ImportMerge ("" too) or ImportOverwrite.
 	Mode string
-	// BasePath is the basepath parameter: "" or "ignore" (the only one
-	// Gatehouse imports yet; prepend and split are refused).
+	// BasePath is the basepath parameter: "" or "ignore" (the document's
+	// base path is not part of the resource paths), "prepend" (it is: a
+	// basePath /v1/api puts /pets at /v1/api/pets) or "split" (all but its
+	// first segment is: /api/pets).
 	BasePath string
 }
 
@@ -49,16 +51,31 @@ type APIImportResult struct {
 // checkImport checks the parameters and the warnings.
 func checkImport(in ImportInput) error {
 	switch in.BasePath {
-	case "", "ignore":
-	case "prepend", "split":
-		return BadRequestf("basepath=%s is not supported by Gatehouse yet: only basepath=ignore", in.BasePath)
+	case "", "ignore", "prepend", "split":
 	default:
 		return BadRequestf("Invalid basepath %q: valid values are ignore, prepend, split", in.BasePath)
 	}
-	if in.FailOnWarnings && len(in.Definition.Warnings) > 0 {
-		return BadRequestf("%s%s", msgImportWarnings, strings.Join(in.Definition.Warnings, "\n\t"))
+	if w := in.definition().Warnings; in.FailOnWarnings && len(w) > 0 {
+		return BadRequestf("%s%s", msgImportWarnings, strings.Join(w, "\n\t"))
 	}
 	return nil
+}
+
+// definition returns the document's definition with the basepath
+// parameter applied to its paths.
+func (in ImportInput) definition() *apidef.Definition {
+	base := strings.Trim(in.Definition.BasePath, "/")
+	switch in.BasePath {
+	case "prepend":
+	case "split":
+		_, base, _ = strings.Cut(base, "/")
+	default:
+		base = ""
+	}
+	if base == "" {
+		return in.Definition
+	}
+	return in.Definition.WithBasePath("/" + base)
 }
 
 // ImportErrorf is a refusal of a document's content with AWS's prefix
@@ -72,7 +89,7 @@ func (s *Service) ImportRestAPI(ctx context.Context, in ImportInput) (*APIImport
 	if err := checkImport(in); err != nil {
 		return nil, err
 	}
-	def := in.Definition
+	def := in.definition()
 	if def.Name == "" {
 		return nil, BadRequestf("%s%s", msgImportErrors, msgImportNoTitle)
 	}
@@ -108,7 +125,7 @@ func (s *Service) PutRestAPI(ctx context.Context, apiID string, in ImportInput) 
 	if err := checkImport(in); err != nil {
 		return nil, err
 	}
-	def := in.Definition
+	def := in.definition()
 	var out *apigw.RestAPI
 	err := s.update(ctx, func(tx store.Tx) error {
 		api, err := s.getAPI(ctx, tx, apiID)
@@ -178,6 +195,9 @@ func applyDefinition(api *apigw.RestAPI, def *apidef.Definition, mode string) er
 		}
 	}
 	applyValidators(api, def.Validators, overwrite)
+	if err := applyAuthorizers(api, def.Authorizers, overwrite); err != nil {
+		return err
+	}
 
 	ids, err := placeResources(api, def.Resources, overwrite)
 	if err != nil {
@@ -257,6 +277,41 @@ func applyValidators(api *apigw.RestAPI, validators []*apigw.RequestValidator, o
 	}
 }
 
+// applyAuthorizers puts the document's authorizers into api by name
+// (keeping the ids of those that exist), each checked as CreateAuthorizer
+// checks it; overwrite drops the others.
+func applyAuthorizers(api *apigw.RestAPI, authorizers []*apigw.Authorizer, overwrite bool) error {
+	old := api.Authorizers
+	api.Authorizers = map[string]*apigw.Authorizer{}
+	if !overwrite {
+		for id, a := range old {
+			api.Authorizers[id] = a
+		}
+	}
+	for _, a := range authorizers {
+		a := *a
+		if err := checkAuthorizer(&a); err != nil {
+			return importError(err, "Unable to create authorizer '%s'", a.Name)
+		}
+		for id, prev := range old {
+			if prev.Name == a.Name {
+				a.ID = id
+			}
+		}
+		for a.ID == "" || (api.Authorizers[a.ID] != nil && api.Authorizers[a.ID].Name != a.Name) {
+			a.ID = newID(authorizerIDLen)
+		}
+		api.Authorizers[a.ID] = &a
+	}
+	if len(api.Authorizers) > maxAuthorizersPerAPI {
+		return LimitExceededf(msgTooManyAuthorizers, maxAuthorizersPerAPI)
+	}
+	if len(api.Authorizers) == 0 {
+		api.Authorizers = nil
+	}
+	return nil
+}
+
 // placeResources makes sure every path of the document has a resource
 // (creating the missing ones and their ancestors, reusing existing ones)
 // and returns the resource id of each path. overwrite deletes the
@@ -322,6 +377,13 @@ func prepareMethod(api *apigw.RestAPI, resourceID string, m *apidef.Method) erro
 		}
 		if m.RequestValidatorID == "" {
 			return BadRequestf("%s: %s", msgBadRequestValidator, m.ValidatorName)
+		}
+	}
+	if m.AuthorizerName != "" {
+		for id, a := range api.Authorizers {
+			if a.Name == m.AuthorizerName {
+				m.AuthorizerID = id
+			}
 		}
 	}
 	if err := checkAuthorization(api, m.Method); err != nil {

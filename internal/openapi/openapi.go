@@ -30,6 +30,7 @@ const (
 	extRequestValidator  = "x-amazon-apigateway-request-validator"
 	extAnyMethod         = "x-amazon-apigateway-any-method"
 	extAuthorizer        = "x-amazon-apigateway-authorizer"
+	extAuthType          = "x-amazon-apigateway-authtype"
 	extPrefix            = "x-amazon-apigateway-"
 	apiKeyHeader         = "x-api-key"
 )
@@ -60,56 +61,108 @@ func Parse(doc []byte) (def *apidef.Definition, err error) {
 			def, err = nil, &InvalidError{Err: fmt.Errorf("openapi parser panic: %v", r)}
 		}
 	}()
-	t, err := load(doc)
+	t, basePath, err := load(doc)
 	if err != nil {
 		return nil, &InvalidError{Err: err}
 	}
-	p := &parser{doc: t, def: &apidef.Definition{}}
+	p := &parser{doc: t, def: &apidef.Definition{BasePath: basePath}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
 	return p.def, nil
 }
 
-// load decodes doc into an OpenAPI 3 document.
-func load(doc []byte) (*openapi3.T, error) {
+// load decodes doc into an OpenAPI 3 document, and returns its base path
+// (basePathOf).
+func load(doc []byte) (*openapi3.T, string, error) {
+	t, swaggerBase, err := loadDoc(doc)
+	if err != nil {
+		return nil, "", err
+	}
+	if swaggerBase != nil {
+		return t, cleanBasePath(*swaggerBase), nil
+	}
+	return t, basePathOf(t.Servers), nil
+}
+
+// cleanBasePath returns p as "/a/b" ("" for none or "/").
+func cleanBasePath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+// basePathOf returns an OpenAPI 3 document's base path, as AWS reads it
+// for basepath=prepend|split: the first server's basePath variable's
+// default, else the path of its URL.
+func basePathOf(servers openapi3.Servers) string {
+	if len(servers) == 0 || servers[0] == nil {
+		return ""
+	}
+	srv := servers[0]
+	if v := srv.Variables["basePath"]; v != nil && v.Default != "" {
+		return cleanBasePath(v.Default)
+	}
+	u := srv.URL
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		u = rest
+		i := strings.IndexByte(u, '/')
+		if i < 0 {
+			return ""
+		}
+		u = u[i:]
+	}
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	return cleanBasePath(u)
+}
+
+// loadDoc decodes doc into an OpenAPI 3 document; for Swagger 2.0 it also
+// returns basePath (nil for OpenAPI 3).
+func loadDoc(doc []byte) (*openapi3.T, *string, error) {
 	raw, err := toJSON(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var head struct {
-		Swagger json.RawMessage `json:"swagger"`
-		OpenAPI json.RawMessage `json:"openapi"`
+		Swagger  json.RawMessage `json:"swagger"`
+		OpenAPI  json.RawMessage `json:"openapi"`
+		BasePath string          `json:"basePath"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var swaggerBase *string
 	switch {
 	case head.Swagger != nil:
+		swaggerBase = &head.BasePath
 		var t2 openapi2.T
 		if err := json.Unmarshal(raw, &t2); err != nil {
-			return nil, fmt.Errorf("swagger 2.0: %w", err)
+			return nil, nil, fmt.Errorf("swagger 2.0: %w", err)
 		}
 		t3, err := openapi2conv.ToV3(&t2)
 		if err != nil {
-			return nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
+			return nil, nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
 		}
 		if raw, err = json.Marshal(t3); err != nil {
-			return nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
+			return nil, nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)
 		}
 	case head.OpenAPI != nil:
 	default:
-		return nil, errors.New("neither swagger nor openapi is set")
+		return nil, nil, errors.New("neither swagger nor openapi is set")
 	}
 	loader := openapi3.NewLoader() // IsExternalRefsAllowed is false: nothing is fetched
 	t, err := loader.LoadFromData(raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if t.Paths == nil {
 		t.Paths = openapi3.NewPaths()
 	}
-	return t, nil
+	return t, swaggerBase, nil
 }
 
 // toJSON returns doc as JSON: as is when it is a JSON object, else read as
@@ -185,9 +238,11 @@ type parser struct {
 	doc *openapi3.T
 	def *apidef.Definition
 	// apiKeySchemes are the security schemes that mean "an API key in
-	// x-api-key"; authorizerSchemes those with an authorizer extension.
-	apiKeySchemes, authorizerSchemes map[string]bool
-	defaultValidator                 string
+	// x-api-key"; authorizerSchemes those with an authorizer extension,
+	// by name.
+	apiKeySchemes     map[string]bool
+	authorizerSchemes map[string]*apigw.Authorizer
+	defaultValidator  string
 }
 
 func (p *parser) warn(format string, args ...any) {
@@ -201,7 +256,9 @@ func (p *parser) run() error {
 	if err := p.root(); err != nil {
 		return err
 	}
-	p.securitySchemes()
+	if err := p.securitySchemes(); err != nil {
+		return err
+	}
 	if err := p.models(); err != nil {
 		return err
 	}
@@ -275,11 +332,12 @@ func (p *parser) validators(v any) error {
 	return nil
 }
 
-// securitySchemes classifies components.securitySchemes.
-func (p *parser) securitySchemes() {
-	p.apiKeySchemes, p.authorizerSchemes = map[string]bool{}, map[string]bool{}
+// securitySchemes classifies components.securitySchemes; those with
+// x-amazon-apigateway-authorizer become the definition's authorizers.
+func (p *parser) securitySchemes() error {
+	p.apiKeySchemes, p.authorizerSchemes = map[string]bool{}, map[string]*apigw.Authorizer{}
 	if p.doc.Components == nil {
-		return
+		return nil
 	}
 	for _, name := range sortedKeys(p.doc.Components.SecuritySchemes) {
 		ref := p.doc.Components.SecuritySchemes[name]
@@ -287,14 +345,67 @@ func (p *parser) securitySchemes() {
 			continue
 		}
 		s := ref.Value
-		if _, ok := s.Extensions[extAuthorizer]; ok {
-			p.authorizerSchemes[name] = true
+		if raw, ok := s.Extensions[extAuthorizer]; ok {
+			a, err := p.authorizer(name, s.Name, raw, s.Extensions[extAuthType])
+			if err != nil {
+				return err
+			}
+			p.authorizerSchemes[name] = a
+			p.def.Authorizers = append(p.def.Authorizers, a)
 			continue
 		}
 		if s.Type == "apiKey" && strings.EqualFold(s.In, "header") && strings.EqualFold(s.Name, apiKeyHeader) {
 			p.apiKeySchemes[name] = true
 		}
 	}
+	return nil
+}
+
+// authorizerExt is x-amazon-apigateway-authorizer.
+type authorizerExt struct {
+	Type                         string   `json:"type"`
+	AuthorizerURI                string   `json:"authorizerUri"`
+	AuthorizerCredentials        string   `json:"authorizerCredentials"`
+	IdentitySource               string   `json:"identitySource"`
+	IdentityValidationExpression string   `json:"identityValidationExpression"`
+	AuthorizerResultTTLInSeconds *int     `json:"authorizerResultTtlInSeconds"`
+	ProviderARNs                 []string `json:"providerARNs"`
+}
+
+// authorizer reads the authorizer of security scheme name (whose header
+// is header): its type (token, request, cognito_user_pools), function or
+// user pools, identity source (the scheme's header when the extension
+// names none, for TOKEN and COGNITO_USER_POOLS, as AWS does) and authtype.
+// The control plane checks it as CreateAuthorizer would.
+func (p *parser) authorizer(name, header string, raw, authType any) (*apigw.Authorizer, error) {
+	var x authorizerExt
+	if err := remarshal(raw, &x); err != nil {
+		return nil, &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s' of security scheme '%s': %v", extAuthorizer, name, err)}
+	}
+	a := &apigw.Authorizer{
+		Name:                         name,
+		Type:                         strings.ToUpper(x.Type),
+		ProviderARNs:                 x.ProviderARNs,
+		AuthorizerURI:                x.AuthorizerURI,
+		AuthorizerCredentials:        x.AuthorizerCredentials,
+		IdentitySource:               x.IdentitySource,
+		IdentityValidationExpression: x.IdentityValidationExpression,
+		AuthorizerResultTTLInSeconds: x.AuthorizerResultTTLInSeconds,
+	}
+	if a.Type == "" {
+		a.Type = apigw.AuthorizerToken
+	}
+	if a.IdentitySource == "" && a.Type != apigw.AuthorizerRequest && header != "" {
+		a.IdentitySource = "method.request.header." + header
+	}
+	a.AuthType, _ = authType.(string)
+	if a.AuthType == "" {
+		a.AuthType = "custom"
+		if a.Type == apigw.AuthorizerCognito {
+			a.AuthType = "cognito_user_pools"
+		}
+	}
+	return a, nil
 }
 
 // models reads components.schemas into models.
@@ -358,9 +469,19 @@ func (p *parser) method(path, verb string, item *openapi3.PathItem, op *openapi3
 			switch {
 			case p.apiKeySchemes[name]:
 				m.APIKeyRequired = true
-			case p.authorizerSchemes[name]:
-				// Importing the method without its authorizer would open it.
-				return nil, &UnsupportedError{Message: fmt.Sprintf("Unable to put method '%s' on resource at path '%s': security scheme '%s' uses %s, which Gatehouse does not import yet; create the authorizer with CreateAuthorizer and set it on the method instead", verb, path, name, extAuthorizer)}
+			case p.authorizerSchemes[name] != nil:
+				a := p.authorizerSchemes[name]
+				if m.AuthorizerName != "" && m.AuthorizerName != name {
+					return nil, &UnsupportedError{Message: fmt.Sprintf("Unable to put method '%s' on resource at path '%s': it names two authorizers ('%s' and '%s'); a method has at most one", verb, path, m.AuthorizerName, name)}
+				}
+				m.AuthorizerName = name
+				m.AuthorizationType = apigw.AuthCustom
+				if a.Type == apigw.AuthorizerCognito {
+					m.AuthorizationType = apigw.AuthCognito
+				}
+				if scopes := req[name]; len(scopes) > 0 {
+					m.AuthorizationScopes = slices.Clone(scopes)
+				}
 			default:
 				p.warn("Ignoring security scheme '%s' of resource '%s' and method '%s': only an apiKey scheme in header %s (apiKeyRequired) is imported", name, path, verb, apiKeyHeader)
 			}

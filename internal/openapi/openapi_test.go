@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -55,22 +56,70 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// TestParseRefusesAuthorizerSchemes: a method protected by an authorizer
-// scheme is refused rather than imported open.
-func TestParseRefusesAuthorizerSchemes(t *testing.T) {
-	doc := `{"openapi":"3.0.1","info":{"title":"a"},"paths":{"/x":{"get":{"security":[{"auth":[]}]}}},
-	"components":{"securitySchemes":{"auth":{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authorizer":{"type":"token"}}}}}`
-	_, err := openapi.Parse([]byte(doc))
-	var uns *openapi.UnsupportedError
-	if !errors.As(err, &uns) || !strings.Contains(err.Error(), "security scheme 'auth'") {
-		t.Fatalf("Parse = %v, want an UnsupportedError naming the scheme", err)
+// TestParseAuthorizerSchemes: security schemes with
+// x-amazon-apigateway-authorizer become authorizers named after the
+// scheme (identity source defaulting to the scheme's header for TOKEN and
+// COGNITO_USER_POOLS), and the methods they protect — by their own
+// security or the document's — name them, with their scopes; a method
+// naming two authorizers is refused.
+func TestParseAuthorizerSchemes(t *testing.T) {
+	const schemes = `"components":{"securitySchemes":{
+	"tok":{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authtype":"custom","x-amazon-apigateway-authorizer":{"type":"token","authorizerUri":"https://auth.example/t","authorizerResultTtlInSeconds":60}},
+	"req":{"type":"apiKey","name":"Unused","in":"header","x-amazon-apigateway-authorizer":{"type":"request","authorizerUri":"https://auth.example/r","identitySource":"method.request.header.A, method.request.querystring.b"}},
+	"pool":{"type":"apiKey","name":"TestHeaderAuth","in":"header","x-amazon-apigateway-authtype":"cognito_user_pools","x-amazon-apigateway-authorizer":{"type":"cognito_user_pools","providerARNs":["arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_ABC123"]}}}}`
+	for _, tc := range []struct {
+		name, paths, security string
+		want                  string // "type authorizer scopes" of GET /x
+		err                   string
+	}{
+		{"token on the method", `"/x":{"get":{"security":[{"tok":[]}]}}`, "", "CUSTOM tok []", ""},
+		{"request globally", `"/x":{"get":{}}`, `"security":[{"req":[]}],`, "CUSTOM req []", ""},
+		{"cognito with scopes", `"/x":{"get":{"security":[{"pool":["email","openid"]}]}}`, "", "COGNITO_USER_POOLS pool [email openid]", ""},
+		{"method overrides global", `"/x":{"get":{"security":[{"pool":["openid"]}]}}`, `"security":[{"pool":["email"]}],`, "COGNITO_USER_POOLS pool [openid]", ""},
+		{"empty method security opens", `"/x":{"get":{"security":[]}}`, `"security":[{"tok":[]}],`, "NONE  []", ""},
+		{"two authorizers", `"/x":{"get":{"security":[{"tok":[],"req":[]}]}}`, "", "", "names two authorizers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := `{"openapi":"3.0.1","info":{"title":"a"},` + tc.security + `"paths":{` + tc.paths + `},` + schemes + `}`
+			def, err := openapi.Parse([]byte(doc))
+			if tc.err != "" {
+				var uns *openapi.UnsupportedError
+				if !errors.As(err, &uns) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Parse = %v, want an UnsupportedError with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := def.Resources[0].Methods["GET"]
+			if got := fmt.Sprintf("%s %s %v", m.AuthorizationType, m.AuthorizerName, m.AuthorizationScopes); got != tc.want {
+				t.Errorf("GET /x = %q, want %q", got, tc.want)
+			}
+			var got []string
+			for _, a := range def.Authorizers {
+				ttl := "-"
+				if a.AuthorizerResultTTLInSeconds != nil {
+					ttl = fmt.Sprint(*a.AuthorizerResultTTLInSeconds)
+				}
+				got = append(got, strings.Join([]string{a.Name, a.Type, a.AuthType, a.IdentitySource, a.AuthorizerURI, strings.Join(a.ProviderARNs, ","), ttl}, "|"))
+			}
+			want := []string{
+				"pool|COGNITO_USER_POOLS|cognito_user_pools|method.request.header.TestHeaderAuth||arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_ABC123|-",
+				"req|REQUEST|custom|method.request.header.A, method.request.querystring.b|https://auth.example/r||-",
+				"tok|TOKEN|custom|method.request.header.Authorization|https://auth.example/t||60",
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("authorizers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
 	}
 }
 
 // FuzzParse: Parse never panics or hangs on any input, and either fails
 // with an error or returns a definition whose paths start with "/".
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"pets-oas3.json", "petstore-swagger.yaml"} {
+	for _, name := range []string{"pets-oas3.json", "petstore-swagger.yaml", "global-authorizer-oas3.json", "basepath-server-url.yaml"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)

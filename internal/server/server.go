@@ -462,6 +462,7 @@ func (s *Server) adminHandler() http.Handler {
 		Logger:       s.log,
 		Authenticate: awsapi.SigV4(v),
 		AuditLog:     s.cfg.AuditLog,
+		InvokeDomain: invokeDomain(s.cfg.Listen),
 	}
 	// The gateway runs authorizers once it implements the runner.
 	if r, ok := any(s.Gateway).(awsapi.AuthorizerRunner); ok {
@@ -639,3 +640,13 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 
 // dataHandler is the data plane.
 func (s *Server) dataHandler() http.Handler { return s.Gateway }
+
+// invokeDomain is the domain exported OpenAPI documents name as the data
+// plane's ({apiId}.execute-api.localhost:{port} for a listener on port).
+func invokeDomain(listen string) string {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" || port == "0" {
+		return ""
+	}
+	return "localhost:" + port
+}
