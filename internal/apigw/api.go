@@ -163,4 +163,8 @@ type Snapshot struct {
 	// models by name in RequestModels.
 	Models            map[string]*Model
 	RequestValidators map[string]*RequestValidator
+	// Policy is the API's resource policy (minified JSON, "" for none) as
+	// it was at deployment: as on AWS, a changed policy takes effect when
+	// the API is deployed again.
+	Policy string
 }

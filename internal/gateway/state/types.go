@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+	"github.com/gatehouse-dev/gatehouse/internal/iampolicy"
 	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
 
@@ -121,6 +122,12 @@ type Stage struct {
 	// per deployment (identity sources parsed, validation expressions
 	// compiled); nil when the deployment has none.
 	Authorizers map[string]*authorizer.Compiled
+	// Policy is the deployment's resource policy, compiled once per
+	// deployment; nil when it has none. PolicyErr says why a stored
+	// policy cannot be evaluated (written before Gatehouse checked
+	// policies): every request is then refused, never let through.
+	Policy    *iampolicy.Policy
+	PolicyErr error
 	// CORS holds the deployment's resources whose OPTIONS method enables
 	// CORS (ResourceCORS), by compiled resource; nil when none does.
 	CORS map[*route.Resource]*ResourceCORS
@@ -303,6 +310,8 @@ type compiled struct {
 	binary      []string
 	cors        map[*route.Resource]*ResourceCORS
 	validations map[*apigw.Method]*Validation
+	policy      *iampolicy.Policy
+	policyErr   error
 }
 
 // compile compiles a deployment's snapshot.
@@ -317,6 +326,12 @@ func compile(d *apigw.Deployment) *compiled {
 	}
 	c := &compiled{table: t, err: err, keySource: ks, binary: d.Snapshot.BinaryMediaTypes, cors: resourceCORS(t)}
 	c.validations = compileValidations(d.APIID, &d.Snapshot)
+	if d.Snapshot.Policy != "" {
+		c.policy, c.policyErr = iampolicy.ParseResource([]byte(d.Snapshot.Policy))
+		if c.policyErr != nil {
+			c.policyErr = fmt.Errorf("the resource policy of deployment %s of API %s cannot be evaluated: %w", d.ID, d.APIID, c.policyErr)
+		}
+	}
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
 		for id, a := range d.Snapshot.Authorizers {
@@ -362,6 +377,7 @@ func newAPI(a *apigw.RestAPI, stages []*apigw.Stage, deps map[string]*compiled) 
 		if c := deps[st.DeploymentID]; c != nil {
 			s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 			s.Authorizers = c.authorizers
+			s.Policy, s.PolicyErr = c.policy, c.policyErr
 			s.BinaryMediaTypes = c.binary
 			s.CORS = c.cors
 			s.Validations = c.validations
