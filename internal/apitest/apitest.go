@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -42,6 +43,8 @@ type Options struct {
 	LambdaEndpoint string
 	// Store is the node's --store URL ("": SQLite in the data directory).
 	Store string
+	// TrustedProxies is the node's --trusted-proxies (nil: none).
+	TrustedProxies []netip.Prefix
 }
 
 // Start starts a node for the duration of the test.
@@ -63,7 +66,7 @@ func Start(t testing.TB, opts Options) *Env {
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
-		AccessLog: access, AuditLog: audit})
+		TrustedProxies: opts.TrustedProxies, AccessLog: access, AuditLog: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
