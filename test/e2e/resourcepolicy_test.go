@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
+	"github.com/gatehouse-dev/gatehouse/internal/lambda/lambdatest"
 )
 
 // TestResourcePolicyIPAllowList is issue 18's resource policy test, as a
@@ -149,4 +150,52 @@ func TestResourcePolicyIPAllowList(t *testing.T) {
 	f.deploy("prod")
 	wantAnswer(t, env, f.call("GET", "prod", "/pets", outside), 200, `{"pets":[]}`, "OK")
 	wantAnswer(t, env, f.call("GET", "prod", "/admin", outside), 200, `{"admin":true}`, "OK")
+}
+
+// TestResourcePolicyWithLambdaAuthorizer: a resource policy combined with
+// a real Lambda authorizer (aws-lambda-go under the Runtime Interface
+// Emulator) by AWS's table: the authorizer's Allow admits a caller the
+// policy is silent about; the policy's Allow admits a caller whose cached
+// authorizer policy is silent about the path; an authorizer's Deny
+// refuses whatever the policy allows; a policy Deny refuses whatever the
+// authorizer allows.
+func TestResourcePolicyWithLambdaAuthorizer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the Lambda Runtime Interface Emulator")
+	}
+	endpoint := lambdatest.Start(t, lambdatest.Handler("authorizer"))
+	env := apitest.Start(t, apitest.Options{LambdaEndpoint: endpoint, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	f := newFixture(t, env, "PolicedAndAuthorized")
+	policy := `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"partners","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":"192.0.2.0/24"}}},` +
+		`{"Sid":"noadmin","Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/*/admin"}]}`
+	if _, err := f.c.UpdateRestApi(context.Background(), &apigateway.UpdateRestApiInput{RestApiId: &f.apiID, PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/policy"), Value: aws.String(policy)}}}); err != nil {
+		t.Fatalf("UpdateRestApi: %v", err)
+	}
+	cached := f.authorizer(types.AuthorizerTypeToken, "method.request.header.Authorization", 300)
+	for _, p := range []string{"/a", "/b", "/admin"} {
+		f.customMethod("GET", p, cached, false, "", nil)
+	}
+	f.deploy("api")
+
+	const (
+		partner  = "192.0.2.5"
+		outsider = "203.0.113.9"
+	)
+	arn := "arn:aws:execute-api:" + apigw.DefaultRegion + ":" + apigw.DefaultAccountID + ":" + f.apiID + "/api/GET/"
+	for _, tc := range []struct {
+		name, token, path, from string
+		status                  int
+		body, reason            string
+	}{
+		{"authorizer Allow, policy silent", "scoped", "/a", outsider, 200, `{"ok":true}`, "OK"},
+		{"cached authorizer policy silent, policy silent", "scoped", "/b", outsider, 403, `{"Message":"User is not authorized to access this resource"}`, "AUTHORIZER_NOT_ALLOWED"},
+		{"cached authorizer policy silent, policy Allow", "scoped", "/b", partner, 200, `{"ok":true}`, "OK"},
+		{"authorizer Deny, policy Allow", "deny", "/a", partner, 403, `{"Message":"User is not authorized to access this resource with an explicit deny"}`, "AUTHORIZER_DENIED"},
+		{"authorizer Allow, policy Deny", "allow", "/admin", partner, 403, `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: ` + arn + `admin with an explicit deny"}`, "RESOURCE_POLICY_DENIED"},
+	} {
+		a := f.call("GET", "api", tc.path, map[string]string{"Authorization": tc.token, "X-Forwarded-For": tc.from})
+		wantAnswer(t, env, a, tc.status, tc.body, tc.reason)
+	}
 }
