@@ -418,7 +418,7 @@ const TestInvokeDeploymentID = "test-invoke"
 func TestInvokeAPI(a *apigw.RestAPI, stage string, vars map[string]string) *API {
 	d := &apigw.Deployment{ID: TestInvokeDeploymentID, APIID: a.ID, Snapshot: apigw.Snapshot{
 		APIKeySource: a.APIKeySource, BinaryMediaTypes: a.BinaryMediaTypes,
-		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers,
+		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers, Policy: a.Policy,
 		Models: a.Models, RequestValidators: a.RequestValidators,
 	}}
 	st := &apigw.Stage{APIID: a.ID, Name: stage, DeploymentID: d.ID, Variables: vars}
