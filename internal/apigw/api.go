@@ -171,4 +171,8 @@ type Snapshot struct {
 	// MinimumCompressionSize is the API's at deployment (nil: responses
 	// are not compressed).
 	MinimumCompressionSize *int
+	// Policy is the API's resource policy (minified JSON, "" for none) as
+	// it was at deployment: as on AWS, a changed policy takes effect when
+	// the API is deployed again.
+	Policy string
 }

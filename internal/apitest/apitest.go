@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -51,6 +52,8 @@ type Options struct {
 	// UpstreamRootCAs are the roots HTTPS backends are verified against
 	// (nil: the system's).
 	UpstreamRootCAs *x509.CertPool
+	// TrustedProxies is the node's --trusted-proxies (nil: none).
+	TrustedProxies []netip.Prefix
 }
 
 // Start starts a node for the duration of the test.
@@ -72,7 +75,7 @@ func Start(t testing.TB, opts Options) *Env {
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store, UpstreamRootCAs: opts.UpstreamRootCAs,
-		AccessLog: access, AuditLog: audit, TLS: opts.TLS})
+		TrustedProxies: opts.TrustedProxies, AccessLog: access, AuditLog: audit, TLS: opts.TLS})
 	if err != nil {
 		t.Fatal(err)
 	}

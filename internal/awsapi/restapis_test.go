@@ -236,11 +236,11 @@ func TestUpdateRestAPI(t *testing.T) {
 // TestPolicyWireEncoding checks the escaped policy form Terraform relies on.
 func TestPolicyWireEncoding(t *testing.T) {
 	env := apitest.Start(t, apitest.Options{})
-	api, err := env.Client.CreateRestApi(context.Background(), &apigateway.CreateRestApiInput{Name: aws.String("p"), Policy: aws.String(`{ "Version": "2012-10-17" }`)})
+	api, err := env.Client.CreateRestApi(context.Background(), &apigateway.CreateRestApiInput{Name: aws.String("p"), Policy: aws.String(`{ "Version": "2012-10-17", "Statement": [] }`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := aws.ToString(api.Policy), `{\"Version\":\"2012-10-17\"}`; got != want {
+	if got, want := aws.ToString(api.Policy), `{\"Version\":\"2012-10-17\",\"Statement\":[]}`; got != want {
 		t.Errorf("policy = %s, want %s", got, want)
 	}
 }

@@ -31,6 +31,7 @@ func SnapshotOf(api *apigw.RestAPI) (apigw.Snapshot, error) {
 
 		Models:            api.Models,
 		RequestValidators: api.RequestValidators,
+		Policy:            api.Policy,
 
 		MinimumCompressionSize: api.MinimumCompressionSize,
 	})

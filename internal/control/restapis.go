@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/iampolicy"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -428,7 +429,8 @@ func validEndpointType(t string) bool {
 	return t == apigw.EndpointEdge || t == apigw.EndpointRegional || t == apigw.EndpointPrivate
 }
 
-// minifyPolicy returns a resource policy as compact JSON ("" stays "").
+// minifyPolicy returns a resource policy as compact JSON ("" stays ""),
+// after checking it is one Gatehouse evaluates (iampolicy.ParseResource).
 func minifyPolicy(p string) (string, error) {
 	if strings.TrimSpace(p) == "" {
 		return "", nil
@@ -436,6 +438,12 @@ func minifyPolicy(p string) (string, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(p)); err != nil {
 		return "", &Error{Kind: KindBadRequest, Message: "Invalid policy document: the policy must be a JSON document (" + err.Error() + ")", Err: err}
+	}
+	// The data plane evaluates what is stored: a policy it could not
+	// evaluate exactly (an unsupported operator, key or principal) is
+	// refused here rather than ignored there.
+	if _, err := iampolicy.ParseResource(buf.Bytes()); err != nil {
+		return "", &Error{Kind: KindBadRequest, Message: "Invalid policy document: " + err.Error(), Err: err}
 	}
 	return buf.String(), nil
 }

@@ -135,8 +135,20 @@ func (g *Gateway) applyAuth(rq *request, ca *authorizer.Compiled, res *authResul
 	case authorizer.Deny:
 		return refuse(ReasonAuthorizerDenied, from()+" explicitly denies "+arn)
 	case authorizer.NoMatch:
+		if rq.policyAllowed {
+			// AWS's table: the resource policy allows, the authorizer's is
+			// silent: allowed.
+			rq.auth = &res.auth
+			if rq.trace != nil {
+				rq.note = append(rq.note, from()+" has no statement matching "+arn+"; the resource policy's Allow lets the request through")
+			}
+			return nil
+		}
 		allow, _ := res.policy.Resources()
 		d := from() + " has no Allow statement matching " + arn + " (it allows " + resourceList(allow) + ")"
+		if rq.stage.Policy != nil {
+			d += ", and the API's resource policy has none either"
+		}
 		if !cachedUntil.IsZero() {
 			d += "; the policy was cached for an earlier request with the same identity: a policy scoped to that request's methodArn denies every other path until it expires (allow a wildcard such as arn:aws:execute-api:*:*:" + rq.api.ID + "/" + rq.stage.Name + "/*, or set authorizerResultTtlInSeconds to 0)"
 		}

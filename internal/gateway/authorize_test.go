@@ -496,10 +496,10 @@ func TestAuthorizerSuppliesKey(t *testing.T) {
 	if tr.Decision != nil || fn.count("/key") != calls {
 		t.Fatalf("Explain for a new identity: decision %+v, %d invocations", tr.Decision, fn.count("/key")-calls)
 	}
-	if s := tr.Steps[3]; s.Name != "authorizer" || !strings.Contains(s.Detail, "would invoke authorizer qs") {
+	if s := tr.Steps[4]; s.Name != "authorizer" || !strings.Contains(s.Detail, "would invoke authorizer qs") {
 		t.Fatalf("authorizer step %+v", s)
 	}
-	if s := tr.Steps[4]; !strings.Contains(s.Detail, "would come from the authorizer") {
+	if s := tr.Steps[5]; !strings.Contains(s.Detail, "would come from the authorizer") {
 		t.Fatalf("keysource step %+v", s)
 	}
 }

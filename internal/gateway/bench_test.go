@@ -31,7 +31,17 @@ type benchEnv struct {
 	state  *state.State
 }
 
-func newBenchEnv(tb testing.TB, n int) *benchEnv {
+func newBenchEnv(tb testing.TB, n int) *benchEnv { return newBenchEnvPolicy(tb, n, "") }
+
+// benchPolicy is a resource policy as users write them: an IP allow-list
+// with a User-Agent condition, and a Deny on one method.
+const benchPolicy = `{"Version":"2012-10-17","Statement":[` +
+	`{"Sid":"net","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.0.2.0/24"]},"StringNotLike":{"aws:UserAgent":"*bot*"}}},` +
+	`{"Sid":"nodelete","Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:*/*/DELETE/*"}]}`
+
+// newBenchEnvPolicy is newBenchEnv with the API's deployment carrying a
+// resource policy ("" for none).
+func newBenchEnvPolicy(tb testing.TB, n int, policy string) *benchEnv {
 	tb.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "db"))
@@ -60,7 +70,7 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 		"authz0":     {ID: "authz0", ParentID: "root000000", PathPart: "authz", Methods: map[string]*apigw.Method{"POST": &authorized}},
 	}
 	api := &apigw.RestAPI{ID: apiID, Name: "bench", APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources, Authorizers: benchAuthorizers}
-	dep := &apigw.Deployment{ID: "dep001", APIID: apiID, Snapshot: apigw.Snapshot{APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources, Authorizers: benchAuthorizers}}
+	dep := &apigw.Deployment{ID: "dep001", APIID: apiID, Snapshot: apigw.Snapshot{APIKeySource: apigw.KeySourceHeader, RootResourceID: "root000000", Resources: resources, Authorizers: benchAuthorizers, Policy: policy}}
 	plan := &apigw.UsagePlan{ID: "plan01", Name: "bench",
 		APIStages: []apigw.APIStage{{APIID: apiID, Stage: stage}},
 		Throttle:  &apigw.Throttle{RateLimit: 1e9, BurstLimit: 1e9},
@@ -211,5 +221,63 @@ func TestPipelineDecisionAllocations(t *testing.T) {
 	})
 	if allocs > 2 {
 		t.Fatalf("the pipeline decision allocates %v times per request; the budget is 2", allocs)
+	}
+}
+
+// BenchmarkPipelineDecisionPolicy is BenchmarkPipelineDecision through a
+// resource policy (benchPolicy): what evaluating it adds.
+func BenchmarkPipelineDecisionPolicy(b *testing.B) {
+	env := newBenchEnvPolicy(b, 1000, benchPolicy)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		start := int(next.Add(97))
+		reqs := env.requests()
+		for _, r := range reqs {
+			r.RemoteAddr = "192.0.2.1:1234"
+		}
+		rq := new(request)
+		ctx := context.Background()
+		i := start
+		for pb.Next() {
+			i++
+			keyBuf, arnBuf := rq.keyBuf[:0], rq.arnBuf[:0]
+			*rq = request{r: reqs[i%len(reqs)], keyBuf: keyBuf, arnBuf: arnBuf, now: now}
+			if d := env.g.decide(ctx, rq); d != nil {
+				b.Fatalf("refused: %s %s", d.Reason, d.Detail)
+			}
+		}
+	})
+}
+
+// TestPipelineDecisionAllocationsPolicy: a resource policy adds no
+// allocation to the decision (the ARN is built in the request's pooled
+// buffer, the policy compiled once per deployment).
+func TestPipelineDecisionAllocationsPolicy(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	allocs := func(policy string) float64 {
+		env := newBenchEnvPolicy(t, 10, policy)
+		r := httptest.NewRequest("POST", "/restapis/"+env.apiID+"/api/_user_request_/doit", nil)
+		r.Header.Set("x-api-key", env.values[3])
+		r.Header.Set("User-Agent", "curl/8.5")
+		r.RemoteAddr = "10.1.2.3:4444"
+		rq := new(request)
+		return testing.AllocsPerRun(200, func() {
+			keyBuf, arnBuf := rq.keyBuf[:0], rq.arnBuf[:0]
+			*rq = request{r: r, keyBuf: keyBuf, arnBuf: arnBuf, now: now}
+			if d := env.g.decide(ctx, rq); d != nil {
+				t.Fatalf("refused: %s %s", d.Reason, d.Detail)
+			}
+		})
+	}
+	without, with := allocs(""), allocs(benchPolicy)
+	if with > without {
+		t.Fatalf("the decision allocates %v times per request through a resource policy, %v without", with, without)
 	}
 }

@@ -299,8 +299,8 @@ func TestCORSExplainShowsSkip(t *testing.T) {
 		api      string
 		verdicts string
 	}{
-		{"AWS way", "awsway0001", "route:PASS body:PASS cors:PASS authorizer:SKIPPED keysource:SKIPPED key:SKIPPED plan:SKIPPED integration:PASS validate:PASS throttle:PASS quota:PASS"},
-		{"tag", "tagged0001", "route:PASS body:PASS cors:PASS authorizer:SKIPPED keysource:SKIPPED key:SKIPPED plan:SKIPPED integration:SKIPPED validate:PASS throttle:PASS quota:PASS"},
+		{"AWS way", "awsway0001", "route:PASS body:PASS cors:PASS policy:PASS authorizer:SKIPPED keysource:SKIPPED key:SKIPPED plan:SKIPPED integration:PASS validate:PASS throttle:PASS quota:PASS"},
+		{"tag", "tagged0001", "route:PASS body:PASS cors:PASS policy:PASS authorizer:SKIPPED keysource:SKIPPED key:SKIPPED plan:SKIPPED integration:SKIPPED validate:PASS throttle:PASS quota:PASS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

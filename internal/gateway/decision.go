@@ -37,6 +37,11 @@ const (
 	ReasonParametersMissing   Reason = "REQUEST_PARAMETERS_MISSING"     // a required request parameter is missing or blank
 	ReasonBodyInvalidForModel Reason = "REQUEST_BODY_INVALID_FOR_MODEL" // the body does not match the method's request model
 
+	// Resource policy (the API's policy, as deployed).
+	ReasonResourcePolicyDenied     Reason = "RESOURCE_POLICY_DENIED"      // a Deny statement covers the request
+	ReasonResourcePolicyNotAllowed Reason = "RESOURCE_POLICY_NOT_ALLOWED" // no Allow statement covers it, and no authorizer to allow it
+	ReasonResourcePolicyInvalid    Reason = "RESOURCE_POLICY_INVALID"     // the deployed policy cannot be evaluated: every request refused
+
 	// Authorizers.
 	ReasonAuthorizerIdentityMissing Reason = "AUTHORIZER_IDENTITY_MISSING" // an identity source is missing or empty (not invoked)
 	ReasonAuthorizerIdentityInvalid Reason = "AUTHORIZER_IDENTITY_INVALID" // the TOKEN fails identityValidationExpression (not invoked)
@@ -120,6 +125,9 @@ var answers = map[Reason]apigw.ResponseSpec{
 	ReasonKeySourceAuthorizer:       apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
 	ReasonKeyFromAuthorizerMissing:  apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
 	ReasonKeyFromAuthorizerNotFound: apigw.AnswerOf(apigw.ResponseInvalidAPIKey),
+	ReasonResourcePolicyDenied:      apigw.AnswerOf(apigw.ResponseAccessDenied), // the message names the ARN (Decision.Message)
+	ReasonResourcePolicyNotAllowed:  apigw.AnswerOf(apigw.ResponseAccessDenied),
+	ReasonResourcePolicyInvalid:     apigw.AnswerOf(apigw.ResponseAccessDenied),
 	ReasonAuthorizerIdentityMissing: apigw.AnswerOf(apigw.ResponseUnauthorized),
 	ReasonAuthorizerIdentityInvalid: apigw.AnswerOf(apigw.ResponseUnauthorized),
 	ReasonAuthorizerUnauthorized:    apigw.AnswerOf(apigw.ResponseUnauthorized),

@@ -201,6 +201,11 @@ func (g *Gateway) passDetail(rq *request, step string) string {
 		return fmt.Sprintf("no Content-Length: a chunked body is counted against the %d-byte payload limit as it is sent", g.maxBody)
 	case "cors":
 		return corsPassDetail(rq)
+	case "policy":
+		if len(rq.note) > 0 {
+			return strings.Join(rq.note, "; ")
+		}
+		return "deployment " + rq.stage.DeploymentID + " has no resource policy"
 	case "authorizer":
 		if len(rq.note) > 0 {
 			return strings.Join(rq.note, "; ")

@@ -135,7 +135,7 @@ func TestExplainTrace(t *testing.T) {
 	for _, s := range tr.Steps {
 		verdicts = append(verdicts, s.Name+":"+string(s.Verdict))
 	}
-	if got := strings.Join(verdicts, " "); got != "route:PASS body:PASS cors:PASS authorizer:PASS keysource:REFUSE key:NOT_REACHED plan:NOT_REACHED integration:NOT_REACHED validate:NOT_REACHED throttle:NOT_REACHED quota:NOT_REACHED" {
+	if got := strings.Join(verdicts, " "); got != "route:PASS body:PASS cors:PASS policy:PASS authorizer:PASS keysource:REFUSE key:NOT_REACHED plan:NOT_REACHED integration:NOT_REACHED validate:NOT_REACHED throttle:NOT_REACHED quota:NOT_REACHED" {
 		t.Fatalf("verdicts %s", got)
 	}
 }

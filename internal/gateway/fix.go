@@ -119,6 +119,15 @@ var fixes = map[Reason]func(f *fixFacts) string{
 	ReasonAuthorizerUnauthorized: func(f *fixFacts) string {
 		return "send credentials the function of authorizer " + f.authorizerID() + " accepts: it answered Unauthorized for these"
 	},
+	ReasonResourcePolicyDenied: func(f *fixFacts) string {
+		return "the resource policy of API " + f.apiID() + " denies " + f.policyARN() + " for this caller (the detail names the statement): call from an address, with a Referer or User-Agent, that it does not deny, or change the policy (" + f.updatePolicy() + ") and redeploy stage " + f.stageName()
+	},
+	ReasonResourcePolicyNotAllowed: func(f *fixFacts) string {
+		return "add an Allow statement covering " + f.policyARN() + " for this caller to the resource policy of API " + f.apiID() + " (" + f.updatePolicy() + ") and redeploy stage " + f.stageName() + ", or call from an address the policy allows"
+	},
+	ReasonResourcePolicyInvalid: func(f *fixFacts) string {
+		return "replace the resource policy of API " + f.apiID() + " with one Gatehouse evaluates (" + f.updatePolicy() + "; it is checked when written) and redeploy stage " + f.stageName()
+	},
 	ReasonAuthorizerDenied: func(f *fixFacts) string {
 		return "the policy authorizer " + f.authorizerID() + " returns denies " + f.methodARN() + ": change the function's policy, or call as a principal it allows"
 	},
@@ -328,6 +337,18 @@ func (f *fixFacts) deploymentID() string {
 		return f.rq.stage.DeploymentID
 	}
 	return "?"
+}
+
+// policyARN is the method ARN the resource policy step evaluated.
+func (f *fixFacts) policyARN() string {
+	if len(f.rq.arnBuf) > 0 {
+		return string(f.rq.arnBuf)
+	}
+	return "the request's method ARN"
+}
+
+func (f *fixFacts) updatePolicy() string {
+	return "aws apigateway update-rest-api --rest-api-id " + f.apiID() + " --patch-operations op=replace,path=/policy,value=<policy JSON>"
 }
 
 func (f *fixFacts) createDeployment() string {

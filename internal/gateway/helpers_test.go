@@ -107,6 +107,9 @@ type apiDef struct {
 	// models and validators are the API's (and its deployment's).
 	models     map[string]*apigw.Model
 	validators map[string]*apigw.RequestValidator
+	// policy is the API's (and its deployment's) resource policy, stored
+	// as given (unchecked, as a policy written before the check was).
+	policy string
 }
 
 // addAPI stores an API with its deployment and stage "api", and reloads the state.
@@ -167,9 +170,9 @@ func (env *gwEnv) addAPI(d apiDef) {
 	}
 	api := &apigw.RestAPI{ID: d.id, Name: d.id, APIKeySource: ks, RootResourceID: "root000000", Resources: live,
 		DisableExecuteAPIEndpoint: d.disabled, GatewayResponses: d.responses, Authorizers: d.authorizers,
-		Models: d.models, RequestValidators: d.validators}
+		Models: d.models, RequestValidators: d.validators, Policy: d.policy}
 	dep := &apigw.Deployment{ID: "dep001", APIID: d.id, Snapshot: apigw.Snapshot{APIKeySource: ks, RootResourceID: "root000000", Resources: deployed, Authorizers: d.authorizers, BinaryMediaTypes: d.binary,
-		Models: d.models, RequestValidators: d.validators}}
+		Models: d.models, RequestValidators: d.validators, Policy: d.policy}}
 	err := env.db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAPI(ctx, api); err != nil {
 			return err

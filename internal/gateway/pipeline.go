@@ -33,6 +33,10 @@ var pipeline = [...]step{
 	// A CORS preflight is marked here, before any key is asked for: the
 	// steps that ask for a key or an authorizer skip it (cors.go).
 	{"cors", (*Gateway).cors},
+	// The resource policy: AWS evaluates it before the authorizer (an
+	// explicit Deny refuses without invoking it) and combines an implicit
+	// deny with the authorizer's policy (policy.go).
+	{"policy", (*Gateway).resourcePolicy},
 	// Custom authorizers come before the key (AWS checks the API key
 	// after the authorizer); they may supply the key (usageIdentifierKey)
 	// for apiKeySource AUTHORIZER.

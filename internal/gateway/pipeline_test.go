@@ -167,6 +167,13 @@ func TestPipelineReasons(t *testing.T) {
 			"error": requestAuthorizer("error", fn.uri("/error"), nil), "slow": requestAuthorizer("slow", fn.uri("/slow"), nil),
 			"noprincipal": requestAuthorizer("noprincipal", fn.uri("/noprincipal"), nil),
 		}})
+	env.addAPI(apiDef{id: "policy0001", methods: map[string]*apigw.Method{"GET /open": open, "GET /secret": open, "GET /other": open},
+		policy: `{"Version":"2012-10-17","Statement":[` +
+			`{"Sid":"local","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/GET/open","Condition":{"IpAddress":{"aws:SourceIp":["127.0.0.0/8","::1"]}}},` +
+			`{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"execute-api:*","Resource":"arn:aws:execute-api:*:*:policy0001/api/GET/secret"},` +
+			`{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/api/GET/secret"}]}`})
+	env.addAPI(apiDef{id: "policy0002", methods: map[string]*apigw.Method{"GET /open": open},
+		policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"*","Condition":{"NumericEquals":{"aws:EpochTime":"1"}}}]}`})
 	onMain := []apigw.APIStage{{APIID: "main000001", Stage: "api"}}
 	env.addPlan(&apigw.UsagePlan{ID: "free01", Name: "free", APIStages: onMain})
 	env.addPlan(&apigw.UsagePlan{ID: "capped", Name: "capped", APIStages: onMain, Throttle: &apigw.Throttle{}})
@@ -290,6 +297,9 @@ func TestPipelineReasons(t *testing.T) {
 		{name: "authorizer identity missing", env: env, req: get(env, "authz00001", "/tok"), status: 401, body: `{"message":"Unauthorized"}`, reason: ReasonAuthorizerIdentityMissing, explain: true},
 		{name: "authorizer identity invalid", env: env, req: get(env, "authz00001", "/tok", "Authorization", "Basic x"), status: 401, body: `{"message":"Unauthorized"}`, reason: ReasonAuthorizerIdentityInvalid, explain: true},
 		{name: "authorizer says Unauthorized", env: env, req: get(env, "authz00001", "/unauthorized", "X-Token", "t"), status: 401, body: `{"message":"Unauthorized"}`, reason: ReasonAuthorizerUnauthorized},
+		{name: "resource policy denies", env: env, req: get(env, "policy0001", "/secret"), status: 403, body: `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:` + env.g.region + `:` + env.g.accountID + `:policy0001/api/GET/secret with an explicit deny"}`, reason: ReasonResourcePolicyDenied, explain: true},
+		{name: "resource policy does not allow", env: env, req: get(env, "policy0001", "/other"), status: 403, body: `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:` + env.g.region + `:` + env.g.accountID + `:policy0001/api/GET/other"}`, reason: ReasonResourcePolicyNotAllowed, explain: true},
+		{name: "resource policy cannot be evaluated", env: env, req: get(env, "policy0002", "/open"), status: 403, body: `{"Message":"User is not authorized to access this resource"}`, reason: ReasonResourcePolicyInvalid, explain: true},
 		{name: "authorizer denies", env: env, req: get(env, "authz00001", "/deny", "X-Token", "t"), status: 403, body: `{"Message":"User is not authorized to access this resource with an explicit deny"}`, reason: ReasonAuthorizerDenied, explain: true},
 		{name: "authorizer allows elsewhere", env: env, req: get(env, "authz00001", "/elsewhere", "X-Token", "t"), status: 403, body: `{"Message":"User is not authorized to access this resource"}`, reason: ReasonAuthorizerNotAllowed, explain: true},
 		{name: "authorizer error", env: env, req: get(env, "authz00001", "/error", "X-Token", "t"), status: 500, body: `{"message":null}`, reason: ReasonAuthorizerError},

@@ -55,6 +55,14 @@ type request struct {
 	// bucketLocal: the last throttle bucket drawn was the fallback's.
 	countersFallback, bucketLocal bool
 
+	// arnBuf holds the method ARN the resource policy step evaluated
+	// (kept across pooled requests, like keyBuf); policyAllowed: an Allow
+	// statement of the resource policy covers the request, which lets it
+	// through an authorizer whose policy has no matching statement
+	// (AWS's table: Allow and "neither" is Allow).
+	arnBuf        []byte
+	policyAllowed bool
+
 	// auth is what the method's authorizer decided (nil: no authorizer, or
 	// it has not run).
 	auth *authorization
@@ -126,8 +134,8 @@ type request struct {
 }
 
 func (rq *request) reset(g *Gateway, w http.ResponseWriter, r *http.Request) {
-	keyBuf, authKey := rq.keyBuf[:0], rq.authKey[:0]
-	*rq = request{w: w, r: r, keyBuf: keyBuf, authKey: authKey, trusted: g.trusted}
+	keyBuf, authKey, arnBuf := rq.keyBuf[:0], rq.authKey[:0], rq.arnBuf[:0]
+	*rq = request{w: w, r: r, keyBuf: keyBuf, authKey: authKey, arnBuf: arnBuf, trusted: g.trusted}
 	rq.start = time.Now()
 	rq.now = rq.start
 	if g.now != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/authorizer"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/proxy"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway/route"
+	"github.com/gatehouse-dev/gatehouse/internal/iampolicy"
 	"github.com/gatehouse-dev/gatehouse/internal/respath"
 )
 
@@ -126,6 +127,12 @@ type Stage struct {
 	// per deployment (identity sources parsed, validation expressions
 	// compiled); nil when the deployment has none.
 	Authorizers map[string]*authorizer.Compiled
+	// Policy is the deployment's resource policy, compiled once per
+	// deployment; nil when it has none. PolicyErr says why a stored
+	// policy cannot be evaluated (written before Gatehouse checked
+	// policies): every request is then refused, never let through.
+	Policy    *iampolicy.Policy
+	PolicyErr error
 	// CORS holds the deployment's resources whose OPTIONS method enables
 	// CORS (ResourceCORS), by compiled resource; nil when none does.
 	CORS map[*route.Resource]*ResourceCORS
@@ -342,6 +349,8 @@ type compiled struct {
 	cors        map[*route.Resource]*ResourceCORS
 	validations map[*apigw.Method]*Validation
 	templates   Templates
+	policy      *iampolicy.Policy
+	policyErr   error
 }
 
 // compile compiles a deployment's snapshot.
@@ -360,6 +369,12 @@ func compile(d *apigw.Deployment) *compiled {
 	c.minCompress = -1
 	if n := d.Snapshot.MinimumCompressionSize; n != nil {
 		c.minCompress = *n
+	}
+	if d.Snapshot.Policy != "" {
+		c.policy, c.policyErr = iampolicy.ParseResource([]byte(d.Snapshot.Policy))
+		if c.policyErr != nil {
+			c.policyErr = fmt.Errorf("the resource policy of deployment %s of API %s cannot be evaluated: %w", d.ID, d.APIID, c.policyErr)
+		}
 	}
 	if len(d.Snapshot.Authorizers) > 0 {
 		c.authorizers = make(map[string]*authorizer.Compiled, len(d.Snapshot.Authorizers))
@@ -422,6 +437,7 @@ func newStage(apiID string, st *apigw.Stage, depID string, vars map[string]strin
 	if c := deps[depID]; c != nil {
 		s.Table, s.CompileErr, s.KeySource = c.table, c.err, c.keySource
 		s.Authorizers = c.authorizers
+		s.Policy, s.PolicyErr = c.policy, c.policyErr
 		s.BinaryMediaTypes = c.binary
 		s.MinCompress = c.minCompress
 		s.CORS = c.cors
@@ -482,7 +498,7 @@ const TestInvokeDeploymentID = "test-invoke"
 func TestInvokeAPI(a *apigw.RestAPI, stage string, vars map[string]string) *API {
 	d := &apigw.Deployment{ID: TestInvokeDeploymentID, APIID: a.ID, Snapshot: apigw.Snapshot{
 		APIKeySource: a.APIKeySource, BinaryMediaTypes: a.BinaryMediaTypes,
-		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers,
+		RootResourceID: a.RootResourceID, Resources: a.Resources, Authorizers: a.Authorizers, Policy: a.Policy,
 		Models: a.Models, RequestValidators: a.RequestValidators,
 		MinimumCompressionSize: a.MinimumCompressionSize,
 	}}

@@ -305,3 +305,39 @@ func TestStageReasonHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestStagePolicy: a stage serves its deployment's resource policy,
+// compiled once; one that cannot be evaluated is reported (the gateway
+// then refuses every request), and the API's live policy, undeployed,
+// does not apply.
+func TestStagePolicy(t *testing.T) {
+	root := map[string]*apigw.Resource{"r": {ID: "r", Methods: map[string]*apigw.Method{}}}
+	ok := `{"Version":"2012-10-17","Statement":[{"Sid":"s","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
+	tests := []struct {
+		name, deployed, live string
+		policy               bool
+		err                  string
+	}{
+		{"none", "", ok, false, ""},
+		{"compiled", ok, "", true, ""},
+		{"cannot be evaluated", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`, "", false,
+			`the resource policy of deployment d1 of API a1 cannot be evaluated: policy.Statement[0].Condition: the operator "Bool" is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &apigw.Deployment{ID: "d1", APIID: "a1", Snapshot: apigw.Snapshot{RootResourceID: "r", Resources: root, Policy: tt.deployed}}
+			a := newAPI(&apigw.RestAPI{ID: "a1", RootResourceID: "r", Resources: root, Policy: tt.live},
+				[]*apigw.Stage{{APIID: "a1", Name: "prod", DeploymentID: "d1"}}, map[string]*compiled{"d1": compile(d)})
+			st := a.Stages["prod"]
+			if (st.Policy != nil) != tt.policy {
+				t.Errorf("Policy = %v, want one: %v", st.Policy, tt.policy)
+			}
+			if tt.policy && st.Policy.Statement(0) != `Sid "s" (Statement[0])` {
+				t.Errorf("statement 0 is %s", st.Policy.Statement(0))
+			}
+			if got := fmt.Sprint(st.PolicyErr); (tt.err == "" && st.PolicyErr != nil) || !strings.Contains(got, tt.err) {
+				t.Errorf("PolicyErr = %v, want %q", st.PolicyErr, tt.err)
+			}
+		})
+	}
+}
