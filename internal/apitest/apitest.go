@@ -47,6 +47,8 @@ type Options struct {
 	// TLS is the data listener's default certificate (nil: plain HTTP);
 	// with it DataURL is https://.
 	TLS *server.TLSFiles
+	// ACME is the node's ACME CA (nil: none).
+	ACME *server.ACMEConfig
 }
 
 // Start starts a node for the duration of the test.
@@ -68,7 +70,7 @@ func Start(t testing.TB, opts Options) *Env {
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store,
-		AccessLog: access, AuditLog: audit, TLS: opts.TLS})
+		AccessLog: access, AuditLog: audit, TLS: opts.TLS, ACME: opts.ACME})
 	if err != nil {
 		t.Fatal(err)
 	}
