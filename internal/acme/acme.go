@@ -33,7 +33,8 @@ import (
 const (
 	// DefaultDirectory is Let's Encrypt's production directory.
 	DefaultDirectory = lego.DirectoryURLLetsEncrypt
-	// RenewBefore: a certificate is renewed when less than this is left.
+	// RenewBefore: a certificate is renewed when less than this (or a
+	// third of its lifetime, when shorter) is left.
 	RenewBefore = 30 * 24 * time.Hour
 	// DefaultInterval is how often the manager looks for work.
 	DefaultInterval = time.Minute
@@ -146,12 +147,21 @@ func (m *Manager) Run(ctx context.Context) {
 }
 
 // due reports whether d needs a certificate now: none yet, or less than
-// RenewBefore left; not before a failed attempt's retry time.
+// RenewBefore left, or less than a third of its lifetime (from its
+// issuance, CertificateUploadDate) for a CA issuing short-lived
+// certificates; not before a failed attempt's retry time.
 func due(d *apigw.DomainName, now time.Time) bool {
 	if now.Before(d.ACMENextAttempt) {
 		return false
 	}
-	return d.CertificateBody == "" || d.CertificateNotAfter.Sub(now) < RenewBefore
+	if d.CertificateBody == "" {
+		return true
+	}
+	before := RenewBefore
+	if life := d.CertificateNotAfter.Sub(d.CertificateUploadDate); life > 0 && life/3 < before {
+		before = life / 3
+	}
+	return d.CertificateNotAfter.Sub(now) < before
 }
 
 // RunOnce obtains or renews every due certificate whose lease this node

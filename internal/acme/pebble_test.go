@@ -30,17 +30,38 @@ import (
 const pebblePackage = "github.com/letsencrypt/pebble/v2/cmd/pebble"
 
 // TestACMEWithPebble: a domain name created without a certificate on a
-// node with --acme-* gets one from Pebble by a real TLS-ALPN-01 challenge
-// on the TLS data listener (Pebble resolves the name with a DNS server the
-// test runs), goes PENDING then AVAILABLE, and the listener then serves it
-// by SNI with a chain that verifies against Pebble's issuing root.
+// node with --acme-* gets one from Pebble by a real challenge on the data
+// listener (Pebble resolves the name with a DNS server the test runs):
+// TLS-ALPN-01 on an HTTPS listener, HTTP-01 on a plain one. It goes PENDING
+// then AVAILABLE, its chain verifies against Pebble's issuing root, the
+// HTTPS listener serves it by SNI, and a short-lived certificate is renewed
+// (a new serial is served).
 func TestACMEWithPebble(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs Pebble")
 	}
+	pebble := buildPebble(t, t.TempDir())
+	tests := []struct {
+		name string
+		tls  bool
+		// validity is the certificates' lifetime in seconds; a short one
+		// is renewed within the test.
+		validity int
+	}{
+		{"tls-alpn-01 and renewal", true, 24},
+		{"http-01", false, 7776000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			testPebble(t, pebble, tt.tls, tt.validity)
+		})
+	}
+}
+
+func testPebble(t *testing.T, pebble string, useTLS bool, validity int) {
 	const domain = "api.gatehouse.test"
 	dir := t.TempDir()
-	pebble := buildPebble(t, dir)
 	dnsAddr := startDNS(t)
 
 	// Pebble's own HTTPS endpoints get a certificate from a test CA, which
@@ -58,25 +79,34 @@ func TestACMEWithPebble(t *testing.T) {
 	acmePort, mgmtPort := freePort(t), freePort(t)
 	directory := fmt.Sprintf("https://localhost:%d/dir", acmePort)
 
-	env := apitest.Start(t, apitest.Options{
-		TLS:  &server.TLSFiles{CertFile: filepath.Join(dir, "data.crt"), KeyFile: filepath.Join(dir, "data.key")},
+	opts := apitest.Options{
 		ACME: &server.ACMEConfig{Email: "ops@gatehouse.test", Directory: directory, RootsFile: filepath.Join(dir, "ca.pem"), Interval: 200 * time.Millisecond},
-	})
-	dataAddr := strings.TrimPrefix(env.DataURL, "https://")
+	}
+	if useTLS {
+		opts.TLS = &server.TLSFiles{CertFile: filepath.Join(dir, "data.crt"), KeyFile: filepath.Join(dir, "data.key")}
+	}
+	env := apitest.Start(t, opts)
+	dataAddr := env.DataURL[strings.Index(env.DataURL, "://")+3:]
 	_, dataPort, _ := net.SplitHostPort(dataAddr)
 
+	// Only the challenge the listener can answer has a port that leads
+	// to it; the other leads nowhere.
+	httpPort, tlsPort := mustAtoi(t, dataPort), freePort(t)
+	if useTLS {
+		httpPort, tlsPort = tlsPort, httpPort
+	}
 	config := map[string]any{"pebble": map[string]any{
 		"listenAddress":                  fmt.Sprintf("127.0.0.1:%d", acmePort),
 		"managementListenAddress":        fmt.Sprintf("127.0.0.1:%d", mgmtPort),
 		"certificate":                    filepath.Join(dir, "pebble.crt"),
 		"privateKey":                     filepath.Join(dir, "pebble.key"),
-		"httpPort":                       freePort(t), // nothing listens: HTTP-01 cannot pass, TLS-ALPN-01 must
-		"tlsPort":                        mustAtoi(t, dataPort),
+		"httpPort":                       httpPort,
+		"tlsPort":                        tlsPort,
 		"ocspResponderURL":               "",
 		"externalAccountBindingRequired": false,
 		"retryAfter":                     map[string]int{"authz": 1, "order": 1},
 		"keyAlgorithm":                   "ecdsa",
-		"profiles":                       map[string]any{"default": map[string]any{"description": "default", "validityPeriod": 7776000}},
+		"profiles":                       map[string]any{"default": map[string]any{"description": "default", "validityPeriod": validity}},
 	}}
 	cfgJSON, _ := json.Marshal(config)
 	cfgFile := filepath.Join(dir, "pebble-config.json")
@@ -103,7 +133,7 @@ func TestACMEWithPebble(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateDomainName without a certificate on an ACME node: %v", err)
 	}
-	if out.DomainNameStatus != types.DomainNameStatusPending && out.DomainNameStatus != types.DomainNameStatusAvailable {
+	if out.DomainNameStatus != types.DomainNameStatusPending {
 		t.Fatalf("CreateDomainName status = %s (%s), want PENDING", out.DomainNameStatus, aws.ToString(out.DomainNameStatusMessage))
 	}
 
@@ -130,22 +160,6 @@ func TestACMEWithPebble(t *testing.T) {
 		t.Fatalf("Pebble's /roots/0 is not PEM: %q", rootPEM)
 	}
 
-	conn, err := tls.Dial("tcp", dataAddr, &tls.Config{ServerName: domain, RootCAs: roots})
-	if err != nil {
-		t.Fatalf("TLS to %s with SNI %s, verified against Pebble's root: %v", dataAddr, domain, err)
-	}
-	leaf := conn.ConnectionState().PeerCertificates[0]
-	conn.Close()
-	if !slices.Contains(leaf.DNSNames, domain) {
-		t.Fatalf("served certificate names %v, want %s", leaf.DNSNames, domain)
-	}
-	// Other names still get the listener's own certificate.
-	conn, err = tls.Dial("tcp", dataAddr, &tls.Config{ServerName: "localhost", RootCAs: ca.Pool})
-	if err != nil {
-		t.Fatalf("default certificate: %v", err)
-	}
-	conn.Close()
-
 	// The key is sealed: the database file holds no PEM private key.
 	raw, err := os.ReadFile(filepath.Join(env.DataDir, server.DatabaseFile))
 	if err != nil {
@@ -154,6 +168,59 @@ func TestACMEWithPebble(t *testing.T) {
 	if strings.Contains(string(raw), "PRIVATE KEY") {
 		t.Fatal("the database file holds a private key in the clear")
 	}
+
+	if !useTLS {
+		// A plain listener serves no certificate: the one the data plane
+		// holds for the domain verifies against Pebble's root.
+		dom := env.Server.State.Domain(domain)
+		if dom == nil || dom.Cert == nil {
+			t.Fatal("the data plane holds no certificate for the domain")
+		}
+		inter := x509.NewCertPool()
+		for _, der := range dom.Cert.Certificate[1:] {
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inter.AddCert(c)
+		}
+		if _, err := dom.Cert.Leaf.Verify(x509.VerifyOptions{DNSName: domain, Roots: roots, Intermediates: inter}); err != nil {
+			t.Fatalf("the obtained certificate does not verify against Pebble's root: %v", err)
+		}
+		return
+	}
+
+	serve := func() (*x509.Certificate, error) {
+		conn, err := tls.Dial("tcp", dataAddr, &tls.Config{ServerName: domain, RootCAs: roots})
+		if err != nil {
+			return nil, fmt.Errorf("TLS to %s with SNI %s, verified against Pebble's root: %w", dataAddr, domain, err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0], nil
+	}
+	leaf, err := serve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(leaf.DNSNames, domain) {
+		t.Fatalf("served certificate names %v, want %s", leaf.DNSNames, domain)
+	}
+	// Other names still get the listener's own certificate.
+	conn, err := tls.Dial("tcp", dataAddr, &tls.Config{ServerName: "localhost", RootCAs: ca.Pool})
+	if err != nil {
+		t.Fatalf("default certificate: %v", err)
+	}
+	conn.Close()
+
+	// A 24 s certificate is renewed when a third of its life is left; the
+	// renewed one verifies too.
+	waitFor(t, 60*time.Second, "a renewed certificate served", func() (bool, string) {
+		got, err := serve()
+		if err != nil {
+			return false, err.Error()
+		}
+		return got.SerialNumber.Cmp(leaf.SerialNumber) != 0, "serial " + got.SerialNumber.String()
+	})
 }
 
 // buildPebble builds Pebble from the module (go.mod's tool line pins it).
