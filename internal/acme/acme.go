@@ -8,8 +8,10 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -59,6 +61,12 @@ type Config struct {
 	// TLS is true when the data listener serves HTTPS: challenges are
 	// answered by TLS-ALPN-01 there; otherwise by HTTP-01 on plain HTTP.
 	TLS bool
+	// AccountFile keeps the ACME account's key, sealed with Seal (and
+	// read with Open), so that a restart reuses the account ("": a new
+	// account per process).
+	AccountFile string
+	Seal        func(label, value string) []byte
+	Open        func(label string, sealed []byte) (string, error)
 	// Holder names this node in leases ("": host name and process id).
 	Holder   string
 	Interval time.Duration // 0: DefaultInterval
@@ -109,6 +117,9 @@ func New(ctl *control.Service, cfg Config) (*Manager, error) {
 	}
 	m := &Manager{ctl: ctl, cfg: cfg, log: cfg.Logger, kick: make(chan struct{}, 1),
 		alpn: map[string]*tls.Certificate{}, tokens: map[string]string{}}
+	if cfg.AccountFile != "" && (cfg.Seal == nil || cfg.Open == nil) {
+		return nil, errors.New("acme: AccountFile needs Seal and Open")
+	}
 	if cfg.RootsFile != "" {
 		pem, err := os.ReadFile(cfg.RootsFile)
 		if err != nil {
@@ -230,7 +241,7 @@ func (m *Manager) legoClient(ctx context.Context) (*lego.Client, error) {
 	if m.client != nil {
 		return m.client, nil
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := m.accountKey()
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +264,7 @@ func (m *Manager) legoClient(ctx context.Context) (*lego.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A known key gets its existing account back (RFC 8555 7.3.1).
 	reg, err := client.Registration.Register(ctx, registration.RegisterOptions{TermsOfServiceAgreed: true})
 	if err != nil {
 		return nil, fmt.Errorf("ACME account registration: %w", err)
@@ -260,6 +272,48 @@ func (m *Manager) legoClient(ctx context.Context) (*lego.Client, error) {
 	u.reg = reg
 	m.client = client
 	return client, nil
+}
+
+// accountLabel is what the account key is sealed to.
+const accountLabel = "acme-account"
+
+// accountKey reads the account key from AccountFile, or makes one (and,
+// with AccountFile, keeps it there sealed, written atomically, mode 0600).
+func (m *Manager) accountKey() (*ecdsa.PrivateKey, error) {
+	if m.cfg.AccountFile != "" {
+		sealed, err := os.ReadFile(m.cfg.AccountFile)
+		switch {
+		case err == nil:
+			text, err := m.cfg.Open(accountLabel, sealed)
+			if err != nil {
+				return nil, fmt.Errorf("ACME account key %s: %w", m.cfg.AccountFile, err)
+			}
+			block, _ := pem.Decode([]byte(text))
+			if block == nil {
+				return nil, fmt.Errorf("ACME account key %s: not PEM", m.cfg.AccountFile)
+			}
+			return x509.ParseECPrivateKey(block.Bytes)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("ACME account key: %w", err)
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil || m.cfg.AccountFile == "" {
+		return key, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	text := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+	tmp := m.cfg.AccountFile + ".tmp"
+	if err := os.WriteFile(tmp, m.cfg.Seal(accountLabel, string(text)), 0o600); err != nil {
+		return nil, fmt.Errorf("ACME account key: %w", err)
+	}
+	if err := os.Rename(tmp, m.cfg.AccountFile); err != nil {
+		return nil, fmt.Errorf("ACME account key: %w", err)
+	}
+	return key, nil
 }
 
 // user is the ACME account.

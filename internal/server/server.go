@@ -53,6 +53,9 @@ const (
 	DatabaseFile    = "gatehouse.db"
 	SecretFile      = "server-secret"
 	CredentialsFile = "admin-credentials"
+	// ACMEAccountFile keeps the ACME account's key, sealed under the
+	// server secret.
+	ACMEAccountFile = "acme-account.key"
 )
 
 // Config configures a node.
@@ -225,7 +228,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}, ACME: cfg.ACME != nil})
 	if cfg.ACME != nil {
 		m, err := acme.New(s.Control, acme.Config{Email: cfg.ACME.Email, Directory: cfg.ACME.Directory, RootsFile: cfg.ACME.RootsFile,
-			TLS: s.dataCert != nil, Interval: cfg.ACME.Interval, Logger: cfg.Logger, Now: cfg.Now})
+			TLS: s.dataCert != nil, Interval: cfg.ACME.Interval, Logger: cfg.Logger, Now: cfg.Now,
+			AccountFile: filepath.Join(cfg.DataDir, ACMEAccountFile), Seal: s.Keys.Seal, Open: s.Keys.Open})
 		if err != nil {
 			s.Store.Close()
 			s.releaseLocks()
