@@ -34,6 +34,36 @@ type DomainName struct {
 	Tags                  map[string]string
 	Mappings              []BasePathMapping // in the order they were created
 	CreatedDate           time.Time
+
+	// ACME is true when the node obtains and renews the certificate by
+	// ACME (created without a certificate on a node configured for it).
+	// Until the first one is issued, CertificateBody is empty.
+	ACME bool `json:",omitempty"`
+	// Status is AWS's domainNameStatus ("": AVAILABLE) and StatusMessage
+	// its domainNameStatusMessage (an ACME failure, named).
+	Status        string `json:",omitempty"`
+	StatusMessage string `json:",omitempty"`
+	// ACMELeaseHolder is the node obtaining or renewing the certificate,
+	// until ACMELeaseUntil: one node of a cluster at a time.
+	ACMELeaseHolder string    `json:",omitempty"`
+	ACMELeaseUntil  time.Time `json:",omitzero"`
+	// ACMENextAttempt is when a failed issuance or renewal is tried again.
+	ACMENextAttempt time.Time `json:",omitzero"`
+}
+
+// AWS's domainNameStatus values Gatehouse uses.
+const (
+	DomainAvailable = "AVAILABLE"
+	DomainPending   = "PENDING"
+	DomainFailed    = "FAILED"
+)
+
+// DomainStatus is d's domainNameStatus.
+func (d *DomainName) DomainStatus() string {
+	if d.Status == "" {
+		return DomainAvailable
+	}
+	return d.Status
 }
 
 // BasePathMapping routes the requests of a custom domain whose path starts

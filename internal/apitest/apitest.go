@@ -54,6 +54,8 @@ type Options struct {
 	UpstreamRootCAs *x509.CertPool
 	// TrustedProxies is the node's --trusted-proxies (nil: none).
 	TrustedProxies []netip.Prefix
+	// ACME is the node's ACME CA (nil: none).
+	ACME *server.ACMEConfig
 }
 
 // Start starts a node for the duration of the test.
@@ -75,7 +77,7 @@ func Start(t testing.TB, opts Options) *Env {
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store, UpstreamRootCAs: opts.UpstreamRootCAs,
-		TrustedProxies: opts.TrustedProxies, AccessLog: access, AuditLog: audit, TLS: opts.TLS})
+		TrustedProxies: opts.TrustedProxies, AccessLog: access, AuditLog: audit, TLS: opts.TLS, ACME: opts.ACME})
 	if err != nil {
 		t.Fatal(err)
 	}

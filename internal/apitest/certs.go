@@ -49,6 +49,11 @@ func NewCA(t testing.TB) *CA {
 	return ca
 }
 
+// PEM is the CA's certificate, PEM (a roots file for it).
+func (ca *CA) PEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}))
+}
+
 // Issued is a certificate the CA issued: PEM texts as a user uploads
 // them, and the private key's DER (to look for it in raw bytes).
 type Issued struct {

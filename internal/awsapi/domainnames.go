@@ -29,19 +29,21 @@ type domainNameJSON struct {
 	RegionalHostedZoneID     string                    `json:"regionalHostedZoneId,omitempty"`
 	EndpointConfiguration    endpointConfigurationJSON `json:"endpointConfiguration"`
 	DomainNameStatus         string                    `json:"domainNameStatus"`
+	DomainNameStatusMessage  string                    `json:"domainNameStatusMessage,omitempty"`
 	SecurityPolicy           string                    `json:"securityPolicy"`
 	Tags                     map[string]string         `json:"tags"`
 }
 
 func (h *Handler) toDomainNameJSON(d *apigw.DomainName) domainNameJSON {
 	out := domainNameJSON{
-		DomainName:            d.Name,
-		DomainNameARN:         "arn:aws:apigateway:" + h.ctl.Region() + "::/domainnames/" + d.Name,
-		CertificateUploadDate: ts(d.CertificateUploadDate),
-		EndpointConfiguration: endpointConfigurationJSON{Types: []string{d.EndpointType}},
-		DomainNameStatus:      "AVAILABLE",
-		SecurityPolicy:        d.SecurityPolicy,
-		Tags:                  emptyMap(d.Tags),
+		DomainName:              d.Name,
+		DomainNameARN:           "arn:aws:apigateway:" + h.ctl.Region() + "::/domainnames/" + d.Name,
+		CertificateUploadDate:   ts(d.CertificateUploadDate),
+		EndpointConfiguration:   endpointConfigurationJSON{Types: []string{d.EndpointType}},
+		DomainNameStatus:        d.DomainStatus(),
+		DomainNameStatusMessage: d.StatusMessage,
+		SecurityPolicy:          d.SecurityPolicy,
+		Tags:                    emptyMap(d.Tags),
 	}
 	if d.EndpointType == apigw.EndpointRegional {
 		out.RegionalCertificateName = d.CertificateName

@@ -154,7 +154,7 @@ func TestCreateDomainNameRefusals(t *testing.T) {
 		{"chain holds a key", "api.example.com", good.CertPEM, good.KeyPEM, good.KeyPEM, "", "BadRequestException",
 			`Invalid certificate for domain name api.example.com: certificateChain holds a "PRIVATE KEY" PEM block: it must hold certificates only`},
 		{"no certificate", "api.example.com", "", "", "", "", "BadRequestException",
-			"A certificate was not provided for the domain name. Upload it in certificateBody, certificatePrivateKey and certificateChain (PEM)."},
+			"A certificate was not provided for the domain name. Upload it in certificateBody, certificatePrivateKey and certificateChain (PEM), or start the node with --acme-email to have it obtained by ACME."},
 		{"ACM certificate", "api.example.com", "", "", "", "arn:aws:acm:us-east-1:123456789012:certificate/x", "BadRequestException",
 			"certificateArn and regionalCertificateArn (AWS Certificate Manager) are not supported by Gatehouse: upload the certificate in certificateBody, certificatePrivateKey and certificateChain"},
 		{"bad name", "api_x.example.com", good.CertPEM, good.KeyPEM, "", "", "BadRequestException",

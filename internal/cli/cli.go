@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/gatehouse-dev/gatehouse/internal/acme"
 	"github.com/gatehouse-dev/gatehouse/internal/counters"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/gcfloor"
@@ -95,6 +96,13 @@ const storeEnv = "GATEHOUSE_STORE"
 // lambdaEndpointEnv gives --lambda-endpoint's default.
 const lambdaEndpointEnv = "GATEHOUSE_LAMBDA_ENDPOINT"
 
+// The ACME flags' environment variables.
+const (
+	acmeEmailEnv  = "GATEHOUSE_ACME_EMAIL"
+	acmeCAEnv     = "GATEHOUSE_ACME_CA"
+	acmeCARootEnv = "GATEHOUSE_ACME_CA_ROOT"
+)
+
 // countersEnv names the counters engine when --counters is not given.
 const countersEnv = "GATEHOUSE_COUNTERS"
 
@@ -102,6 +110,7 @@ type serveFlags struct {
 	cfg server.Config
 	// The listeners' certificate and key files ("": plain HTTP).
 	tlsCert, tlsKey, adminTLSCert, adminTLSKey string
+	acmeEmail, acmeCA, acmeCARoot              string
 	trustedProxies                             []string
 	upstreamCAFile                             string
 	demo                                       bool
@@ -132,6 +141,14 @@ the data plane on --listen.`,
 			if !cmd.Flags().Changed("counters") {
 				f.cfg.Counters = os.Getenv(countersEnv)
 			}
+			for _, e := range []struct {
+				flag, env string
+				dst       *string
+			}{{"acme-email", acmeEmailEnv, &f.acmeEmail}, {"acme-ca", acmeCAEnv, &f.acmeCA}, {"acme-ca-root", acmeCARootEnv, &f.acmeCARoot}} {
+				if v, ok := os.LookupEnv(e.env); ok && !cmd.Flags().Changed(e.flag) {
+					*e.dst = v
+				}
+			}
 			if !cmd.Flags().Changed("lambda-endpoint") {
 				f.cfg.LambdaEndpoint = os.Getenv(lambdaEndpointEnv)
 			}
@@ -156,6 +173,9 @@ the data plane on --listen.`,
 	fl.IntVar(&f.cfg.AccountThrottle.BurstLimit, "account-burst", 5000, "account-level throttle burst, 1 or more")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve the data plane over HTTPS (HTTP/2 and HTTP/1.1) with this certificate file (PEM, leaf first, then intermediates); needs --tls-key; reloaded on SIGHUP")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key file (PEM) of --tls-cert")
+	fl.StringVar(&f.acmeEmail, "acme-email", "", "obtain and renew by ACME the certificates of custom domain names created without one, with this contact address for the ACME account (default: $"+acmeEmailEnv+"; none: such domain names are refused)")
+	fl.StringVar(&f.acmeCA, "acme-ca", acme.DefaultDirectory, "the ACME CA's directory URL (default: $"+acmeCAEnv+", else Let's Encrypt's production CA)")
+	fl.StringVar(&f.acmeCARoot, "acme-ca-root", "", "a PEM file of the roots the ACME CA's HTTPS endpoint is verified against, for a private or test CA such as Pebble (default: $"+acmeCARootEnv+"; none: the system's roots)")
 	fl.StringVar(&f.adminTLSCert, "admin-tls-cert", "", "serve the admin listener over HTTPS with this certificate file; needs --admin-tls-key; reloaded on SIGHUP")
 	fl.StringVar(&f.adminTLSKey, "admin-tls-key", "", "the private key file (PEM) of --admin-tls-cert")
 	fl.StringVar(&f.upstreamCAFile, "upstream-ca-file", "", "also trust the CA certificates in this PEM file when verifying HTTPS backends (a private CA), besides the system's")

@@ -62,6 +62,10 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--counters", "redis://:hunter2@db:6379/x"}, `--counters "redis://xxxxx@db:6379/x": the database "x" must be a number of 0 or more`},
 		{[]string{"--counters-prefix", ""}, `--counters-prefix "": must be 1 to 128 characters without whitespace`},
 		{[]string{"--counters-prefix", "a b"}, `--counters-prefix "a b": must be 1 to 128 characters without whitespace`},
+		{[]string{"--acme-email", "ops"}, `--acme-email "ops": must be an email address (the ACME account's contact)`},
+		{[]string{"--acme-email", "ops@example.com", "--acme-ca", "http://ca.internal/dir"}, `--acme-ca "http://ca.internal/dir": must be the https:// URL of an ACME directory`},
+		{[]string{"--acme-ca-root", "/x.pem"}, `--acme-ca "https://acme-v02.api.letsencrypt.org/directory" / --acme-ca-root "/x.pem": need --acme-email (ACME is off without it)`},
+		{[]string{"--acme-email", "ops@example.com", "--acme-ca-root", "/nonexistent/root.pem"}, "--acme-ca-root: open /nonexistent/root.pem: no such file or directory"},
 		// Every problem is reported at once.
 		{[]string{"--account-rate", "NaN", "--account-burst", "0"}, "--account-rate NaN: must be a finite number greater than 0, or -1 for no account limit\n--account-burst 0"},
 	}
@@ -236,4 +240,33 @@ func TestDemoWithAWSCLI(t *testing.T) {
 	}
 	planKeys := awsCLI("get-usage-plan-keys", "--usage-plan-id", planID)
 	item(planKeys, "id", keyID)
+}
+
+// TestServeACMEEnv: GATEHOUSE_ACME_* give the ACME flags' defaults, and a
+// flag wins over its variable.
+func TestServeACMEEnv(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{acmeEmailEnv: "ops"}, nil, `--acme-email "ops": must be an email address`},
+		{map[string]string{acmeEmailEnv: "ops@example.com", acmeCAEnv: "http://ca/dir"}, nil, `--acme-ca "http://ca/dir": must be the https:// URL`},
+		{map[string]string{acmeEmailEnv: "ops@example.com", acmeCAEnv: "http://ca/dir"}, []string{"--acme-ca", "ftp://flag/dir"}, `--acme-ca "ftp://flag/dir": must be the https:// URL`},
+		{map[string]string{acmeCARootEnv: "/env.pem"}, []string{"--acme-email", "bad"}, `--acme-email "bad": must be an email address`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " ")+tt.want, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--access-log", "off"}, tt.args...)
+			var errOut bytes.Buffer
+			if code := run(ctx, args, io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want failure naming %q", code, errOut.String(), tt.want)
+			}
+		})
+	}
 }

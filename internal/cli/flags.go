@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/acme"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/gateway"
 	"github.com/gatehouse-dev/gatehouse/internal/lambda"
@@ -97,6 +98,17 @@ func (f *serveFlags) validate() (level slog.Level, lockMode memlock.Mode, err er
 			bad("--upstream-ca-file %q: %w", f.upstreamCAFile, err)
 		}
 		f.cfg.UpstreamRootCAs = pool
+	}
+	if f.acmeEmail != "" {
+		if !strings.Contains(f.acmeEmail, "@") {
+			bad("--acme-email %q: must be an email address (the ACME account's contact)", f.acmeEmail)
+		}
+		if u, err := url.Parse(f.acmeCA); err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("--acme-ca %q: must be the https:// URL of an ACME directory", f.acmeCA)
+		}
+		f.cfg.ACME = &server.ACMEConfig{Email: f.acmeEmail, Directory: f.acmeCA, RootsFile: f.acmeCARoot}
+	} else if f.acmeCARoot != "" || f.acmeCA != acme.DefaultDirectory {
+		bad("--acme-ca %q / --acme-ca-root %q: need --acme-email (ACME is off without it)", f.acmeCA, f.acmeCARoot)
 	}
 	f.cfg.TLS = tlsFiles(f.tlsCert, f.tlsKey, "--tls-cert", "--tls-key", bad)
 	f.cfg.AdminTLS = tlsFiles(f.adminTLSCert, f.adminTLSKey, "--admin-tls-cert", "--admin-tls-key", bad)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/patch"
@@ -20,6 +22,7 @@ const (
 	msgMappingBadAPI     = "Invalid REST API identifier specified"
 	msgMappingBadStage   = "Invalid stage identifier specified"
 	msgNoCertificate     = "A certificate was not provided for the domain name."
+	msgACMEPending       = "The certificate is being obtained by ACME."
 	domainIDLen          = 10
 	maxMappingsPerDomain = 200
 )
@@ -54,8 +57,9 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	if in.CertificateARN != "" || in.RegionalCertificateARN != "" {
 		return nil, BadRequestf("certificateArn and regionalCertificateArn (AWS Certificate Manager) are not supported by Gatehouse: upload the certificate in certificateBody, certificatePrivateKey and certificateChain")
 	}
-	if in.CertificateBody == "" && in.CertificatePrivateKey == "" {
-		return nil, BadRequestf("%s Upload it in certificateBody, certificatePrivateKey and certificateChain (PEM).", msgNoCertificate)
+	byACME := in.CertificateBody == "" && in.CertificatePrivateKey == "" && in.CertificateChain == ""
+	if byACME && !s.acme {
+		return nil, BadRequestf("%s Upload it in certificateBody, certificatePrivateKey and certificateChain (PEM), or start the node with --acme-email to have it obtained by ACME.", msgNoCertificate)
 	}
 	endpoint, err := domainEndpointType(in.EndpointTypes)
 	if err != nil {
@@ -67,10 +71,6 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	pair, err := apigw.ParseDomainCertificate(name, in.CertificateBody, in.CertificateChain, in.CertificatePrivateKey)
-	if err != nil {
-		return nil, BadRequestf("Invalid certificate for domain name %s: %v", name, err)
-	}
 	if s.keys == nil {
 		return nil, &Error{Kind: KindInternal, Message: "no server secret to seal the certificate's private key under"}
 	}
@@ -80,18 +80,23 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	}
 	now := s.timestamp()
 	d := &apigw.DomainName{
-		Name:                  name,
-		ID:                    newID(domainIDLen),
-		CertificateName:       certName,
-		CertificateBody:       in.CertificateBody,
-		CertificateChain:      in.CertificateChain,
-		SealedPrivateKey:      s.keys.Seal(apigw.DomainKeyLabel(name), in.CertificatePrivateKey),
-		CertificateUploadDate: now,
-		CertificateNotAfter:   pair.Leaf.NotAfter.UTC(),
-		EndpointType:          endpoint,
-		SecurityPolicy:        apigw.SecurityTLS12,
-		Tags:                  nilIfNoTags(in.Tags),
-		CreatedDate:           now,
+		Name:            name,
+		ID:              newID(domainIDLen),
+		CertificateName: certName,
+		EndpointType:    endpoint,
+		SecurityPolicy:  apigw.SecurityTLS12,
+		Tags:            nilIfNoTags(in.Tags),
+		CreatedDate:     now,
+	}
+	if byACME {
+		if strings.HasPrefix(name, "*.") {
+			return nil, BadRequestf("Invalid domainName %s: a wildcard certificate cannot be obtained by ACME over HTTP-01 or TLS-ALPN-01; upload it in certificateBody, certificatePrivateKey and certificateChain", name)
+		}
+		d.ACME = true
+		d.Status = apigw.DomainPending
+		d.StatusMessage = msgACMEPending
+	} else if err := s.setDomainCertificate(d, in.CertificateBody, in.CertificateChain, in.CertificatePrivateKey, now); err != nil {
+		return nil, err
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
 		err := tx.CreateDomainName(ctx, d)
@@ -104,6 +109,26 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 		return nil, err
 	}
 	return d, nil
+}
+
+// setDomainCertificate validates a certificate for d (it parses, the key
+// is its key, it covers the name) and puts it in d with its private key
+// sealed under the server secret: the one place a domain's key is sealed,
+// for uploads and ACME alike.
+func (s *Service) setDomainCertificate(d *apigw.DomainName, body, chain, key string, now time.Time) error {
+	pair, err := apigw.ParseDomainCertificate(d.Name, body, chain, key)
+	if err != nil {
+		return BadRequestf("Invalid certificate for domain name %s: %v", d.Name, err)
+	}
+	if s.keys == nil {
+		return &Error{Kind: KindInternal, Message: "no server secret to seal the certificate's private key under"}
+	}
+	d.CertificateBody = body
+	d.CertificateChain = chain
+	d.SealedPrivateKey = s.keys.Seal(apigw.DomainKeyLabel(d.Name), key)
+	d.CertificateUploadDate = now
+	d.CertificateNotAfter = pair.Leaf.NotAfter.UTC()
+	return nil
 }
 
 // domainEndpointType reads a domain's endpointConfiguration.types: one of

@@ -31,6 +31,11 @@ type Options struct {
 	// Usage connects the control plane to the data plane's live counters
 	// (nil when there is no data plane, e.g. in control-only tests).
 	Usage UsageHooks
+
+	// ACME is true when the node obtains certificates by ACME: a
+	// CreateDomainName without a certificate is then accepted and the
+	// node's ACME manager obtains one (package acme).
+	ACME bool
 }
 
 // UsageHooks let usage reads and quota edits see the data plane's counts.
@@ -52,11 +57,12 @@ type Service struct {
 	log       *slog.Logger
 	usage     UsageHooks
 	account   apigw.Throttle
+	acme      bool
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger, usage: o.Usage, account: o.AccountThrottle}
+	s := &Service{store: o.Store, keys: o.Keys, now: o.Now, region: o.Region, accountID: o.AccountID, log: o.Logger, usage: o.Usage, account: o.AccountThrottle, acme: o.ACME}
 	if s.now == nil {
 		s.now = time.Now
 	}

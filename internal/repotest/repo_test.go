@@ -151,6 +151,7 @@ var rules = []rule{
 	{pkg: "internal/modelschema", only: []string{"internal/apigw", "github.com/santhosh-tekuri/jsonschema/v6", "golang.org/x/text/language", "golang.org/x/text/message"}, why: "model schemas are compiled and checked from the domain model alone, and never fetched"},
 	{pkg: "internal/gateway/state", forbidden: []string{"internal/store/sqlite"}, why: "the data plane's state reads the store through its interface"},
 	{pkg: "internal/doctor", forbidden: []string{"net/http", "internal/awsapi", "internal/gateway", "internal/server", "internal/cli", "internal/store/sqlite"}, only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "doctor reads the store and the domain model; the admin API and the CLI call it"},
+	{pkg: "internal/acme", forbidden: []string{"internal/gateway", "internal/awsapi", "internal/server", "internal/cli", "internal/store/sqlite", "internal/store/postgres"}, why: "ACME obtains certificates through control; it never reaches the data plane, the wire or an engine"},
 	{pkg: "internal/demo", only: []string{"internal/apigw", "internal/control", "internal/store"}, why: "the demo is created as a client would create it"},
 	{pkg: "internal/datadir", only: []string{"golang.org/x/sys/unix"}, why: "the data directory lock is a leaf"},
 	{pkg: "internal/memlock", only: []string{"golang.org/x/sys/unix"}, why: "memory locking is a leaf"},

@@ -14,10 +14,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/gatehouse-dev/gatehouse/internal/acme"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/awsapi"
 	"github.com/gatehouse-dev/gatehouse/internal/control"
@@ -52,6 +54,9 @@ const (
 	DatabaseFile    = "gatehouse.db"
 	SecretFile      = "server-secret"
 	CredentialsFile = "admin-credentials"
+	// ACMEAccountFile keeps the ACME account's key, sealed under the
+	// server secret.
+	ACMEAccountFile = "acme-account.key"
 )
 
 // Config configures a node.
@@ -118,9 +123,23 @@ type Config struct {
 	// UpstreamRootCAs, when set, are the roots HTTPS backends are verified
 	// against instead of the system's (a private CA; tests).
 	UpstreamRootCAs *x509.CertPool
+	// ACME, when set, makes the node obtain and renew by ACME the
+	// certificates of custom domain names created without one (package
+	// acme; nil: such a CreateDomainName is refused).
+	ACME *ACMEConfig
 	// DecisionsMax bounds the data plane's decision log (explain
 	// --request-id), in decisions (0: gateway.DefaultDecisionsMax).
 	DecisionsMax int
+}
+
+// ACMEConfig is the node's ACME CA (--acme-email, --acme-ca,
+// --acme-ca-root).
+type ACMEConfig struct {
+	Email     string
+	Directory string // "": Let's Encrypt's production directory
+	RootsFile string // PEM roots for the CA's HTTPS endpoint ("": the system's)
+	// Interval is how often renewals are looked for (0: acme.DefaultInterval).
+	Interval time.Duration
 }
 
 // Server is one Gatehouse node.
@@ -159,6 +178,8 @@ type Server struct {
 	readyEvery time.Duration
 	// dataCert and adminCert are the listeners' certificates (nil: HTTP).
 	dataCert, adminCert *certificate
+	// acme obtains and renews ACME domain names' certificates (nil: no ACME).
+	acme *acme.Manager
 }
 
 // usageHooks connect control's usage reads and quota edits to the counters.
@@ -212,7 +233,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.releaseLocks()
 		return nil, err
 	}
-	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}, AccountThrottle: cfg.AccountThrottle})
+	s.Control = control.New(control.Options{Store: s.Store, Keys: s.Keys, Now: cfg.Now, Region: cfg.Region, Logger: cfg.Logger, Usage: usageHooks{s}, AccountThrottle: cfg.AccountThrottle, ACME: cfg.ACME != nil})
+	if cfg.ACME != nil {
+		m, err := acme.New(s.Control, acme.Config{Email: cfg.ACME.Email, Directory: cfg.ACME.Directory, RootsFile: cfg.ACME.RootsFile,
+			TLS: s.dataCert != nil, Interval: cfg.ACME.Interval, Logger: cfg.Logger, Now: cfg.Now,
+			AccountFile: filepath.Join(cfg.DataDir, ACMEAccountFile), Seal: s.Keys.Seal, Open: s.Keys.Open})
+		if err != nil {
+			s.Store.Close()
+			s.releaseLocks()
+			return nil, err
+		}
+		s.acme = m
+	}
 	s.admin = s.adminHandler()
 	return s, nil
 }
@@ -414,6 +446,9 @@ func (s *Server) applyChanges(changes []store.Change) {
 			s.log.Error("reloading the fallback counters' quota counts failed", "error", err)
 		}
 	}
+	if s.acme != nil && slices.ContainsFunc(changes, func(c store.Change) bool { return c.Kind == store.KindDomainName && c.Op == store.OpPut }) {
+		s.acme.Kick() // a new ACME domain is obtained at once, not at the next round
+	}
 }
 
 // Close releases the counters, the store and idle upstream connections,
@@ -574,7 +609,15 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 	servers := []*http.Server{newHTTPServer(s.admin, s.log, s.adminCert, nil)}
 	listeners := []net.Listener{admin}
 	if data != nil {
-		servers = append(servers, newHTTPServer(s.dataHandler(), s.log, s.dataCert, s.domainCertificate))
+		dataSrv := newHTTPServer(s.dataHandler(), s.log, s.dataCert, s.domainCertificate)
+		if dataSrv.TLSConfig != nil && s.acme != nil {
+			// TLS-ALPN-01: the CA's validation handshakes get the
+			// challenge certificate; every other handshake the usual config.
+			dataSrv.TLSConfig.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+				return s.acme.ChallengeConfig(hello), nil
+			}
+		}
+		servers = append(servers, dataSrv)
 		listeners = append(listeners, data)
 	}
 	errc := make(chan error, len(servers))
@@ -598,6 +641,12 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	flushed := make(chan error, 1)
 	go func() { flushed <- s.Counters.Run(bg) }()
+	acmeDone := make(chan struct{})
+	if s.acme != nil {
+		go func() { defer close(acmeDone); s.acme.Run(bg) }()
+	} else {
+		close(acmeDone)
+	}
 	fallbackDone := make(chan error, 1)
 	if s.countersFallback != nil {
 		go func() { fallbackDone <- s.countersFallback.Run(bg) }()
@@ -623,6 +672,7 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 		}
 	}
 	stopBG()
+	<-acmeDone
 	if err := <-flushed; err != nil {
 		s.log.Error("final usage flush failed", "error", err)
 		if serveErr == nil {
@@ -638,8 +688,18 @@ func (s *Server) Serve(ctx context.Context, admin, data net.Listener) error {
 	return serveErr
 }
 
-// dataHandler is the data plane.
-func (s *Server) dataHandler() http.Handler { return s.Gateway }
+// dataHandler is the data plane; on plain HTTP with ACME, HTTP-01
+// validation requests for this node's running orders are answered first.
+func (s *Server) dataHandler() http.Handler {
+	if s.acme == nil || s.dataCert != nil {
+		return s.Gateway
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.acme.ServeChallenge(w, r) {
+			s.Gateway.ServeHTTP(w, r)
+		}
+	})
+}
 
 // invokeDomain is the domain exported OpenAPI documents name as the data
 // plane's ({apiId}.execute-api.localhost:{port} for a listener on port).

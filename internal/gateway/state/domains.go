@@ -95,7 +95,7 @@ func (s *State) readDomains(ctx context.Context, r store.Reader) (domainTable, e
 func (s *State) newDomain(d *apigw.DomainName) *Domain {
 	out := &Domain{Name: d.Name, Mappings: slices.Clone(d.Mappings)}
 	slices.SortStableFunc(out.Mappings, func(a, b apigw.BasePathMapping) int { return cmp.Compare(len(b.BasePath), len(a.BasePath)) })
-	if s.openKey != nil {
+	if s.openKey != nil && d.CertificateBody != "" { // "": an ACME certificate not issued yet
 		key, err := s.openKey(apigw.DomainKeyLabel(d.Name), d.SealedPrivateKey)
 		if err == nil {
 			out.Cert, err = apigw.ParseDomainCertificate(d.Name, d.CertificateBody, d.CertificateChain, key)
