@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/gatehouse-dev/gatehouse/internal/testbin"
 	"github.com/miekg/dns"
 )
 
@@ -40,7 +41,7 @@ func TestACMEWithPebble(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs Pebble")
 	}
-	pebble := buildPebble(t, t.TempDir())
+	pebble := testbin.Build(t, pebblePackage) // go.mod's tool line pins it
 	tests := []struct {
 		name string
 		tls  bool
@@ -221,29 +222,6 @@ func testPebble(t *testing.T, pebble string, useTLS bool, validity int) {
 		}
 		return got.SerialNumber.Cmp(leaf.SerialNumber) != 0, "serial " + got.SerialNumber.String()
 	})
-}
-
-// buildPebble builds Pebble from the module (go.mod's tool line pins it).
-func buildPebble(t *testing.T, dir string) string {
-	t.Helper()
-	out := filepath.Join(dir, "pebble")
-	goTool := "go"
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			goTool = p
-		}
-	}
-	cmd := exec.Command(goTool, "build", "-o", out, pebblePackage)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pebblePackage, err, msg)
-	}
-	return out
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
 }
 
 // startPebble runs Pebble until the test ends; its output is logged on

@@ -163,7 +163,8 @@ var rules = []rule{
 	{pkg: "cmd/gatehouse", forbidden: []string{"github.com/aws/aws-sdk-go-v2/service/apigateway", "internal/apitest", "internal/lambda/lambdatest", "github.com/google/go-cmp", "github.com/aws/aws-lambda-runtime-interface-emulator"}, why: "the binary links no test-only dependency (the SDK's credential chain, with its STS and SSO clients, signs Lambda calls)"},
 	{pkg: "internal/lambda", forbidden: []string{"internal/gateway", "internal/control", "internal/awsapi", "internal/server", "internal/store"}, why: "function invocation is transport only"},
 	{pkg: "internal/lambda", only: []string{"github.com/aws/aws-sdk-go-v2/aws", "github.com/aws/aws-sdk-go-v2/aws/signer/v4"}, why: "the data plane imports lambda: the credential chain (STS, SSO) lives in lambda/credchain, for the server"},
-	{pkg: "internal/lambda/lambdatest", only: []string{}, why: "the function harness runs the go command and the emulator, nothing of Gatehouse"},
+	{pkg: "internal/lambda/lambdatest", only: []string{"internal/testbin"}, why: "the function harness runs the go command and the emulator, nothing of Gatehouse"},
+	{pkg: "internal/testbin", only: []string{}, why: "the test build helper runs the go command, nothing of Gatehouse"},
 }
 
 // modulePath turns a rule's package name into an import path.

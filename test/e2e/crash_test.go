@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
 	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/gatehouse-dev/gatehouse/internal/testbin"
 )
 
 const (
@@ -286,12 +287,7 @@ func (w *crashWorker) run(ctx context.Context, client *http.Client, url, key str
 // pushing this test past 10 s).
 func buildGatehouse(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gatehouse")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/gatehouse-dev/gatehouse/cmd/gatehouse")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/gatehouse: %v\n%s", err, out)
-	}
-	return bin
+	return testbin.Build(t, "github.com/gatehouse-dev/gatehouse/cmd/gatehouse")
 }
 
 // gatehouseNode is a `gatehouse serve` process in its own process group.

@@ -46,6 +46,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testbin"
 )
 
 // URI is an API Gateway Lambda URI naming the one function the emulator
@@ -111,39 +113,12 @@ func build(pkg, workDir string) (string, error) {
 		builds.bins, builds.errs = map[string]string{}, map[string]error{}
 	}
 	out := filepath.Join(builds.dir, fmt.Sprintf("bin%d-%s", len(builds.bins)+len(builds.errs), filepath.Base(pkg)))
-	target := pkg
-	if filepath.IsAbs(pkg) {
-		workDir, target = pkg, "."
-	}
-	cmd := exec.Command(goTool(), "build", "-o", out, target)
-	cmd.Dir = workDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		err = fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
+	if err := testbin.BuildTo(out, pkg, workDir); err != nil {
 		builds.errs[pkg] = err
 		return "", err
 	}
 	builds.bins[pkg] = out
 	return out, nil
-}
-
-// goTool is the go command: $GOROOT/bin/go when GOROOT is set (go test
-// sets it for the test binary), else the one on PATH.
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
 }
 
 // Start builds the handler in handlerDir (a package main that calls
