@@ -2,6 +2,7 @@ package awsapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -198,4 +199,86 @@ func TestPutRestAPISettingsModes(t *testing.T) {
 	if got := apiSettings(t, c, api); !strings.HasPrefix(got, `policy={"Version":"2012-10-17","Statement":[]} `) {
 		t.Fatalf("after a policy in a string: %s", got)
 	}
+}
+
+// TestGetExportAPISettings: extensions=apigateway writes the API's
+// settings where AWS documents them — the endpoint configuration on the
+// OpenAPI 3 server object and at the top of a Swagger 2.0 document — with
+// the documentation parts and x-gatehouse-settings; without
+// extensions=apigateway none of them.
+func TestGetExportAPISettings(t *testing.T) {
+	ctx := context.Background()
+	env := apitest.Start(t, apitest.Options{})
+	c := env.Client
+	imp, err := c.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: settingsDoc(`
+		"x-amazon-apigateway-endpoint-configuration":{"disableExecuteApiEndpoint":true,"vpcEndpointIds":["vpce-9"]},
+		"x-amazon-apigateway-documentation":{"documentationParts":[{"location":{"type":"METHOD","path":"/pets","method":"GET"},"properties":{"summary":"list"}}]},
+		"x-gatehouse-settings":{"apiKeyBearer":true}`), FailOnWarnings: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: imp.Id, StageName: aws.String("s")}); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		endpoint = `{"disableExecuteApiEndpoint":true,"vpcEndpointIds":["vpce-9"]}`
+		docs     = `{"documentationParts":[{"location":{"method":"GET","path":"/pets","type":"METHOD"},"properties":{"summary":"list"}}]}`
+		settings = `{"apiKeyBearer":"true"}`
+	)
+	for _, tc := range []struct {
+		typ, ext              string
+		top, server, docs, gh string
+	}{
+		{"oas30", "apigateway", "", endpoint, docs, settings},
+		{"swagger", "apigateway", endpoint, "", docs, settings},
+		{"oas30", "integrations", "", "", "", ""},
+	} {
+		t.Run(tc.typ+"-"+tc.ext, func(t *testing.T) {
+			out, err := c.GetExport(ctx, &apigateway.GetExportInput{RestApiId: imp.Id, StageName: aws.String("s"), ExportType: aws.String(tc.typ), Parameters: map[string]string{"extensions": tc.ext}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Endpoint json.RawMessage `json:"x-amazon-apigateway-endpoint-configuration"`
+				Servers  []struct {
+					Endpoint json.RawMessage `json:"x-amazon-apigateway-endpoint-configuration"`
+				} `json:"servers"`
+				Docs     json.RawMessage `json:"x-amazon-apigateway-documentation"`
+				Settings json.RawMessage `json:"x-gatehouse-settings"`
+			}
+			if err := json.Unmarshal(out.Body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			server := json.RawMessage(nil)
+			if len(doc.Servers) > 0 {
+				server = doc.Servers[0].Endpoint
+			}
+			for _, f := range []struct {
+				name string
+				got  json.RawMessage
+				want string
+			}{{"top endpoint configuration", doc.Endpoint, tc.top}, {"server endpoint configuration", server, tc.server}, {"documentation", doc.Docs, tc.docs}, {"x-gatehouse-settings", doc.Settings, tc.gh}} {
+				if compactJSON(t, f.got) != compactJSON(t, json.RawMessage(f.want)) {
+					t.Errorf("%s = %s, want %s\n%s", f.name, f.got, f.want, out.Body)
+				}
+			}
+		})
+	}
+}
+
+// compactJSON returns raw re-encoded with sorted keys ("" for none).
+func compactJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	if len(raw) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
