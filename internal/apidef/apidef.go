@@ -42,6 +42,24 @@ type Definition struct {
 	Authorizers []*apigw.Authorizer
 	// Warnings are what AWS would warn about, and what Gatehouse ignores.
 	Warnings []string
+	// GatewayResponses is x-amazon-apigateway-gateway-responses, by type
+	// (Default false; the importer checks them as PutGatewayResponse does).
+	GatewayResponses map[string]*apigw.GatewayResponse
+	// MinimumCompressionSize is x-amazon-apigateway-minimum-compression-size
+	// (nil when absent).
+	MinimumCompressionSize *int
+	// Policy is x-amazon-apigateway-policy as JSON text (nil when absent).
+	Policy *string
+	// Endpoint is x-amazon-apigateway-endpoint-configuration (nil when
+	// absent).
+	Endpoint *Endpoint
+	// DocumentationParts is x-amazon-apigateway-documentation's parts
+	// (nil when the document has no such extension), without ids.
+	DocumentationParts []apigw.DocumentationPart
+	// Settings is x-gatehouse-settings as the API's Gatehouse tags
+	// ("gatehouse:apiKeyHeader" → value; nil when absent). The importer
+	// checks them as TagResource checks the tags.
+	Settings map[string]string
 	// BasePath is the document's base path ("/v1", "" when none): Swagger's
 	// basePath, or OpenAPI 3's first server's basePath variable or URL
 	// path. The importer uses it for basepath=prepend|split.
@@ -77,6 +95,13 @@ func (def *Definition) WithBasePath(prefix string) *Definition {
 const warningResourcePrefix = "of resource '"
 
 var warningResource = regexp.MustCompile(`of resource '/[^']*'`)
+
+// Endpoint is x-amazon-apigateway-endpoint-configuration: nil members
+// were absent.
+type Endpoint struct {
+	DisableExecuteAPIEndpoint *bool
+	VPCEndpointIDs            []string
+}
 
 // Resource is one path of the document.
 type Resource struct {

@@ -44,7 +44,11 @@ func importInput(r *http.Request) (control.ImportInput, error) {
 		return control.ImportInput{}, err
 	}
 	q := r.URL.Query()
-	return control.ImportInput{Definition: def, FailOnWarnings: queryBool(r, "failonwarnings"), Mode: q.Get("mode"), BasePath: q.Get("basepath")}, nil
+	return control.ImportInput{
+		Definition: def, FailOnWarnings: queryBool(r, "failonwarnings"), Mode: q.Get("mode"), BasePath: q.Get("basepath"),
+		EndpointTypes:       q.Get("endpointConfigurationTypes"),
+		IgnoreDocumentation: q.Get("ignore") == "documentation",
+	}, nil
 }
 
 // importRestAPI serves ImportRestApi (POST /restapis?mode=import): 201

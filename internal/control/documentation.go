@@ -186,39 +186,59 @@ type DocPartInput struct {
 // ImportDocumentationParts adds parts (overwrite: replacing all of the
 // API's parts) in one write, and returns their ids in input order.
 func (s *Service) ImportDocumentationParts(ctx context.Context, apiID string, overwrite bool, parts []DocPartInput) ([]string, error) {
-	for _, in := range parts {
-		if err := validateDocPart("importDocumentationPartsInput", in.Location, in.Properties); err != nil {
-			return nil, err
-		}
+	if err := validateDocParts(parts); err != nil {
+		return nil, err
 	}
 	var ids []string
 	err := s.update(ctx, func(tx store.Tx) error {
-		ids = nil
 		api, err := s.getAPI(ctx, tx, apiID)
 		if err != nil {
 			return err
 		}
-		if overwrite {
-			api.DocumentationParts = nil
-		}
-		for _, in := range parts {
-			// merge: a part for a documented location replaces its properties.
-			var p *apigw.DocumentationPart
-			for _, old := range api.DocumentationParts {
-				if old.Location == in.Location {
-					p = old
-				}
-			}
-			if p != nil {
-				p.Properties = in.Properties
-			} else if p, err = addDocPart(api, in.Location, in.Properties); err != nil {
-				return err
-			}
-			ids = append(ids, p.ID)
+		if ids, err = putDocParts(api, overwrite, parts); err != nil {
+			return err
 		}
 		return tx.UpdateAPI(ctx, api)
 	})
 	return ids, err
+}
+
+// validateDocParts checks the parts of an import.
+func validateDocParts(parts []DocPartInput) error {
+	for _, in := range parts {
+		if err := validateDocPart("importDocumentationPartsInput", in.Location, in.Properties); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putDocParts puts parts into api in memory (overwrite: replacing all of
+// its parts; merge: a part for a documented location replaces its
+// properties) and returns their ids in input order.
+func putDocParts(api *apigw.RestAPI, overwrite bool, parts []DocPartInput) ([]string, error) {
+	if overwrite {
+		api.DocumentationParts = nil
+	}
+	ids := make([]string, 0, len(parts))
+	for _, in := range parts {
+		var p *apigw.DocumentationPart
+		for _, old := range api.DocumentationParts {
+			if old.Location == in.Location {
+				p = old
+			}
+		}
+		if p != nil {
+			p.Properties = in.Properties
+		} else {
+			var err error
+			if p, err = addDocPart(api, in.Location, in.Properties); err != nil {
+				return nil, err
+			}
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids, nil
 }
 
 // CreateDocumentationVersion snapshots an API's parts under a version

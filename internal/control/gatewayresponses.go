@@ -46,6 +46,30 @@ type PutGatewayResponseInput struct {
 
 // PutGatewayResponse customises a gateway response type.
 func (s *Service) PutGatewayResponse(ctx context.Context, apiID, typ string, in PutGatewayResponseInput) (*apigw.GatewayResponse, error) {
+	gr, err := newGatewayResponse(typ, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.update(ctx, func(tx store.Tx) error {
+		api, err := s.getAPI(ctx, tx, apiID)
+		if err != nil {
+			return err
+		}
+		if api.GatewayResponses == nil {
+			api.GatewayResponses = map[string]*apigw.GatewayResponse{}
+		}
+		api.GatewayResponses[typ] = gr
+		return tx.UpdateAPI(ctx, api)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gr, nil
+}
+
+// newGatewayResponse checks a customisation of type typ and returns it
+// (PutGatewayResponse's, and an import's x-amazon-apigateway-gateway-responses).
+func newGatewayResponse(typ string, in PutGatewayResponseInput) (*apigw.GatewayResponse, error) {
 	if err := checkResponseType(typ); err != nil {
 		return nil, err
 	}
@@ -64,20 +88,6 @@ func (s *Service) PutGatewayResponse(ctx context.Context, apiID, typ string, in 
 	}
 	if in.ResponseTemplates != nil {
 		gr.ResponseTemplates = in.ResponseTemplates
-	}
-	err := s.update(ctx, func(tx store.Tx) error {
-		api, err := s.getAPI(ctx, tx, apiID)
-		if err != nil {
-			return err
-		}
-		if api.GatewayResponses == nil {
-			api.GatewayResponses = map[string]*apigw.GatewayResponse{}
-		}
-		api.GatewayResponses[typ] = gr
-		return tx.UpdateAPI(ctx, api)
-	})
-	if err != nil {
-		return nil, err
 	}
 	return gr, nil
 }

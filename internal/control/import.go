@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apidef"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
+	"github.com/gatehouse-dev/gatehouse/internal/patch"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -40,6 +43,12 @@ type ImportInput struct {
 	// basePath /v1/api puts /pets at /v1/api/pets) or "split" (all but its
 	// first segment is: /api/pets).
 	BasePath string
+	// EndpointTypes is the endpointConfigurationTypes parameter ("" keeps
+	// the API's type; a new API is EDGE): one of EDGE, REGIONAL, PRIVATE.
+	EndpointTypes string
+	// IgnoreDocumentation is the ignore=documentation parameter: the
+	// document's x-amazon-apigateway-documentation is not imported.
+	IgnoreDocumentation bool
 }
 
 // APIImportResult is an imported API with the document's warnings.
@@ -54,6 +63,9 @@ func checkImport(in ImportInput) error {
 	case "", "ignore", "prepend", "split":
 	default:
 		return BadRequestf("Invalid basepath %q: valid values are ignore, prepend, split", in.BasePath)
+	}
+	if in.EndpointTypes != "" && !validEndpointType(in.EndpointTypes) {
+		return BadRequestf(msgBadEndpointType)
 	}
 	if w := in.definition().Warnings; in.FailOnWarnings && len(w) > 0 {
 		return BadRequestf("%s%s", msgImportWarnings, strings.Join(w, "\n\t"))
@@ -105,6 +117,9 @@ func (s *Service) ImportRestAPI(ctx context.Context, in ImportInput) (*APIImport
 	if err := applyDefinition(api, def, ImportOverwrite); err != nil {
 		return nil, err
 	}
+	if err := applySettings(api, def, in, ImportOverwrite); err != nil {
+		return nil, err
+	}
 	if err := s.update(ctx, func(tx store.Tx) error { return tx.CreateAPI(ctx, api) }); err != nil {
 		return nil, err
 	}
@@ -133,6 +148,9 @@ func (s *Service) PutRestAPI(ctx context.Context, apiID string, in ImportInput) 
 			return err
 		}
 		if err := applyDefinition(api, def, mode); err != nil {
+			return err
+		}
+		if err := applySettings(api, def, in, mode); err != nil {
 			return err
 		}
 		out = api
@@ -217,6 +235,96 @@ func applyDefinition(api *apigw.RestAPI, def *apidef.Definition, mode string) er
 		if len(res.Methods) == 0 {
 			res.Methods = nil
 		}
+	}
+	return nil
+}
+
+// applySettings applies the document's API-level settings to api in
+// memory, each through the check of the management call that sets it:
+// the policy, minimum compression size, disableExecuteApiEndpoint, VPC
+// endpoint ids and the endpointConfigurationTypes parameter through
+// UpdateRestApi's patch paths (so every rule UpdateRestApi applies to
+// them applies here), gateway responses as PutGatewayResponse checks
+// them, documentation parts as ImportDocumentationParts does, and
+// x-gatehouse-settings as TagResource checks the API's tags. A setting
+// the document leaves out is kept; overwrite replaces the gateway
+// responses, documentation parts and Gatehouse settings with the
+// document's when it has the extension (merge puts them by type,
+// location and name).
+func applySettings(api *apigw.RestAPI, def *apidef.Definition, in ImportInput, mode string) error {
+	overwrite := mode == ImportOverwrite
+	var ops []patch.Op
+	if def.Policy != nil {
+		ops = append(ops, patch.Op{Op: patch.Replace, Path: "/policy", Value: *def.Policy})
+	}
+	if def.MinimumCompressionSize != nil {
+		ops = append(ops, patch.Op{Op: patch.Replace, Path: "/minimumCompressionSize", Value: strconv.Itoa(*def.MinimumCompressionSize)})
+	}
+	if in.EndpointTypes != "" {
+		ops = append(ops, patch.Op{Op: patch.Replace, Path: "/endpointConfiguration/types/0", Value: in.EndpointTypes})
+	}
+	if e := def.Endpoint; e != nil {
+		if e.DisableExecuteAPIEndpoint != nil {
+			ops = append(ops, patch.Op{Op: patch.Replace, Path: "/disableExecuteApiEndpoint", Value: strconv.FormatBool(*e.DisableExecuteAPIEndpoint)})
+		}
+		if e.VPCEndpointIDs != nil {
+			for _, id := range api.EndpointConfiguration.VPCEndpointIDs {
+				if !slices.Contains(e.VPCEndpointIDs, id) {
+					ops = append(ops, patch.Op{Op: patch.Remove, Path: "/endpointConfiguration/vpcEndpointIds", Value: id})
+				}
+			}
+			for _, id := range e.VPCEndpointIDs {
+				ops = append(ops, patch.Op{Op: patch.Add, Path: "/endpointConfiguration/vpcEndpointIds", Value: id})
+			}
+		}
+	}
+	if err := applyRestAPIPatch(api, ops); err != nil {
+		return importError(FromPatch(err), "Unable to update the API's settings")
+	}
+
+	if def.GatewayResponses != nil {
+		if overwrite || api.GatewayResponses == nil {
+			api.GatewayResponses = map[string]*apigw.GatewayResponse{}
+		}
+		for _, typ := range slices.Sorted(maps.Keys(def.GatewayResponses)) {
+			x := def.GatewayResponses[typ]
+			gr, err := newGatewayResponse(typ, PutGatewayResponseInput{StatusCode: x.StatusCode, ResponseParameters: x.ResponseParameters, ResponseTemplates: x.ResponseTemplates})
+			if err != nil {
+				return importError(err, "Unable to put gateway response '%s'", typ)
+			}
+			api.GatewayResponses[typ] = gr
+		}
+	}
+
+	if def.DocumentationParts != nil && !in.IgnoreDocumentation {
+		parts := make([]DocPartInput, len(def.DocumentationParts))
+		for i, p := range def.DocumentationParts {
+			parts[i] = DocPartInput{Location: p.Location, Properties: p.Properties}
+		}
+		if err := validateDocParts(parts); err != nil {
+			return importError(err, "Unable to import documentation parts")
+		}
+		if _, err := putDocParts(api, overwrite, parts); err != nil {
+			return importError(err, "Unable to import documentation parts")
+		}
+	}
+
+	if def.Settings != nil {
+		if err := validateTagsOn(tagOnRestAPI, def.Settings); err != nil {
+			return importError(err, "Invalid %s", "x-gatehouse-settings")
+		}
+		tags := maps.Clone(api.Tags)
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		if overwrite {
+			maps.DeleteFunc(tags, func(k, _ string) bool { return strings.HasPrefix(k, apigw.TagPrefix) })
+		}
+		maps.Copy(tags, def.Settings)
+		if len(tags) > maxTags {
+			return ImportErrorf("Too many tags: the API would have %d, can have at most %d", len(tags), maxTags)
+		}
+		api.Tags = tags
 	}
 	return nil
 }

@@ -289,23 +289,84 @@ func (x *exporter) rootExtensions(doc *obj) {
 			e.addIf(len(gr.ResponseTemplates) > 0, "responseTemplates", gr.ResponseTemplates)
 			g.add(t, e)
 		}
-		doc.addIf(len(g) > 0, "x-amazon-apigateway-gateway-responses", g)
+		doc.addIf(len(g) > 0, extGatewayResponses, g)
 	}
 	if api.Policy != "" {
 		var p any
 		if json.Unmarshal([]byte(api.Policy), &p) == nil {
-			doc.add("x-amazon-apigateway-policy", p)
+			doc.add(extPolicy, p)
 		}
 	}
 	if api.MinimumCompressionSize != nil {
-		doc.add("x-amazon-apigateway-minimum-compression-size", *api.MinimumCompressionSize)
+		doc.add(extCompressionSize, *api.MinimumCompressionSize)
 	}
-	if ec := api.EndpointConfiguration; len(ec.VPCEndpointIDs) > 0 {
-		doc.add("x-amazon-apigateway-endpoint-configuration", obj{{"vpcEndpointIds", ec.VPCEndpointIDs}})
+	if ec := api.EndpointConfiguration; len(ec.VPCEndpointIDs) > 0 || api.DisableExecuteAPIEndpoint {
+		e := obj{}
+		e.addIf(api.DisableExecuteAPIEndpoint, "disableExecuteApiEndpoint", true)
+		e.addIf(len(ec.VPCEndpointIDs) > 0, "vpcEndpointIds", ec.VPCEndpointIDs)
+		x.endpointConfiguration(doc, e)
 	}
 	if len(snap.BinaryMediaTypes) > 0 {
 		doc.add(extBinaryMediaTypes, snap.BinaryMediaTypes)
 	}
+	if len(api.DocumentationParts) > 0 {
+		doc.add(extDocumentation, obj{{"documentationParts", documentationParts(api.DocumentationParts)}})
+	}
+	settings := obj{}
+	for _, k := range sortedKeys(api.Tags) {
+		if name, ok := strings.CutPrefix(k, apigw.TagPrefix); ok {
+			settings.add(name, api.Tags[k])
+		}
+	}
+	doc.addIf(len(settings) > 0, ExtGatehouseSettings, settings)
+}
+
+// endpointConfiguration adds x-amazon-apigateway-endpoint-configuration
+// where AWS puts it: on the server object in OpenAPI 3, at the top in
+// Swagger 2.0.
+func (x *exporter) endpointConfiguration(doc *obj, e obj) {
+	if x.oas3 {
+		for i, f := range *doc {
+			if servers, ok := f.v.([]any); ok && f.k == "servers" && len(servers) > 0 {
+				if srv, ok := servers[0].(obj); ok {
+					srv.add(extEndpointConfig, e)
+					servers[0] = srv
+					(*doc)[i].v = servers
+					return
+				}
+			}
+		}
+	}
+	doc.add(extEndpointConfig, e)
+}
+
+// documentationParts is x-amazon-apigateway-documentation's parts, in
+// the order of their locations.
+func documentationParts(parts map[string]*apigw.DocumentationPart) []any {
+	list := make([]*apigw.DocumentationPart, 0, len(parts))
+	for _, p := range parts {
+		list = append(list, p)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i].Location, list[j].Location
+		return fmt.Sprint(a.Type, "\x00", a.Path, "\x00", a.Method, "\x00", a.StatusCode, "\x00", a.Name) <
+			fmt.Sprint(b.Type, "\x00", b.Path, "\x00", b.Method, "\x00", b.StatusCode, "\x00", b.Name)
+	})
+	out := make([]any, 0, len(list))
+	for _, p := range list {
+		l := p.Location
+		loc := obj{{"type", l.Type}}
+		loc.addIf(l.Path != "", "path", l.Path)
+		loc.addIf(l.Method != "", "method", l.Method)
+		loc.addIf(l.StatusCode != "", "statusCode", l.StatusCode)
+		loc.addIf(l.Name != "", "name", l.Name)
+		var props any
+		if json.Unmarshal([]byte(p.Properties), &props) != nil {
+			props = map[string]any{}
+		}
+		out = append(out, obj{{"location", loc}, {"properties", props}})
+	}
+	return out
 }
 
 // authorizer returns the authorizer a method names (nil: none).

@@ -31,7 +31,16 @@ const (
 	extAnyMethod         = "x-amazon-apigateway-any-method"
 	extAuthorizer        = "x-amazon-apigateway-authorizer"
 	extAuthType          = "x-amazon-apigateway-authtype"
+	extGatewayResponses  = "x-amazon-apigateway-gateway-responses"
+	extCompressionSize   = "x-amazon-apigateway-minimum-compression-size"
+	extPolicy            = "x-amazon-apigateway-policy"
+	extEndpointConfig    = "x-amazon-apigateway-endpoint-configuration"
+	extDocumentation     = "x-amazon-apigateway-documentation"
 	extPrefix            = "x-amazon-apigateway-"
+	// ExtGatehouseSettings is Gatehouse's own extension: the API's
+	// gatehouse:* tags without the prefix, {"apiKeyHeader": "x-key"}.
+	ExtGatehouseSettings = "x-gatehouse-settings"
+	extGatehousePrefix   = "x-gatehouse-"
 	apiKeyHeader         = "x-api-key"
 )
 
@@ -65,7 +74,7 @@ func Parse(doc []byte) (def *apidef.Definition, err error) {
 	if err != nil {
 		return nil, &InvalidError{Err: err}
 	}
-	p := &parser{doc: t, def: &apidef.Definition{BasePath: basePath}}
+	p := &parser{raw: doc, doc: t, def: &apidef.Definition{BasePath: basePath}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -235,6 +244,7 @@ func stringKeys(v any, depth int) (any, error) {
 }
 
 type parser struct {
+	raw []byte // the document as sent (the documentation parts reader reads it)
 	doc *openapi3.T
 	def *apidef.Definition
 	// apiKeySchemes are the security schemes that mean "an API key in
@@ -303,11 +313,153 @@ func (p *parser) root() error {
 				continue
 			}
 			p.defaultValidator = s
+		case extGatewayResponses:
+			if err := p.gatewayResponses(v); err != nil {
+				return err
+			}
+		case extCompressionSize:
+			n, ok := v.(float64)
+			if !ok || n != float64(int(n)) {
+				return &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': expected an integer, got %v", name, v)}
+			}
+			size := int(n)
+			p.def.MinimumCompressionSize = &size
+		case extPolicy:
+			policy, err := policyText(v)
+			if err != nil {
+				return err
+			}
+			p.def.Policy = &policy
+		case extEndpointConfig:
+			if err := p.endpoint(v); err != nil {
+				return err
+			}
+		case extDocumentation:
+			parts, err := ParseDocumentationParts(p.raw)
+			if err != nil {
+				return &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': %v", name, err)}
+			}
+			if parts == nil {
+				parts = []apigw.DocumentationPart{}
+			}
+			p.def.DocumentationParts = parts
+		case ExtGatehouseSettings:
+			if err := p.settings(v); err != nil {
+				return err
+			}
 		default:
-			if strings.HasPrefix(name, extPrefix) {
+			switch {
+			case strings.HasPrefix(name, extPrefix):
 				p.warn("Ignoring extension %s: Gatehouse does not import it yet", name)
+			case strings.HasPrefix(name, extGatehousePrefix):
+				p.warn("Ignoring extension %s: Gatehouse's own settings go in %s", name, ExtGatehouseSettings)
 			}
 		}
+	}
+	// OpenAPI 3 puts the endpoint configuration on the server object.
+	if len(p.doc.Servers) > 0 && p.doc.Servers[0] != nil {
+		if v, ok := p.doc.Servers[0].Extensions[extEndpointConfig]; ok {
+			if err := p.endpoint(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// gatewayResponses reads x-amazon-apigateway-gateway-responses: each
+// type's statusCode (text or a number), responseParameters and
+// responseTemplates. The importer checks the types and status codes.
+func (p *parser) gatewayResponses(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': expected an object of gateway response types", extGatewayResponses)}
+	}
+	p.def.GatewayResponses = map[string]*apigw.GatewayResponse{}
+	for _, typ := range sortedKeys(m) {
+		var x struct {
+			StatusCode         any               `json:"statusCode"`
+			ResponseParameters map[string]string `json:"responseParameters"`
+			ResponseTemplates  map[string]string `json:"responseTemplates"`
+		}
+		if err := remarshal(m[typ], &x); err != nil {
+			return &UnsupportedError{Message: fmt.Sprintf("Invalid format for gateway response '%s' in '%s': %v", typ, extGatewayResponses, err)}
+		}
+		gr := &apigw.GatewayResponse{Type: typ, ResponseParameters: x.ResponseParameters, ResponseTemplates: x.ResponseTemplates}
+		switch c := x.StatusCode.(type) {
+		case nil:
+		case string:
+			gr.StatusCode = c
+		case float64:
+			gr.StatusCode = strconv.FormatFloat(c, 'f', -1, 64)
+		default:
+			return &UnsupportedError{Message: fmt.Sprintf("Invalid format for 'statusCode' of gateway response '%s': %v", typ, c)}
+		}
+		p.def.GatewayResponses[typ] = gr
+	}
+	return nil
+}
+
+// policyText returns x-amazon-apigateway-policy as JSON text: AWS takes
+// the policy document as an object (or as its JSON text in a string).
+func policyText(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return "", &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': expected a policy document (an object)", extPolicy)}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': %v", extPolicy, err)}
+	}
+	return string(b), nil
+}
+
+// endpoint reads x-amazon-apigateway-endpoint-configuration
+// (disableExecuteApiEndpoint, vpcEndpointIds).
+func (p *parser) endpoint(v any) error {
+	var x struct {
+		Disable *bool    `json:"disableExecuteApiEndpoint"`
+		VPCEs   []string `json:"vpcEndpointIds"`
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': expected an object", extEndpointConfig)}
+	}
+	if err := remarshal(v, &x); err != nil {
+		return &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': %v", extEndpointConfig, err)}
+	}
+	p.def.Endpoint = &apidef.Endpoint{DisableExecuteAPIEndpoint: x.Disable, VPCEndpointIDs: x.VPCEs}
+	return nil
+}
+
+// settings reads x-gatehouse-settings: each member is a Gatehouse tag of
+// the API without its prefix; a value is text, a boolean ("true",
+// "false") or a list of text (joined with commas, as the tag takes it).
+// The importer checks them as the tags are checked.
+func (p *parser) settings(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return &UnsupportedError{Message: fmt.Sprintf("Invalid format for '%s': expected an object such as {\"apiKeyHeader\": \"x-key\"}", ExtGatehouseSettings)}
+	}
+	p.def.Settings = map[string]string{}
+	for _, k := range sortedKeys(m) {
+		var s string
+		switch x := m[k].(type) {
+		case string:
+			s = x
+		case bool:
+			s = strconv.FormatBool(x)
+		case []any:
+			list, ok := stringList(x)
+			if !ok {
+				return &UnsupportedError{Message: fmt.Sprintf("Invalid value for '%s' in '%s': a list must hold text only", k, ExtGatehouseSettings)}
+			}
+			s = strings.Join(list, ",")
+		default:
+			return &UnsupportedError{Message: fmt.Sprintf("Invalid value for '%s' in '%s': %v: expected text, a boolean or a list of text", k, ExtGatehouseSettings, x)}
+		}
+		p.def.Settings[apigw.TagPrefix+k] = s
 	}
 	return nil
 }

@@ -119,7 +119,7 @@ func TestParseAuthorizerSchemes(t *testing.T) {
 // FuzzParse: Parse never panics or hangs on any input, and either fails
 // with an error or returns a definition whose paths start with "/".
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"pets-oas3.json", "petstore-swagger.yaml", "global-authorizer-oas3.json", "basepath-server-url.yaml"} {
+	for _, name := range []string{"pets-oas3.json", "petstore-swagger.yaml", "global-authorizer-oas3.json", "basepath-server-url.yaml", "settings-oas3.json"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)
@@ -137,4 +137,93 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseAPISettings: the API-level extensions and x-gatehouse-settings
+// are read without a warning into the definition (values are checked by
+// the importer, with the management calls' rules); a value of the wrong
+// shape is an UnsupportedError naming the extension.
+func TestParseAPISettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, root string
+		want       string // describe(def)
+		err        string
+	}{
+		{"gateway responses", `"x-amazon-apigateway-gateway-responses":{"THROTTLED":{"statusCode":503,"responseTemplates":{"application/json":"{}"}},"NOPE":{}}`,
+			"gr=NOPE: map[] map[];THROTTLED:503 map[] map[application/json:{}];", ""},
+		{"gateway responses not an object", `"x-amazon-apigateway-gateway-responses":[1]`, "", "Invalid format for 'x-amazon-apigateway-gateway-responses'"},
+		{"gateway response status of the wrong type", `"x-amazon-apigateway-gateway-responses":{"THROTTLED":{"statusCode":true}}`, "", "Invalid format for 'statusCode' of gateway response 'THROTTLED'"},
+		{"minimum compression size", `"x-amazon-apigateway-minimum-compression-size":0`, "size=0", ""},
+		{"minimum compression size a fraction", `"x-amazon-apigateway-minimum-compression-size":1.5`, "", "expected an integer, got 1.5"},
+		{"policy object", `"x-amazon-apigateway-policy":{"Version":"2012-10-17"}`, `policy={"Version":"2012-10-17"}`, ""},
+		{"policy text", `"x-amazon-apigateway-policy":"{\"Version\": \"2012-10-17\"}"`, `policy={"Version": "2012-10-17"}`, ""},
+		{"policy a number", `"x-amazon-apigateway-policy":7`, "", "expected a policy document"},
+		{"endpoint configuration at the top", `"x-amazon-apigateway-endpoint-configuration":{"disableExecuteApiEndpoint":true,"vpcEndpointIds":["vpce-1"]}`, "endpoint=true [vpce-1]", ""},
+		{"endpoint configuration on the server", `"servers":[{"url":"/","x-amazon-apigateway-endpoint-configuration":{"vpcEndpointIds":["vpce-2"]}}]`, "endpoint=<nil> [vpce-2]", ""},
+		{"endpoint configuration with a bad member", `"x-amazon-apigateway-endpoint-configuration":{"vpcEndpointIds":"vpce-1"}`, "", "Invalid format for 'x-amazon-apigateway-endpoint-configuration'"},
+		{"documentation", `"x-amazon-apigateway-documentation":{"documentationParts":[{"location":{"type":"API"},"properties":{"description":"d"}}]}`, `docs=API {"description":"d"};`, ""},
+		{"documentation without parts", `"x-amazon-apigateway-documentation":{}`, "docs=", ""},
+		{"gatehouse settings", `"x-gatehouse-settings":{"apiKeyHeader":["a","b"],"apiKeyBearer":false,"apiKeyQuery":"k"}`,
+			"settings=map[gatehouse:apiKeyBearer:false gatehouse:apiKeyHeader:a,b gatehouse:apiKeyQuery:k]", ""},
+		{"gatehouse settings not an object", `"x-gatehouse-settings":"apiKeyQuery=k"`, "", "Invalid format for 'x-gatehouse-settings'"},
+		{"gatehouse setting a number", `"x-gatehouse-settings":{"apiKeyQuery":1}`, "", "Invalid value for 'apiKeyQuery' in 'x-gatehouse-settings'"},
+		{"gatehouse setting a mixed list", `"x-gatehouse-settings":{"apiKeyHeader":["a",1]}`, "", "a list must hold text only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := `{"openapi":"3.0.1","info":{"title":"a","version":"1"},` + tc.root + `,"paths":{}}`
+			def, err := openapi.Parse([]byte(doc))
+			if tc.err != "" {
+				var uns *openapi.UnsupportedError
+				if !errors.As(err, &uns) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Parse = %v, want an UnsupportedError with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(def.Warnings) > 0 {
+				t.Errorf("warnings %v", def.Warnings)
+			}
+			var b strings.Builder
+			if def.GatewayResponses != nil {
+				b.WriteString("gr=")
+				for _, typ := range []string{"NOPE", "THROTTLED"} {
+					if gr := def.GatewayResponses[typ]; gr != nil {
+						fmt.Fprintf(&b, "%s:%s %v %v;", typ, gr.StatusCode, gr.ResponseParameters, gr.ResponseTemplates)
+					}
+				}
+			}
+			if def.MinimumCompressionSize != nil {
+				fmt.Fprintf(&b, "size=%d", *def.MinimumCompressionSize)
+			}
+			if def.Policy != nil {
+				fmt.Fprintf(&b, "policy=%s", *def.Policy)
+			}
+			if e := def.Endpoint; e != nil {
+				d := "<nil>"
+				if e.DisableExecuteAPIEndpoint != nil {
+					d = fmt.Sprint(*e.DisableExecuteAPIEndpoint)
+				}
+				fmt.Fprintf(&b, "endpoint=%s %v", d, e.VPCEndpointIDs)
+			}
+			if def.DocumentationParts != nil {
+				b.WriteString("docs=")
+				for _, p := range def.DocumentationParts {
+					fmt.Fprintf(&b, "%s %s;", p.Location.Type, p.Properties)
+				}
+			}
+			if def.Settings != nil {
+				fmt.Fprintf(&b, "settings=%v", def.Settings)
+			}
+			if b.String() != tc.want {
+				t.Errorf("definition %q, want %q", b.String(), tc.want)
+			}
+		})
+	}
+	// A document without them leaves them all unset (nil: keep the API's).
+	def, err := openapi.Parse([]byte(`{"openapi":"3.0.1","info":{"title":"a"},"paths":{}}`))
+	if err != nil || def.GatewayResponses != nil || def.MinimumCompressionSize != nil || def.Policy != nil || def.Endpoint != nil || def.DocumentationParts != nil || def.Settings != nil {
+		t.Fatalf("Parse without the extensions = %+v, %v", def, err)
+	}
 }

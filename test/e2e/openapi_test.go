@@ -86,14 +86,18 @@ func send(t *testing.T, env *apitest.Env, api, stage, method, path, body string,
 
 var isoDate = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 
+var extensionName = regexp.MustCompile(`x-(amazon-apigateway|gatehouse)-[a-z-]+`)
+
 // TestOpenAPIRoundTrip: an API imported from a document (MOCK with
 // mapping templates and a static response header; HTTP_PROXY with
 // {proxy+}, ANY and a timeout; a method that requires an API key; models
-// with a $ref between them and request validators), exported with
+// with a $ref between them and request validators; gateway responses,
+// policy, minimum compression size, endpoint configuration,
+// documentation parts and x-gatehouse-settings), exported with
 // extensions=apigateway as Swagger 2.0 and as OpenAPI 3.0, and the
 // export imported again: the re-imported API exports to the same
-// document (ids aside) and answers every request as the first one does —
-// and as the document says.
+// document (ids aside), which has every extension of the original, and
+// answers every request as the first one does — and as the document says.
 func TestOpenAPIRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +128,7 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 
 	type request struct {
 		method, path, body string
-		withKey            bool
+		withKey            bool   // send the key (in the document's key header)
 		token              string // Authorization header ("" none)
 		status             int
 		contains           string // in the body ("" any)
@@ -132,25 +136,27 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		doc      string
 		requests []request
+		// keyHeader is the header the key goes in ("" x-api-key).
+		keyHeader string
 	}{
 		{"mock-templates.json", []request{
 			{"GET", "/items/42?verbose=yes", "", false, "", 200, `{"id": "42", "verbose": "yes", "stage": "rt"}`},
 			{"GET", "/missing", "", false, "", 404, `{"message": "no such thing"}`},
 			{"POST", "/items/42", "", false, "", 403, "Missing Authentication Token"},
-		}},
+		}, ""},
 		{"proxy-swagger.yaml", []request{
 			{"GET", "/open/a/b", "", false, "", 200, `"path":"/open/a/b"`},
 			{"DELETE", "/open/x", "", false, "", 200, `"method":"DELETE"`},
 			{"GET", "/private", "", false, "", 403, "Forbidden"},
 			{"GET", "/private", "", true, "", 200, `"path":"/private"`},
-		}},
+		}, ""},
 		{"models-validators.json", []request{
 			{"POST", "/pets", `{"name": "rex", "tag": "dog"}`, false, "", 200, `"path":"/pets"`},
 			{"POST", "/pets", `{"tag": "dog"}`, false, "", 400, "Invalid request body"},
 			{"POST", "/pets", `{"name": "rex", "tag": "cow"}`, false, "", 400, "Invalid request body"},
 			{"GET", "/pets?kind=cat", "", false, "", 200, `"method":"GET"`},
 			{"GET", "/pets", "", false, "", 400, "Missing required request parameters: [kind]"},
-		}},
+		}, ""},
 		{"authorizers.json", []request{
 			{"GET", "/guarded", "", false, "allow", 200, `{"who": "alice"}`},
 			{"GET", "/guarded", "", false, "nope", 403, "User is not authorized to access this resource with an explicit deny"},
@@ -159,7 +165,15 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 			// Gatehouse refuses Cognito-protected methods (it has no user
 			// pools): imported or re-imported, the same refusal.
 			{"GET", "/pool", "", false, "", 500, `{"message":null}`},
-		}},
+		}, ""},
+		// API settings and Gatehouse's own: the key comes in the header
+		// x-gatehouse-settings names; the customised gateway response
+		// answers an unknown path.
+		{"settings.json", []request{
+			{"GET", "/keyed", "", true, "", 200, `{"keyed": true}`},
+			{"GET", "/keyed", "", false, "", 403, `{"error": "Forbidden"}`},
+			{"GET", "/nowhere", "", false, "", 404, `{"message": "no route here"}`},
+		}, "x-client-key"},
 	} {
 		for _, typ := range []string{"oas30", "swagger"} {
 			t.Run(tc.doc+"/"+typ, func(t *testing.T) {
@@ -170,6 +184,12 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 				again := exportDoc(t, env, second, "rt", typ)
 				norm := func(b []byte, api string) string {
 					return isoDate.ReplaceAllString(strings.ReplaceAll(string(b), api, "API"), "DATE")
+				}
+				// Every extension of the document comes back in the export.
+				for _, ext := range extensionName.FindAllString(doc, -1) {
+					if !strings.Contains(string(exported), ext) {
+						t.Errorf("the export has no %s:\n%s", ext, exported)
+					}
 				}
 				if a, b := norm(exported, first), norm(again, second); a != b {
 					t.Errorf("the re-imported API exports differently:\nfirst:\n%s\nsecond:\n%s", a, b)
@@ -185,7 +205,11 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 				for _, rq := range tc.requests {
 					hdr := map[string]string{}
 					if rq.withKey {
-						hdr["x-api-key"] = aws.ToString(key.Value)
+						name := tc.keyHeader
+						if name == "" {
+							name = "x-api-key"
+						}
+						hdr[name] = aws.ToString(key.Value)
 					}
 					if rq.token != "" {
 						hdr["Authorization"] = rq.token
