@@ -249,3 +249,99 @@ func TestLateNewPlanKeepsOtherNodesLeases(t *testing.T) {
 		t.Fatalf("two nodes admitted %d on a quota of 300", admitted)
 	}
 }
+
+// A quota's period change is applied by every node, one after the other
+// (each when its change feed delivers it). Exactly one recount of the new
+// window wins: a node applying the change later must not overwrite the
+// count the first node has made since, its outstanding lease included,
+// nor must a resync; a node whose data plane sees the new shape before
+// its counters have applied it keeps counting in the old window until
+// they have. Together the nodes never admit more than the limit.
+func TestPeriodChangeRecountedOnce(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// early: node 0 takes with the new shape before applying it.
+		early bool
+		// resync: node 1 then applies a resync too (its feed fell behind).
+		resync bool
+	}{
+		{name: "applied one after the other"},
+		{name: "taken before applied", early: true},
+		{name: "then a resync", resync: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			nodes := twoNodes(t)
+			ctx := context.Background()
+			const limit = 300
+			day := apigw.Quota{Limit: limit, Period: apigw.PeriodDay}
+			plan := &apigw.UsagePlan{ID: "plan", Quota: &day}
+			plans := func() []*apigw.UsagePlan { return []*apigw.UsagePlan{plan} }
+			admitted := 0
+			take := func(b counters.Backend) bool {
+				r, err := b.Take(ctx, plan.ID, "key", *plan.Quota, t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Allowed {
+					admitted++
+					if err := b.Record(ctx, plan.ID, "key", t0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return r.Allowed
+			}
+			apply := func(b counters.Backend, c ...store.Change) {
+				t.Helper()
+				if err := b.Apply(ctx, c, plans, t0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			created := store.Change{Revision: 1, Kind: store.KindUsagePlan, Op: store.OpPut, ID: plan.ID}
+			for _, b := range nodes {
+				apply(b, created)
+				for range 10 { // each node holds a DAY lease
+					take(b)
+				}
+			}
+			// The period becomes a week, with the same limit: the day's
+			// admissions count in it.
+			plan.Quota = &apigw.Quota{Limit: limit, Period: apigw.PeriodWeek}
+			changed := store.Change{Revision: 2, Kind: store.KindUsagePlan, Op: store.OpPut, ID: plan.ID}
+			if tt.early {
+				for range 10 {
+					take(nodes[0])
+				}
+			}
+			apply(nodes[0], changed)
+			for range 10 { // node 0 takes a WEEK lease, admits from it
+				take(nodes[0])
+			}
+			apply(nodes[1], changed)
+			if tt.resync {
+				for range 10 {
+					take(nodes[1])
+				}
+				apply(nodes[1], store.Change{Kind: store.KindResync})
+			}
+			for range 2 * limit {
+				take(nodes[1])
+			}
+			for range 2 * limit {
+				take(nodes[0])
+			}
+			if admitted > limit {
+				t.Fatalf("two nodes admitted %d on a quota of %d across its period change", admitted, limit)
+			}
+			for _, b := range nodes { // leases given back: the rest is there to take
+				if err := b.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for take(nodes[0]) {
+			}
+			if admitted != limit {
+				t.Errorf("admitted %d in all after the leases went back, want exactly %d", admitted, limit)
+			}
+		})
+	}
+}

@@ -63,21 +63,32 @@ redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return {t, adj}
 `)
 
-// seedScript: KEYS window, adjustment; ARGV used, overwrite (1/0), ttl
-// ms, has adjustment (1/0), start, delta, adjustment ttl ms. It sets a
-// window's count (when overwrite, or when Redis has none) and the
-// adjustment (likewise).
+// seedScript: KEYS window, adjustment; ARGV used, mode, ttl ms, has
+// adjustment (1/0), start, delta, adjustment ttl ms, revision. It sets a
+// window's count t to used, and its revision r: in mode "nx" only where
+// Redis has no count (r 0); in mode "cas" also where the count's
+// revision is lower than this one's (a count made by leases alone has
+// none: lower than any), so that of the nodes applying one quota change
+// exactly one recount wins and the later ones leave the count, and the
+// leases taken from it since, alone. The adjustment is set with the
+// count, or where Redis has none. It returns 1 when it set the count.
 var seedScript = goredis.NewScript(`
-local over = ARGV[2] == '1'
-if over or redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 't', ARGV[1])
+local set = redis.call('EXISTS', KEYS[1]) == 0
+local rev = tonumber(ARGV[8])
+if not set and ARGV[2] == 'cas' then
+  local r = redis.call('HGET', KEYS[1], 'r')
+  set = (not r) or tonumber(r) < rev
+end
+if set then
+  redis.call('HSET', KEYS[1], 't', ARGV[1], 'r', ARGV[8])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-if ARGV[4] == '1' and (over or redis.call('EXISTS', KEYS[2]) == 0) then
+if ARGV[4] == '1' and (set or redis.call('EXISTS', KEYS[2]) == 0) then
   redis.call('HSET', KEYS[2], 's', ARGV[5], 'd', ARGV[6])
   redis.call('PEXPIRE', KEYS[2], ARGV[7])
 end
-return 1
+if set then return 1 end
+return 0
 `)
 
 const (
@@ -253,10 +264,26 @@ func (b *Backend) moveTo(ctx context.Context, planID, keyID string, e *quotaEntr
 	return err
 }
 
+// counted returns the quota that this node counts plan planID's requests
+// under: q's limit, with the period and offset its counters have applied
+// (recounted) last. A data plane that sees a plan's new period before
+// Apply has recounted it keeps counting in the old period's window
+// meanwhile: a lease of the new window taken before its recount would be
+// missing from it.
+func (b *Backend) counted(planID string, q apigw.Quota) apigw.Quota {
+	if m := b.applied.Load(); m != nil {
+		if a, ok := (*m)[planID]; ok {
+			q.Period, q.Offset = a.Period, a.Offset
+		}
+	}
+	return q
+}
+
 // Take implements counters.Quotas: from this node's lease when it has
 // one for the current window and the limit in force allows, else from
 // Redis with a new lease (the unused one given back first).
 func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
+	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
@@ -290,6 +317,7 @@ func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota,
 // Peek implements counters.Quotas: Redis's count less this node's unused
 // lease.
 func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
+	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
@@ -316,6 +344,7 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 // SetRemaining implements counters.Quotas. This node's unused lease goes
 // back first; other nodes' unused leases count as used.
 func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apigw.Quota, remaining int64, now time.Time) (store.QuotaAdjustment, error) {
+	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
@@ -389,10 +418,13 @@ func (b *Backend) returnLeases(ctx context.Context, now time.Time) error {
 
 // recount sets the count of the current window of every key of plan p
 // from the store's usage and the usage pending in Redis, and the
-// adjustment from the store: always (overwrite: the plan's period moved),
-// or only where Redis has none (Load: Redis may have lost its data).
-// With overwrite, this node's leases of the plan are dropped.
-func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time, overwrite bool) error {
+// adjustment from the store, in seedScript's mode: "nx" (Load, a plan new
+// to this node: only where Redis has none, as Redis may have lost its
+// data) or "cas" with the revision of the change that moved the plan's
+// period or offset (the first node to apply it wins; see seedScript).
+// In mode "cas" this node's entries of the plan's new window (stale ones,
+// from an earlier time the plan had this shape) are dropped first.
+func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time, mode string, rev int64) error {
 	q := *p.Quota
 	start, end := q.PeriodStart(now), q.PeriodEnd(now)
 	used := map[string]int64{}
@@ -427,11 +459,14 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 	}); err != nil {
 		return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
 	}
-	if overwrite {
+	startNs, endNs := start.UnixNano(), end.UnixNano()
+	if mode == "cas" {
 		b.quotas.each(func(id quotaID, e *quotaEntry) bool {
 			if id.plan == p.ID {
 				e.mu.Lock()
-				e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
+				if e.period == q.Period && e.offset == q.Offset && e.start == startNs {
+					e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
+				}
 				e.mu.Unlock()
 			}
 			return false
@@ -444,11 +479,6 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 	for k := range adjs {
 		keys[k] = true
 	}
-	startNs, endNs := start.UnixNano(), end.UnixNano()
-	over := "0"
-	if overwrite {
-		over = "1"
-	}
 	for k := range keys {
 		d, has := adjs[k]
 		hasAdj := "0"
@@ -457,7 +487,7 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 		}
 		err := seedScript.Run(ctx, b.rdb,
 			[]string{b.windowKey(p.ID, k, q.Period, q.Offset, startNs), b.adjKey(p.ID, k)},
-			used[k], over, ttlMs(endNs, now), hasAdj, startNs, d, adjustmentTTL.Milliseconds()).Err()
+			used[k], mode, ttlMs(endNs, now), hasAdj, startNs, d, adjustmentTTL.Milliseconds(), rev).Err()
 		b.trip(opQuotaSeed)
 		if err != nil {
 			return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
