@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,4 +84,156 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	took = within(t, disabled, time.Second, func() bool { return onA().status == 403 })
 	t.Logf("a key disabled through node B was refused on node A after %v", took)
 	wantAnswer(t, a, onA(), 403, `{"message":"Forbidden"}`, "KEY_DISABLED")
+}
+
+// twoPostgresNodes starts two nodes on one fresh PostgreSQL database that
+// share the server secret and admin credentials, with opts for both
+// (Store set here).
+func twoPostgresNodes(t *testing.T, opts apitest.Options) (a, b *apitest.Env) {
+	t.Helper()
+	opts.Store = pgtest.Database(t)
+	a = apitest.Start(t, opts)
+	opts.DataDir = joinDir(t, a.DataDir)
+	b = apitest.Start(t, opts)
+	return a, b
+}
+
+// verdict is a data plane call's status and reason code (from the
+// answering node's access log; "" until the line is written).
+func verdict(t *testing.T, env *apitest.Env, url, key string) string {
+	t.Helper()
+	hdr := map[string]string{}
+	if key != "" {
+		hdr["x-api-key"] = key
+	}
+	a := do(t, "GET", url, hdr)
+	reason := ""
+	if line := env.Access.Access(a.requestID); line != nil {
+		reason, _ = line["reason"].(string)
+	}
+	return strconv.Itoa(a.status) + " " + reason
+}
+
+// TestTwoNodesChangesPropagate: every kind of management change — create,
+// update (enable, disable) and delete of a key, usage plan, stage and
+// deployment — made through one node takes effect on the other node's
+// data plane within a second of the management call's answer. Each step
+// first checks that the other node still answers as before the change, so
+// that the wait measures the change.
+func TestTwoNodesChangesPropagate(t *testing.T) {
+	a, b := twoPostgresNodes(t, apitest.Options{})
+	ctx := context.Background()
+	f := newFixture(t, a, "Propagation")
+	f.mock("GET", "/pets", true, 200, `{"pets":[]}`)
+	f.deploy("api")
+	d1, err := a.Client.GetStage(ctx, &apigateway.GetStageInput{RestApiId: &f.apiID, StageName: aws.String("api")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const value = "propagation-key-value-0123456789"
+	var keyID, planID, d2 string
+	pets := func(stage string) string { return "/restapis/" + f.apiID + "/" + stage + "/_user_request_/pets" }
+	cats := func(stage string) string { return "/restapis/" + f.apiID + "/" + stage + "/_user_request_/cats" }
+	for _, step := range []struct {
+		name string
+		via  *apitest.Env // the node the change is made through; the other one is asked
+		path string
+		// before and after are the other node's "status reason".
+		before, after string
+		change        func(c *apigateway.Client) error
+	}{
+		{"key create", a, pets("api"), "403 KEY_NOT_FOUND", "403 KEY_NOT_IN_ANY_PLAN", func(c *apigateway.Client) error {
+			k, err := c.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k"), Value: aws.String(value), Enabled: true})
+			if err == nil {
+				keyID = aws.ToString(k.Id)
+			}
+			return err
+		}},
+		{"plan create (with the key)", b, pets("api"), "403 KEY_NOT_IN_ANY_PLAN", "200 OK", func(c *apigateway.Client) error {
+			p, err := c.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p"), ApiStages: []types.ApiStage{{ApiId: &f.apiID, Stage: aws.String("api")}}})
+			if err != nil {
+				return err
+			}
+			planID = aws.ToString(p.Id)
+			_, err = c.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: &planID, KeyId: &keyID, KeyType: aws.String("API_KEY")})
+			return err
+		}},
+		{"key update: disabled", a, pets("api"), "200 OK", "403 KEY_DISABLED", func(c *apigateway.Client) error {
+			_, err := c.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: &keyID,
+				PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/enabled"), Value: aws.String("false")}}})
+			return err
+		}},
+		{"key update: enabled", b, pets("api"), "403 KEY_DISABLED", "200 OK", func(c *apigateway.Client) error {
+			_, err := c.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: &keyID,
+				PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/enabled"), Value: aws.String("true")}}})
+			return err
+		}},
+		{"plan update: quota spent", a, pets("api"), "200 OK", "429 QUOTA_EXCEEDED", func(c *apigateway.Client) error {
+			// A quota of 1 a day, used up on the asking node by its
+			// first call: from then on it refuses.
+			_, err := c.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: &planID, PatchOperations: []types.PatchOperation{
+				{Op: types.OpReplace, Path: aws.String("/quota/limit"), Value: aws.String("1")},
+				{Op: types.OpReplace, Path: aws.String("/quota/period"), Value: aws.String("DAY")}}})
+			return err
+		}},
+		{"plan update: stage removed", b, pets("api"), "429 QUOTA_EXCEEDED", "403 KEY_PLANS_NOT_ON_STAGE", func(c *apigateway.Client) error {
+			_, err := c.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: &planID, PatchOperations: []types.PatchOperation{
+				{Op: types.OpRemove, Path: aws.String("/quota")},
+				{Op: types.OpRemove, Path: aws.String("/apiStages"), Value: aws.String(f.apiID + ":api")}}})
+			return err
+		}},
+		{"plan update: stage added", a, pets("api"), "403 KEY_PLANS_NOT_ON_STAGE", "200 OK", func(c *apigateway.Client) error {
+			_, err := c.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: &planID, PatchOperations: []types.PatchOperation{
+				{Op: types.OpAdd, Path: aws.String("/apiStages"), Value: aws.String(f.apiID + ":api")}}})
+			return err
+		}},
+		{"deployment create", b, cats("api"), "403 METHOD_NOT_DEPLOYED", "200 OK", func(c *apigateway.Client) error {
+			d, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &f.apiID, StageName: aws.String("api")})
+			if err == nil {
+				d2 = aws.ToString(d.Id)
+			}
+			return err
+		}},
+		{"stage update: the first deployment", a, cats("api"), "200 OK", "403 METHOD_NOT_DEPLOYED", func(c *apigateway.Client) error {
+			_, err := c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &f.apiID, StageName: aws.String("api"),
+				PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/deploymentId"), Value: d1.DeploymentId}}})
+			return err
+		}},
+		{"stage create", b, cats("v2"), "403 STAGE_UNKNOWN", "200 OK", func(c *apigateway.Client) error {
+			_, err := c.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: &f.apiID, StageName: aws.String("v2"), DeploymentId: &d2})
+			return err
+		}},
+		{"stage delete", a, cats("v2"), "200 OK", "403 STAGE_UNKNOWN", func(c *apigateway.Client) error {
+			_, err := c.DeleteStage(ctx, &apigateway.DeleteStageInput{RestApiId: &f.apiID, StageName: aws.String("v2")})
+			return err
+		}},
+		{"plan delete", b, pets("api"), "200 OK", "403 KEY_NOT_IN_ANY_PLAN", func(c *apigateway.Client) error {
+			_, err := c.DeleteUsagePlan(ctx, &apigateway.DeleteUsagePlanInput{UsagePlanId: &planID})
+			return err
+		}},
+		{"key delete", a, pets("api"), "403 KEY_NOT_IN_ANY_PLAN", "403 KEY_NOT_FOUND", func(c *apigateway.Client) error {
+			_, err := c.DeleteApiKey(ctx, &apigateway.DeleteApiKeyInput{ApiKey: &keyID})
+			return err
+		}},
+	} {
+		other := a
+		if step.via == a {
+			other = b
+		}
+		ask := func() string { return verdict(t, other, other.DataURL+step.path, value) }
+		if step.name == "deployment create" {
+			f.mock("GET", "/cats", false, 200, `{"cats":[]}`)
+		}
+		// The other node has caught up with every earlier change (each
+		// step waited for its own): it answers as before this one.
+		if got := ask(); got != step.before {
+			t.Fatalf("%s: before the change the other node answered %q, want %q", step.name, got, step.before)
+		}
+		if err := step.change(step.via.Client); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		answered := time.Now()
+		took := within(t, answered, time.Second, func() bool { return ask() == step.after })
+		t.Logf("%s: in effect on the other node after %v", step.name, took)
+	}
 }
