@@ -2,15 +2,19 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/gatehouse-dev/gatehouse/internal/store/postgres/pgtest"
@@ -235,5 +239,93 @@ func TestTwoNodesChangesPropagate(t *testing.T) {
 		answered := time.Now()
 		took := within(t, answered, time.Second, func() bool { return ask() == step.after })
 		t.Logf("%s: in effect on the other node after %v", step.name, took)
+	}
+}
+
+// synced waits until node b has applied every change node a has (the
+// revision a's last management call made): a wait that spends nothing
+// of a throttle, as a data plane call would.
+func synced(t *testing.T, a, b *apitest.Env) {
+	t.Helper()
+	rev := a.Server.State.Revision()
+	within(t, time.Now(), time.Second, func() bool { return b.Server.State.Revision() >= rev })
+}
+
+// TestTwoNodesRedisFullBurst: on two nodes sharing Redis counters, a
+// throttle starts with its full burst cluster-wide, and the account
+// throttle (--account-rate/--account-burst) is one bucket across the
+// nodes, like AWS's per-region limit: callers hitting both nodes at once
+// get exactly burst calls through (the rate, one call per 100 s, adds none
+// meanwhile), and the rest are refused 429 with the throttle's reason.
+func TestTwoNodesRedisFullBurst(t *testing.T) {
+	const burst = 10
+	slow := apigw.Throttle{RateLimit: 0.01, BurstLimit: burst}
+	for _, tt := range []struct {
+		name    string
+		account apigw.Throttle // zero: AWS's default
+		plan    bool           // a usage plan throttle on the key
+		reason  string
+	}{
+		{name: "plan key", plan: true, reason: "THROTTLED_PLAN"},
+		{name: "account", account: slow, reason: "THROTTLED_ACCOUNT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := apitest.Options{AccountThrottle: tt.account, Counters: sharedRedis(), CountersPrefix: redisPrefix(t, sharedRedis())}
+			a, b := twoPostgresNodes(t, opts)
+			f := newFixture(t, a, "Burst")
+			f.mock("GET", "/pets", tt.plan, 200, `{"pets":[]}`)
+			f.deploy("api")
+			key := ""
+			if tt.plan {
+				var keyID string
+				keyID, key = f.key("fresh", true)
+				f.plan("api", &types.ThrottleSettings{RateLimit: slow.RateLimit, BurstLimit: burst}, nil, keyID)
+			}
+			synced(t, a, b)
+			type result struct {
+				node      *apitest.Env
+				status    int
+				requestID string
+			}
+			results := make(chan result, 4*burst)
+			var wg sync.WaitGroup
+			for _, n := range []*apitest.Env{a, b} {
+				for range 2 * burst {
+					wg.Go(func() {
+						req, _ := http.NewRequest("GET", n.DataURL+"/restapis/"+f.apiID+"/api/_user_request_/pets", nil)
+						if key != "" {
+							req.Header.Set("x-api-key", key)
+						}
+						resp, err := http.DefaultClient.Do(req)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						results <- result{n, resp.StatusCode, resp.Header.Get("x-amzn-RequestId")}
+					})
+				}
+			}
+			wg.Wait()
+			close(results)
+			admitted := map[*apitest.Env]int{}
+			for r := range results {
+				switch r.status {
+				case 200:
+					admitted[r.node]++
+				case 429:
+					line := r.node.Access.Access(r.requestID)
+					if line == nil || line["reason"] != tt.reason {
+						t.Errorf("a 429 logged as %v, want reason %s", line, tt.reason)
+					}
+				default:
+					t.Errorf("status %d, want 200 or 429", r.status)
+				}
+			}
+			if got := admitted[a] + admitted[b]; got != burst {
+				t.Errorf("%d calls admitted across the two nodes (%d on A, %d on B), want exactly the burst %d", got, admitted[a], admitted[b], burst)
+			}
+		})
 	}
 }
