@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
 	"github.com/gatehouse-dev/gatehouse/internal/apitest"
+	"github.com/gatehouse-dev/gatehouse/internal/secret"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/gatehouse-dev/gatehouse/internal/store/postgres/pgtest"
 )
@@ -328,4 +329,44 @@ func TestTwoNodesRedisFullBurst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTwoNodesStartAtOnce: two nodes started at the same moment on one
+// empty PostgreSQL database (sharing the secret and admin credentials
+// made beforehand) both come up — one creates the schema, the other
+// waits for it — and form one cluster: an API made through one is served
+// by the other.
+func TestTwoNodesStartAtOnce(t *testing.T) {
+	db := pgtest.Database(t)
+	dirA := t.TempDir()
+	if _, err := secret.Create(filepath.Join(dirA, server.SecretFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := secret.LoadOrCreateCredentials(filepath.Join(dirA, server.CredentialsFile)); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{dirA, joinDir(t, dirA)}
+	nodes := make([]*apitest.Env, len(dirs))
+	errs := make([]error, len(dirs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, dir := range dirs {
+		wg.Go(func() {
+			<-start
+			nodes[i], errs[i] = apitest.TryStart(t, apitest.Options{Store: db, DataDir: dir})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d of 2 started at once did not start: %v", i, err)
+		}
+	}
+	a, b := nodes[0], nodes[1]
+	f := newFixture(t, b, "AtOnce")
+	f.mock("GET", "/pets", false, 200, `{"pets":[]}`)
+	f.deploy("api")
+	url := a.DataURL + "/restapis/" + f.apiID + "/api/_user_request_/pets"
+	within(t, time.Now(), time.Second, func() bool { return verdict(t, a, url, "") == "200 OK" })
 }
