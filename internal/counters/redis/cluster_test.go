@@ -374,3 +374,68 @@ func TestPeriodChangeRecountedOnce(t *testing.T) {
 		})
 	}
 }
+
+// A lease is given back only to the count it was taken from: a node that
+// holds a lease of a day's count from before the plan moved to weeks and
+// back to days gives it back (a flush) after another node has recounted
+// the day anew, before applying the move back itself. The recounted day
+// never held that lease, so giving it back would let the nodes admit it
+// twice.
+func TestStaleLeaseNotGivenBack(t *testing.T) {
+	nodes := twoNodes(t)
+	ctx := context.Background()
+	const limit = 300
+	day := apigw.Quota{Limit: limit, Period: apigw.PeriodDay}
+	week := apigw.Quota{Limit: limit, Period: apigw.PeriodWeek}
+	plan := &apigw.UsagePlan{ID: "plan", Quota: &day}
+	plans := func() []*apigw.UsagePlan { return []*apigw.UsagePlan{plan} }
+	admitted := 0
+	take := func(b counters.Backend) bool {
+		r, err := b.Take(ctx, plan.ID, "key", *plan.Quota, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Allowed {
+			admitted++
+			if err := b.Record(ctx, plan.ID, "key", t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r.Allowed
+	}
+	apply := func(b counters.Backend, rev int64) {
+		t.Helper()
+		c := []store.Change{{Revision: rev, Kind: store.KindUsagePlan, Op: store.OpPut, ID: plan.ID}}
+		if err := b.Apply(ctx, c, plans, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(nodes[0], 1)
+	apply(nodes[1], 1)
+	take(nodes[1]) // node 1 leases the day, and keeps the lease
+	for range 10 {
+		take(nodes[0])
+	}
+	plan.Quota = &week
+	apply(nodes[0], 2)
+	apply(nodes[1], 2)
+	for range 10 {
+		take(nodes[0])
+	}
+	plan.Quota = &day
+	apply(nodes[0], 3) // the day is recounted anew
+	for range 10 {
+		take(nodes[0])
+	}
+	if err := nodes[1].Flush(ctx); err != nil { // node 1 gives back its old lease
+		t.Fatal(err)
+	}
+	apply(nodes[1], 3)
+	for range 2 * limit {
+		take(nodes[0])
+		take(nodes[1])
+	}
+	if admitted > limit {
+		t.Fatalf("two nodes admitted %d on a quota of %d", admitted, limit)
+	}
+}

@@ -23,12 +23,17 @@ import (
 
 // leaseScript: KEYS window, adjustment; ARGV limit, start, back (unused
 // lease given back first), ttl ms, op ("take", "peek", "return"), lease
-// max, lease divisor. It returns {leased, t, adjustment}.
+// max, lease divisor, the revision of the count the lease given back was
+// taken from. It returns {leased, t, adjustment, revision} (revision: the
+// count's r, -1 for none). A lease is given back only to the count it was
+// taken from: a count recounted since (seedScript) never held it.
 var leaseScript = goredis.NewScript(`
 local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local ttl, op = ARGV[4], ARGV[5]
 local lmax, ldiv = tonumber(ARGV[6]), tonumber(ARGV[7])
-local t = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+local w = redis.call('HMGET', KEYS[1], 't', 'r')
+local t, r = tonumber(w[1] or '0'), tonumber(w[2] or '-1')
+if r ~= tonumber(ARGV[8]) then back = 0 end
 if back > 0 then t = math.max(0, t - back) end
 local adj = 0
 local a = redis.call('HMGET', KEYS[2], 's', 'd')
@@ -45,15 +50,19 @@ if op ~= 'peek' and (back > 0 or n > 0) then
   redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
-return {n, t, adj}
+return {n, t, adj, r}
 `)
 
 // setRemainingScript: KEYS window, adjustment; ARGV limit, start, back,
-// ttl ms, remaining, adjustment ttl ms. It gives back the unused lease,
-// sets the adjustment so that remaining are left, and returns {t, adj}.
+// ttl ms, remaining, adjustment ttl ms, the revision of the count the
+// lease given back was taken from. It gives back the unused lease (as
+// leaseScript does), sets the adjustment so that remaining are left, and
+// returns {t, adj}.
 var setRemainingScript = goredis.NewScript(`
 local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local t = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+local w = redis.call('HMGET', KEYS[1], 't', 'r')
+local t = tonumber(w[1] or '0')
+if tonumber(w[2] or '-1') ~= tonumber(ARGV[7]) then back = 0 end
 t = math.max(0, t - back)
 local adj = tonumber(ARGV[5]) - limit + t
 redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
@@ -111,6 +120,7 @@ type quotaEntry struct {
 	start  int64 // window [start, end), Unix ns; end == 0: none
 	end    int64
 	t      int64 // Redis's count at the last call
+	rev    int64 // the revision of that count (its r; -1: none)
 	adj    int64 // the window's adjustment at the last call
 	avail  int64 // unused lease
 	// spent: Redis had nothing left to lease at t; Takes are refused here
@@ -216,7 +226,7 @@ func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry
 	back := e.avail
 	res, err := leaseScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
-		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor).Int64Slice()
+		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor, e.rev).Int64Slice()
 	if op == "take" {
 		b.trip(opLeaseTake)
 	} else {
@@ -231,11 +241,11 @@ func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry
 		}
 		return 0, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
 	}
-	if len(res) != 3 {
-		return 0, fmt.Errorf("counters/redis: quota script returned %d values, want 3", len(res))
+	if len(res) != 4 {
+		return 0, fmt.Errorf("counters/redis: quota script returned %d values, want 4", len(res))
 	}
 	e.avail -= back
-	e.t, e.adj = res[1], res[2]
+	e.t, e.adj, e.rev = res[1], res[2], res[3]
 	if op == "take" {
 		b.metrics.leases.Add(1)
 	}
@@ -327,13 +337,13 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 	}
 	res, err := leaseScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, q.Period, q.Offset, start), b.adjKey(planID, keyID)},
-		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor).Int64Slice()
+		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor, -1).Int64Slice()
 	b.trip(opQuotaPeek)
 	if err != nil {
 		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
 	}
-	if len(res) != 3 {
-		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota script returned %d values, want 3", len(res))
+	if len(res) != 4 {
+		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota script returned %d values, want 4", len(res))
 	}
 	v.t, v.adj = res[1], res[2]
 	r := v.result(q, false)
@@ -356,7 +366,7 @@ func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apig
 	back := e.avail
 	res, err := setRemainingScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
-		q.Limit, e.start, back, ttlMs(e.end, now), remaining, adjustmentTTL.Milliseconds()).Int64Slice()
+		q.Limit, e.start, back, ttlMs(e.end, now), remaining, adjustmentTTL.Milliseconds(), e.rev).Int64Slice()
 	b.trip(opQuotaSet)
 	if back > 0 {
 		e.t, e.avail = e.t-back, 0
