@@ -17,7 +17,9 @@ import (
 
 // A (plan, key)'s quota lives in two Redis hashes sharing a slot: one per
 // period window, "q{plan|key}:w:PERIOD:OFFSET:START" with field t (the
-// requests leased out: admitted, or held unused by a node), and
+// requests leased out: admitted, or held unused by a node) and r (the
+// store revision of the quota change that last recounted t; 0: seeded
+// where Redis had none; absent: made by leases alone), and
 // "q{plan|key}:adj" with the adjustment (s: the period start it belongs
 // to, Unix ns; d: the delta).
 
