@@ -46,6 +46,9 @@ type Options struct {
 	LambdaEndpoint string
 	// Store is the node's --store URL ("": SQLite in the data directory).
 	Store string
+	// Counters and CountersPrefix are the node's --counters URL ("": in
+	// memory) and --counters-prefix.
+	Counters, CountersPrefix string
 	// TLS is the data listener's default certificate (nil: plain HTTP);
 	// with it DataURL is https://.
 	TLS *server.TLSFiles
@@ -61,6 +64,16 @@ type Options struct {
 // Start starts a node for the duration of the test.
 func Start(t testing.TB, opts Options) *Env {
 	t.Helper()
+	env, err := TryStart(t, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// TryStart is Start returning the error of a node that does not start
+// instead of failing t: it may be called from any goroutine.
+func TryStart(t testing.TB, opts Options) (*Env, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := opts.DataDir
 	if dir == "" {
@@ -68,18 +81,25 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		return nil, err
 	}
 	dataLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		adminLn.Close()
+		return nil, err
 	}
 	access, audit := &LogBuffer{}, &LogBuffer{}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminListen: adminLn.Addr().String(), Listen: dataLn.Addr().String(),
 		Dev: opts.Dev, Now: opts.Now, CanaryRoll: opts.CanaryRoll, AccountThrottle: opts.AccountThrottle, LambdaEndpoint: opts.LambdaEndpoint, Store: opts.Store, UpstreamRootCAs: opts.UpstreamRootCAs,
-		TrustedProxies: opts.TrustedProxies, AccessLog: access, AuditLog: audit, TLS: opts.TLS, ACME: opts.ACME})
+		TrustedProxies: opts.TrustedProxies, Counters: opts.Counters, CountersPrefix: opts.CountersPrefix,
+		AccessLog: access, AuditLog: audit, TLS: opts.TLS, ACME: opts.ACME})
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		adminLn.Close()
+		dataLn.Close()
+		return nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, adminLn, dataLn) }()
@@ -98,7 +118,7 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	env := &Env{Server: srv, AdminURL: "http://" + adminLn.Addr().String(), DataURL: scheme + dataLn.Addr().String(), DataDir: dir, Access: access, Audit: audit}
 	env.Client = env.NewClient(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
-	return env
+	return env, nil
 }
 
 // NewClient returns an apigateway client for the node signed with the given credentials.

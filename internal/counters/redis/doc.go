@@ -43,7 +43,12 @@
 // refuses, so no count is written twice or lost. A node that dies in the
 // middle of a fold loses that fold's counts. A quota period change
 // (Apply) and Load recount a plan's quotas from the store's usage plus
-// the usage still pending in Redis.
+// the usage still pending in Redis. A period change's recount is a
+// compare-and-set keyed by the change's store revision (kept next to the
+// window's count): the first node to apply the change sets the count and
+// the later ones keep it, with the leases taken from it since. A lease is
+// given back only to the count it was taken from (same revision), never
+// to one recounted since, which does not hold it.
 //
 // Keys: every key starts with Options.Prefix (default "gatehouse:") and
 // carries a {hash tag} so that the keys one script touches share a Redis

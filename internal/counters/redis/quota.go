@@ -17,18 +17,25 @@ import (
 
 // A (plan, key)'s quota lives in two Redis hashes sharing a slot: one per
 // period window, "q{plan|key}:w:PERIOD:OFFSET:START" with field t (the
-// requests leased out: admitted, or held unused by a node), and
+// requests leased out: admitted, or held unused by a node) and r (the
+// store revision of the quota change that last recounted t; 0: seeded
+// where Redis had none; absent: made by leases alone), and
 // "q{plan|key}:adj" with the adjustment (s: the period start it belongs
 // to, Unix ns; d: the delta).
 
 // leaseScript: KEYS window, adjustment; ARGV limit, start, back (unused
 // lease given back first), ttl ms, op ("take", "peek", "return"), lease
-// max, lease divisor. It returns {leased, t, adjustment}.
+// max, lease divisor, the revision of the count the lease given back was
+// taken from. It returns {leased, t, adjustment, revision} (revision: the
+// count's r, -1 for none). A lease is given back only to the count it was
+// taken from: a count recounted since (seedScript) never held it.
 var leaseScript = goredis.NewScript(`
 local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local ttl, op = ARGV[4], ARGV[5]
 local lmax, ldiv = tonumber(ARGV[6]), tonumber(ARGV[7])
-local t = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+local w = redis.call('HMGET', KEYS[1], 't', 'r')
+local t, r = tonumber(w[1] or '0'), tonumber(w[2] or '-1')
+if r ~= tonumber(ARGV[8]) then back = 0 end
 if back > 0 then t = math.max(0, t - back) end
 local adj = 0
 local a = redis.call('HMGET', KEYS[2], 's', 'd')
@@ -45,15 +52,19 @@ if op ~= 'peek' and (back > 0 or n > 0) then
   redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
-return {n, t, adj}
+return {n, t, adj, r}
 `)
 
 // setRemainingScript: KEYS window, adjustment; ARGV limit, start, back,
-// ttl ms, remaining, adjustment ttl ms. It gives back the unused lease,
-// sets the adjustment so that remaining are left, and returns {t, adj}.
+// ttl ms, remaining, adjustment ttl ms, the revision of the count the
+// lease given back was taken from. It gives back the unused lease (as
+// leaseScript does), sets the adjustment so that remaining are left, and
+// returns {t, adj}.
 var setRemainingScript = goredis.NewScript(`
 local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local t = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+local w = redis.call('HMGET', KEYS[1], 't', 'r')
+local t = tonumber(w[1] or '0')
+if tonumber(w[2] or '-1') ~= tonumber(ARGV[7]) then back = 0 end
 t = math.max(0, t - back)
 local adj = tonumber(ARGV[5]) - limit + t
 redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
@@ -63,21 +74,32 @@ redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return {t, adj}
 `)
 
-// seedScript: KEYS window, adjustment; ARGV used, overwrite (1/0), ttl
-// ms, has adjustment (1/0), start, delta, adjustment ttl ms. It sets a
-// window's count (when overwrite, or when Redis has none) and the
-// adjustment (likewise).
+// seedScript: KEYS window, adjustment; ARGV used, mode, ttl ms, has
+// adjustment (1/0), start, delta, adjustment ttl ms, revision. It sets a
+// window's count t to used, and its revision r: in mode "nx" only where
+// Redis has no count (r 0); in mode "cas" also where the count's
+// revision is lower than this one's (a count made by leases alone has
+// none: lower than any), so that of the nodes applying one quota change
+// exactly one recount wins and the later ones leave the count, and the
+// leases taken from it since, alone. The adjustment is set with the
+// count, or where Redis has none. It returns 1 when it set the count.
 var seedScript = goredis.NewScript(`
-local over = ARGV[2] == '1'
-if over or redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 't', ARGV[1])
+local set = redis.call('EXISTS', KEYS[1]) == 0
+local rev = tonumber(ARGV[8])
+if not set and ARGV[2] == 'cas' then
+  local r = redis.call('HGET', KEYS[1], 'r')
+  set = (not r) or tonumber(r) < rev
+end
+if set then
+  redis.call('HSET', KEYS[1], 't', ARGV[1], 'r', ARGV[8])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-if ARGV[4] == '1' and (over or redis.call('EXISTS', KEYS[2]) == 0) then
+if ARGV[4] == '1' and (set or redis.call('EXISTS', KEYS[2]) == 0) then
   redis.call('HSET', KEYS[2], 's', ARGV[5], 'd', ARGV[6])
   redis.call('PEXPIRE', KEYS[2], ARGV[7])
 end
-return 1
+if set then return 1 end
+return 0
 `)
 
 const (
@@ -100,6 +122,7 @@ type quotaEntry struct {
 	start  int64 // window [start, end), Unix ns; end == 0: none
 	end    int64
 	t      int64 // Redis's count at the last call
+	rev    int64 // the revision of that count (its r; -1: none)
 	adj    int64 // the window's adjustment at the last call
 	avail  int64 // unused lease
 	// spent: Redis had nothing left to lease at t; Takes are refused here
@@ -205,7 +228,7 @@ func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry
 	back := e.avail
 	res, err := leaseScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
-		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor).Int64Slice()
+		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor, e.rev).Int64Slice()
 	if op == "take" {
 		b.trip(opLeaseTake)
 	} else {
@@ -220,11 +243,11 @@ func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry
 		}
 		return 0, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
 	}
-	if len(res) != 3 {
-		return 0, fmt.Errorf("counters/redis: quota script returned %d values, want 3", len(res))
+	if len(res) != 4 {
+		return 0, fmt.Errorf("counters/redis: quota script returned %d values, want 4", len(res))
 	}
 	e.avail -= back
-	e.t, e.adj = res[1], res[2]
+	e.t, e.adj, e.rev = res[1], res[2], res[3]
 	if op == "take" {
 		b.metrics.leases.Add(1)
 	}
@@ -253,10 +276,26 @@ func (b *Backend) moveTo(ctx context.Context, planID, keyID string, e *quotaEntr
 	return err
 }
 
+// counted returns the quota that this node counts plan planID's requests
+// under: q's limit, with the period and offset its counters have applied
+// (recounted) last. A data plane that sees a plan's new period before
+// Apply has recounted it keeps counting in the old period's window
+// meanwhile: a lease of the new window taken before its recount would be
+// missing from it.
+func (b *Backend) counted(planID string, q apigw.Quota) apigw.Quota {
+	if m := b.applied.Load(); m != nil {
+		if a, ok := (*m)[planID]; ok {
+			q.Period, q.Offset = a.Period, a.Offset
+		}
+	}
+	return q
+}
+
 // Take implements counters.Quotas: from this node's lease when it has
 // one for the current window and the limit in force allows, else from
 // Redis with a new lease (the unused one given back first).
 func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
+	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
@@ -290,6 +329,7 @@ func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota,
 // Peek implements counters.Quotas: Redis's count less this node's unused
 // lease.
 func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota, now time.Time) (counters.QuotaResult, error) {
+	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
@@ -299,13 +339,13 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 	}
 	res, err := leaseScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, q.Period, q.Offset, start), b.adjKey(planID, keyID)},
-		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor).Int64Slice()
+		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor, -1).Int64Slice()
 	b.trip(opQuotaPeek)
 	if err != nil {
 		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
 	}
-	if len(res) != 3 {
-		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota script returned %d values, want 3", len(res))
+	if len(res) != 4 {
+		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota script returned %d values, want 4", len(res))
 	}
 	v.t, v.adj = res[1], res[2]
 	r := v.result(q, false)
@@ -316,6 +356,7 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 // SetRemaining implements counters.Quotas. This node's unused lease goes
 // back first; other nodes' unused leases count as used.
 func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apigw.Quota, remaining int64, now time.Time) (store.QuotaAdjustment, error) {
+	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
 	start, end, same := e.window(q, now)
@@ -327,7 +368,7 @@ func (b *Backend) SetRemaining(ctx context.Context, planID, keyID string, q apig
 	back := e.avail
 	res, err := setRemainingScript.Run(ctx, b.rdb,
 		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
-		q.Limit, e.start, back, ttlMs(e.end, now), remaining, adjustmentTTL.Milliseconds()).Int64Slice()
+		q.Limit, e.start, back, ttlMs(e.end, now), remaining, adjustmentTTL.Milliseconds(), e.rev).Int64Slice()
 	b.trip(opQuotaSet)
 	if back > 0 {
 		e.t, e.avail = e.t-back, 0
@@ -389,10 +430,13 @@ func (b *Backend) returnLeases(ctx context.Context, now time.Time) error {
 
 // recount sets the count of the current window of every key of plan p
 // from the store's usage and the usage pending in Redis, and the
-// adjustment from the store: always (overwrite: the plan's period moved),
-// or only where Redis has none (Load: Redis may have lost its data).
-// With overwrite, this node's leases of the plan are dropped.
-func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time, overwrite bool) error {
+// adjustment from the store, in seedScript's mode: "nx" (Load, a plan new
+// to this node: only where Redis has none, as Redis may have lost its
+// data) or "cas" with the revision of the change that moved the plan's
+// period or offset (the first node to apply it wins; see seedScript).
+// In mode "cas" this node's entries of the plan's new window (stale ones,
+// from an earlier time the plan had this shape) are dropped first.
+func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time, mode string, rev int64) error {
 	q := *p.Quota
 	start, end := q.PeriodStart(now), q.PeriodEnd(now)
 	used := map[string]int64{}
@@ -427,11 +471,14 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 	}); err != nil {
 		return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)
 	}
-	if overwrite {
+	startNs, endNs := start.UnixNano(), end.UnixNano()
+	if mode == "cas" {
 		b.quotas.each(func(id quotaID, e *quotaEntry) bool {
 			if id.plan == p.ID {
 				e.mu.Lock()
-				e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
+				if e.period == q.Period && e.offset == q.Offset && e.start == startNs {
+					e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
+				}
 				e.mu.Unlock()
 			}
 			return false
@@ -444,11 +491,6 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 	for k := range adjs {
 		keys[k] = true
 	}
-	startNs, endNs := start.UnixNano(), end.UnixNano()
-	over := "0"
-	if overwrite {
-		over = "1"
-	}
 	for k := range keys {
 		d, has := adjs[k]
 		hasAdj := "0"
@@ -457,7 +499,7 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 		}
 		err := seedScript.Run(ctx, b.rdb,
 			[]string{b.windowKey(p.ID, k, q.Period, q.Offset, startNs), b.adjKey(p.ID, k)},
-			used[k], over, ttlMs(endNs, now), hasAdj, startNs, d, adjustmentTTL.Milliseconds()).Err()
+			used[k], mode, ttlMs(endNs, now), hasAdj, startNs, d, adjustmentTTL.Milliseconds(), rev).Err()
 		b.trip(opQuotaSeed)
 		if err != nil {
 			return fmt.Errorf("counters/redis: recount usage plan %s: %w", p.ID, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,9 @@ type Backend struct {
 	// recounts a plan whose period or offset changed.
 	shapesMu sync.Mutex
 	shapes   counters.QuotaShapes
+	// applied is shapes once recounted, for the request path (counted):
+	// replaced, never changed, under shapesMu.
+	applied atomic.Pointer[map[string]apigw.Quota]
 
 	metrics Metrics
 }
@@ -248,40 +252,61 @@ func (b *Backend) Load(ctx context.Context, plans []*apigw.UsagePlan, now time.T
 	b.shapesMu.Lock()
 	defer b.shapesMu.Unlock()
 	clear(b.shapes)
+	defer b.publishShapes()
 	for _, p := range plans {
 		if p.Quota == nil {
 			continue
 		}
 		b.shapes[p.ID] = *p.Quota
-		if err := b.recount(ctx, p, now, false); err != nil {
+		if err := b.recount(ctx, p, now, "nx", 0); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Apply implements counters.Backend: a plan whose quota period or offset
-// changed (or every plan, after a resync) is recounted for its new
-// window; a plan new to this node is seeded where Redis has no count. Every node applies the same change and computes the same
-// count. Requests admitted meanwhile by a node that has not yet applied
-// it count in the old window.
+// publishShapes makes shapes the ones the request path counts under
+// (shapesMu held).
+func (b *Backend) publishShapes() {
+	m := maps.Clone(map[string]apigw.Quota(b.shapes))
+	b.applied.Store(&m)
+}
+
+// Apply implements counters.Backend. A plan whose quota period or offset
+// changed is recounted for its new window, as a compare-and-set keyed by
+// the change's store revision: every node applies the same change, the
+// first to do so sets the count, and the later ones find it set at that
+// revision and keep it (with the leases taken from it since). A plan new
+// to this node (or that gained a quota), and after a resync every plan
+// whose shape this node already had, is seeded only where Redis has no
+// count. A resync that finds a plan's shape changed (a change this node
+// missed) recounts with revision 0: only a window that no node has
+// recounted, or that leases alone made. Until a plan's recount is done,
+// this node counts its requests in the old window (counted); requests
+// that a node which has not yet applied the change admits meanwhile (for
+// at most the feed's lag, 1 s) count in the old window only.
 func (b *Backend) Apply(ctx context.Context, changes []store.Change, plans func() []*apigw.UsagePlan, now time.Time) error {
 	b.shapesMu.Lock()
 	defer b.shapesMu.Unlock()
-	known := make(map[string]bool, len(b.shapes))
-	for id := range b.shapes {
-		known[id] = true
+	old := maps.Clone(map[string]apigw.Quota(b.shapes))
+	revs := map[string]int64{}
+	for _, c := range changes {
+		if c.Kind == store.KindUsagePlan {
+			revs[c.ID] = max(revs[c.ID], c.Revision)
+		}
 	}
 	recount := b.shapes.Reloads(changes, plans)
+	if len(recount) == 0 && len(old) == len(b.shapes) {
+		return nil
+	}
+	defer b.publishShapes()
 	var errs []error
 	for _, p := range recount {
-		// A plan new to this node (or that gained a quota) is seeded only
-		// where Redis has no count, as Load does: nodes apply a change at
-		// different times, and a count another node has made since,
-		// leases it holds included, must not be overwritten by this
-		// node's recount of the recorded usage (which misses those
-		// leases: overshoot).
-		if err := b.recount(ctx, p, now, known[p.ID]); err != nil {
+		mode, rev := "nx", int64(0)
+		if o, had := old[p.ID]; had && (o.Period != p.Quota.Period || o.Offset != p.Quota.Offset) {
+			mode, rev = "cas", revs[p.ID]
+		}
+		if err := b.recount(ctx, p, now, mode, rev); err != nil {
 			errs = append(errs, err)
 		}
 	}
