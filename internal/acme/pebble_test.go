@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -228,7 +227,7 @@ func testPebble(t *testing.T, pebble string, useTLS bool, validity int) {
 // failure.
 func startPebble(t *testing.T, bin, config, dnsAddr string) {
 	t.Helper()
-	var logs lockedBuffer
+	var logs apitest.LogBuffer // safe for Pebble's two output streams
 	cmd := exec.Command(bin, "-config", config, "-dnsserver", dnsAddr)
 	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -309,21 +308,4 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool,
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s: not reached within %s (last: %s)", what, within, last)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
