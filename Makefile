@@ -10,7 +10,7 @@ FUZZTIME ?= 30s
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo .ci/.tools/staticcheck)
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test race test-alloc lint fuzz bench-smoke bench clean
+.PHONY: help build run test race test-alloc lint fuzz bench-smoke bench-cluster-smoke bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 
 bench-smoke: ## a short load benchmark run (2 rounds of 2 s): checks the bench works, not a figure
 	$(GO) run ./bench --duration 2s --rounds 2 --warmup 1s
+
+bench-cluster-smoke: ## a short cluster benchmark run (needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379): checks it works, not a figure
+	$(GO) run ./bench --cluster --duration 2s --warmup 1s --keys 3
 
 bench: ## the standard load benchmark (about 5 minutes; see bench/README.md)
 	$(GO) run ./bench

@@ -91,11 +91,23 @@ type options struct {
 	Throttle      bool    `json:"throttle,omitempty"`
 	ThrottleRate  float64 `json:"throttle_rate,omitempty"`
 	ThrottleBurst int     `json:"throttle_burst,omitempty"`
+
+	// The cluster run (--cluster; see cluster.go).
+	Cluster         bool   `json:"cluster,omitempty"`
+	ClusterPostgres string `json:"cluster_postgres,omitempty"`
+	ClusterRedis    string `json:"cluster_redis,omitempty"`
 }
 
 // loadOnlyFlags are the flags of the load run that mean nothing to the
 // throttle run; setting one with --throttle is refused rather than ignored.
 var loadOnlyFlags = []string{"warmup", "rounds", "keys", "active-keys", "compare-keys", "import-chunk", "threads", "targets", "wrk-cpus", "baseline"}
+
+// notClusterFlags are the flags the cluster run refuses: it has one
+// measured run per phase and targets of its own.
+var notClusterFlags = []string{"rounds", "active-keys", "compare-keys", "targets", "baseline", "throttle", "throttle-rate", "throttle-burst"}
+
+// clusterOnlyFlags need --cluster.
+var clusterOnlyFlags = []string{"cluster-postgres", "cluster-redis"}
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
@@ -126,6 +138,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.Throttle, "throttle", false, "instead of the load run, measure throttle accuracy: one key, --connections Go clients for --duration against the MOCK route (see bench/README.md)")
 	fs.Float64Var(&o.ThrottleRate, "throttle-rate", 100, "with --throttle: the key's usage plan throttle rate, requests/s")
 	fs.IntVar(&o.ThrottleBurst, "throttle-burst", 50, "with --throttle: the key's usage plan throttle burst")
+	fs.BoolVar(&o.Cluster, "cluster", false, "instead of the load run, measure a cluster: one SQLite node, then three nodes on PostgreSQL and Redis, and Redis round trips per 1,000 requests (see bench/README.md)")
+	fs.StringVar(&o.ClusterPostgres, "cluster-postgres", defaultClusterPostgres, "with --cluster: a PostgreSQL server URL the bench creates (and drops) a fresh database through")
+	fs.StringVar(&o.ClusterRedis, "cluster-redis", defaultClusterRedis, "with --cluster: the Redis the nodes count in, under a fresh prefix deleted afterwards")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -134,6 +149,15 @@ func parseFlags(args []string) (*options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.Cluster {
+		return clusterFlags(o, set)
+	}
+	for _, name := range clusterOnlyFlags {
+		if set[name] {
+			return nil, fmt.Errorf("--%s needs --cluster", name)
+		}
+	}
+	o.ClusterPostgres, o.ClusterRedis = "", ""
 	if o.Throttle {
 		if !set["duration"] {
 			o.Duration = throttleDuration
@@ -250,12 +274,18 @@ func run(args []string) int {
 		res interface{ writeJSON(string) error }
 		ok  bool
 	)
-	if o.Throttle {
+	switch {
+	case o.Cluster:
+		var cr *clusterReport
+		if cr, err = b.runCluster(ctx); err == nil {
+			res, ok = cr, cr.Valid && cr.Check.Pass
+		}
+	case o.Throttle:
 		var tr *throttleReport
 		if tr, err = b.runThrottle(ctx); err == nil {
 			res, ok = tr, tr.Valid && tr.Pass
 		}
-	} else {
+	default:
 		var rep *report
 		if rep, err = b.run(ctx); err == nil {
 			res, ok = rep, rep.Valid && rep.allPass()
@@ -488,9 +518,10 @@ func (gh *gatehouseNode) configure(ctx context.Context, spec apiSpec) error {
 
 // launchGatehouse builds (unless --gatehouse-bin) and starts gatehouse
 // with the account-level limit raised, and waits for both listeners. Its
-// data directory and log are named after name. It returns the node, not
+// data directory and log are named after name; extra are more serve
+// flags (a cluster node's --store and --counters). It returns the node, not
 // configured yet, and its command line.
-func (b *bench) launchGatehouse(ctx context.Context, name string) (*gatehouseNode, string, error) {
+func (b *bench) launchGatehouse(ctx context.Context, name string, extra ...string) (*gatehouseNode, string, error) {
 	o := b.opts
 	if b.bin == "" {
 		b.bin = o.GatehouseBin
@@ -519,6 +550,7 @@ func (b *bench) launchGatehouse(ctx context.Context, name string) (*gatehouseNod
 		// AWS's account-level default (10,000 requests/s, burst 5,000) would
 		// refuse the benchmark's load: raise it, but keep it enforced.
 		"--account-rate", strconv.Itoa(accountRate), "--account-burst", strconv.Itoa(accountRate)}
+	argv = append(argv, extra...)
 	argv = append(argv, strings.Fields(o.GatehouseArg)...)
 	cmdline := "gatehouse " + strings.Join(argv[1:], " ")
 	p, err := b.procs.start(name, filepath.Join(b.dir, name+".log"), o.ServerCPUs, argv...)
