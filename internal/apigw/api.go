@@ -137,11 +137,15 @@ type Integration struct {
 
 // IntegrationResponse maps an integration's answer to a method response.
 type IntegrationResponse struct {
-	StatusCode         string
-	SelectionPattern   string
-	ResponseParameters map[string]string
-	ResponseTemplates  map[string]string
-	ContentHandling    string
+	StatusCode       string
+	SelectionPattern string
+	// SelectionPatternSet records that the caller sent selectionPattern,
+	// possibly "": AWS keeps an empty pattern and returns it as "", and
+	// leaves the field out when none was sent.
+	SelectionPatternSet bool
+	ResponseParameters  map[string]string
+	ResponseTemplates   map[string]string
+	ContentHandling     string
 }
 
 // Deployment is an immutable snapshot of an API's definition.

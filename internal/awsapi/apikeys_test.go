@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +239,9 @@ func TestGetAPIKeys(t *testing.T) {
 		ids = append(ids, aws.ToString(k.Id))
 		values[aws.ToString(k.Id)] = aws.ToString(k.Value)
 	}
+	// AWS lists keys newest first (aws-compat.md §10a): beta, Alpha-3,
+	// alpha-2, alpha-1.
+	slices.Reverse(ids)
 	list := func(in *apigateway.GetApiKeysInput) ([]string, *string) {
 		t.Helper()
 		out, err := c.GetApiKeys(ctx, in)
@@ -254,13 +258,13 @@ func TestGetAPIKeys(t *testing.T) {
 		return got, out.Position
 	}
 	got, pos := list(&apigateway.GetApiKeysInput{NameQuery: aws.String("alpha")})
-	if diff := cmp.Diff(ids[:2], got); diff != "" || pos != nil {
+	if diff := cmp.Diff(ids[2:], got); diff != "" || pos != nil {
 		t.Errorf("name=alpha (case-sensitive prefix) (-want +got):\n%s", diff)
 	}
 	if got, _ := list(&apigateway.GetApiKeysInput{NameQuery: aws.String("pha")}); got != nil {
 		t.Errorf("name=pha (infix) matched %v", got)
 	}
-	if got, _ := list(&apigateway.GetApiKeysInput{CustomerId: aws.String("cust"), IncludeValues: aws.Bool(true)}); !cmp.Equal(got, ids[3:]) {
+	if got, _ := list(&apigateway.GetApiKeysInput{CustomerId: aws.String("cust"), IncludeValues: aws.Bool(true)}); !cmp.Equal(got, ids[:1]) {
 		t.Errorf("customerId=cust: %v", got)
 	}
 	page1, pos := list(&apigateway.GetApiKeysInput{Limit: aws.Int32(3)})

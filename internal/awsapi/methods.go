@@ -60,7 +60,7 @@ type integrationJSON struct {
 // template is sent as null, as AWS does.
 type integrationResponseJSON struct {
 	StatusCode         string              `json:"statusCode"`
-	SelectionPattern   string              `json:"selectionPattern,omitempty"`
+	SelectionPattern   *string             `json:"selectionPattern,omitempty"`
 	ResponseParameters *map[string]string  `json:"responseParameters,omitempty"`
 	ResponseTemplates  *map[string]*string `json:"responseTemplates,omitempty"`
 	ContentHandling    string              `json:"contentHandling,omitempty"`
@@ -136,9 +136,11 @@ func toIntegrationJSON(in *apigw.Integration) integrationJSON {
 
 func toIntegrationResponseJSON(ir *apigw.IntegrationResponse) integrationResponseJSON {
 	out := integrationResponseJSON{
-		StatusCode:       ir.StatusCode,
-		SelectionPattern: ir.SelectionPattern,
-		ContentHandling:  ir.ContentHandling,
+		StatusCode:      ir.StatusCode,
+		ContentHandling: ir.ContentHandling,
+	}
+	if ir.SelectionPattern != "" || ir.SelectionPatternSet {
+		out.SelectionPattern = &ir.SelectionPattern
 	}
 	if ir.ResponseParameters != nil {
 		out.ResponseParameters = &ir.ResponseParameters
@@ -367,7 +369,7 @@ func (h *Handler) deleteIntegration(w http.ResponseWriter, r *http.Request) erro
 // --- IntegrationResponse ---
 
 type putIntegrationResponseRequest struct {
-	SelectionPattern   string            `json:"selectionPattern"`
+	SelectionPattern   *string           `json:"selectionPattern"`
 	ResponseParameters map[string]string `json:"responseParameters"`
 	ResponseTemplates  map[string]string `json:"responseTemplates"`
 	ContentHandling    string            `json:"contentHandling"`

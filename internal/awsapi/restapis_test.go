@@ -183,7 +183,7 @@ func TestUpdateRestAPI(t *testing.T) {
 	}
 	got := []any{aws.ToString(out.Name), aws.ToString(out.Description), out.BinaryMediaTypes, aws.ToInt32(out.MinimumCompressionSize),
 		string(out.ApiKeySource), out.EndpointConfiguration.Types[0], aws.ToString(out.Policy), out.DisableExecuteApiEndpoint}
-	want := []any{"renamed", "d", []string{"image/gif", "image/jpeg"}, int32(10), "AUTHORIZER", types.EndpointType("REGIONAL"),
+	want := []any{"renamed", "d", []string{"image/jpeg", "image/gif"}, int32(10), "AUTHORIZER", types.EndpointType("REGIONAL"),
 		`{\"Version\":\"2012-10-17\",\"Statement\":[]}`, true}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("after update (-want +got):\n%s", d)

@@ -253,7 +253,8 @@ func TestUsagePlanKeys(t *testing.T) {
 		}
 		return ids
 	}
-	if diff := cmp.Diff([]string{aws.ToString(k1.Id), aws.ToString(k2.Id)}, list(&apigateway.GetUsagePlanKeysInput{UsagePlanId: plan.Id, NameQuery: aws.String("key")})); diff != "" {
+	// The last key added comes first, as AWS lists them (aws-compat.md §10a).
+	if diff := cmp.Diff([]string{aws.ToString(k2.Id), aws.ToString(k1.Id)}, list(&apigateway.GetUsagePlanKeysInput{UsagePlanId: plan.Id, NameQuery: aws.String("key")})); diff != "" {
 		t.Errorf("name=key (-want +got):\n%s", diff)
 	}
 	if got := list(&apigateway.GetUsagePlanKeysInput{UsagePlanId: plan.Id, NameQuery: aws.String("KEY")}); got != nil {

@@ -208,9 +208,11 @@ func (s *Service) GetAPIKey(ctx context.Context, id string, includeValue bool) (
 	return out, nil
 }
 
-// ListAPIKeys lists keys (oldest first) matching f, with their values
-// when includeValues is set.
+// ListAPIKeys lists keys matching f newest first, as AWS does (recorded in
+// 2024 and 2025, aws-compat.md §10a), with their values when
+// includeValues is set.
 func (s *Service) ListAPIKeys(ctx context.Context, f store.KeyFilter, includeValues bool, p store.Page) ([]*RevealedKey, string, error) {
+	p.NewestFirst = true
 	var (
 		keys []*apigw.APIKey
 		next string

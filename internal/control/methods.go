@@ -701,7 +701,8 @@ var integrationPatch = patch.NewTable(patch.Options{},
 
 // PutIntegrationResponseInput is PutIntegrationResponse's request.
 type PutIntegrationResponseInput struct {
-	SelectionPattern   string
+	// SelectionPattern is nil when the request has none; "" is kept.
+	SelectionPattern   *string
 	ResponseParameters map[string]string
 	ResponseTemplates  map[string]string
 	ContentHandling    string
@@ -720,6 +721,14 @@ func (s *Service) withIntegration(ctx context.Context, ref MethodRef, write bool
 		return s.readMethod(ctx, ref, run)
 	}
 	return s.withMethod(ctx, ref, func(_ *apigw.Resource, m *apigw.Method) error { return run(m) })
+}
+
+// selectionPattern is a request's pattern, "" when it has none.
+func selectionPattern(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func checkIntegrationResponse(ir *apigw.IntegrationResponse) error {
@@ -745,11 +754,12 @@ func (s *Service) PutIntegrationResponse(ctx context.Context, ref MethodRef, sta
 		return nil, err
 	}
 	ir := &apigw.IntegrationResponse{
-		StatusCode:         status,
-		SelectionPattern:   in.SelectionPattern,
-		ResponseParameters: in.ResponseParameters,
-		ResponseTemplates:  in.ResponseTemplates,
-		ContentHandling:    in.ContentHandling,
+		StatusCode:          status,
+		SelectionPattern:    selectionPattern(in.SelectionPattern),
+		SelectionPatternSet: in.SelectionPattern != nil,
+		ResponseParameters:  in.ResponseParameters,
+		ResponseTemplates:   in.ResponseTemplates,
+		ContentHandling:     in.ContentHandling,
 	}
 	if err := checkIntegrationResponse(ir); err != nil {
 		return nil, err
@@ -826,7 +836,10 @@ func (s *Service) UpdateIntegrationResponse(ctx context.Context, ref MethodRef, 
 
 // integrationResponsePatch is UpdateIntegrationResponse's paths.
 var integrationResponsePatch = patch.NewTable(patch.Options{},
-	patch.Rule[*apigw.IntegrationResponse]{Path: "/selectionPattern", Ops: replaceOp, Set: patch.String(func(ir *apigw.IntegrationResponse) *string { return &ir.SelectionPattern })},
+	patch.Rule[*apigw.IntegrationResponse]{Path: "/selectionPattern", Ops: replaceOp, Set: func(ir *apigw.IntegrationResponse, op patch.Op, _ patch.Params) error {
+		ir.SelectionPattern, ir.SelectionPatternSet = op.Value, true
+		return nil
+	}},
 	patch.Rule[*apigw.IntegrationResponse]{Path: "/contentHandling", Ops: replaceOp, Set: patch.String(func(ir *apigw.IntegrationResponse) *string { return &ir.ContentHandling })},
 	patch.Rule[*apigw.IntegrationResponse]{Path: "/responseParameters/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(ir *apigw.IntegrationResponse) *map[string]string { return &ir.ResponseParameters }, msgParameterNotFound, true)},
 	patch.Rule[*apigw.IntegrationResponse]{Path: "/responseTemplates/{name}", Ops: addRemoveReplace, Set: stringMapEntry(func(ir *apigw.IntegrationResponse) *map[string]string { return &ir.ResponseTemplates }, msgContentTypeNotFound, true)},

@@ -370,8 +370,8 @@ var restAPIPatch = patch.NewTable(patch.Options{},
 	})},
 )
 
-// patchBinaryMediaType adds, renames (replace, value = the new type) or
-// removes the type the path names.
+// patchBinaryMediaType adds, replaces (removes the type the path names and
+// appends value, as AWS does) or removes the type the path names.
 func patchBinaryMediaType(api *apigw.RestAPI, op patch.Op, p patch.Params) error {
 	typ := p.Get("type")
 	switch op.Op {
@@ -383,15 +383,12 @@ func patchBinaryMediaType(api *apigw.RestAPI, op patch.Op, p patch.Params) error
 		if op.Value == "" {
 			return BadRequestf("Invalid patch value for %s: the new media type must be non-empty", op.Path)
 		}
-		i := slices.Index(api.BinaryMediaTypes, typ)
-		switch {
-		case slices.Contains(api.BinaryMediaTypes, op.Value):
-			if i >= 0 {
-				api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
-			}
-		case i >= 0:
-			api.BinaryMediaTypes[i] = op.Value
-		default:
+		// AWS removes the old type and appends the new one (recorded:
+		// [png, jpeg] with png replaced by gif answers [jpeg, gif]).
+		if i := slices.Index(api.BinaryMediaTypes, typ); i >= 0 {
+			api.BinaryMediaTypes = slices.Delete(api.BinaryMediaTypes, i, i+1)
+		}
+		if !slices.Contains(api.BinaryMediaTypes, op.Value) {
 			api.BinaryMediaTypes = append(api.BinaryMediaTypes, op.Value)
 		}
 	case patch.Remove:

@@ -16,7 +16,8 @@ func TestApplyRestAPIPatchBinaryMediaTypes(t *testing.T) {
 		want  []string
 	}{
 		{"add twice", nil, []patch.Op{{Op: patch.Add, Path: "/binaryMediaTypes/image~1png"}, {Op: patch.Add, Path: "/binaryMediaTypes/image~1png"}}, []string{"image/png"}},
-		{"replace in place", []string{"a/b", "c/d"}, []patch.Op{repl("/binaryMediaTypes/a~1b", "e/f")}, []string{"e/f", "c/d"}},
+		{"replace removes then appends", []string{"a/b", "c/d"}, []patch.Op{repl("/binaryMediaTypes/a~1b", "e/f")}, []string{"c/d", "e/f"}},
+		{"replace an absent type appends", []string{"a/b"}, []patch.Op{repl("/binaryMediaTypes/x~1y", "e/f")}, []string{"a/b", "e/f"}},
 		{"replace onto existing", []string{"a/b", "c/d"}, []patch.Op{repl("/binaryMediaTypes/a~1b", "c/d")}, []string{"c/d"}},
 		{"remove last", []string{"a/b"}, []patch.Op{{Op: patch.Remove, Path: "/binaryMediaTypes/a~1b"}}, nil},
 		{"wildcard", nil, []patch.Op{{Op: patch.Add, Path: "/binaryMediaTypes/*~1*"}}, []string{"*/*"}},

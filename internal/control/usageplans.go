@@ -615,11 +615,12 @@ func (s *Service) planKey(ctx context.Context, r store.Reader, planID, keyID str
 	return s.getKey(ctx, r, keyID)
 }
 
-// ListUsagePlanKeys lists the keys of a plan (in the order they were
-// added) with their values. namePrefix filters on the key name
-// (case-sensitive) within each page, so a filtered page may be short. An
-// unknown plan has no keys (AWS answers an empty list, not 404).
+// ListUsagePlanKeys lists the keys of a plan, the last added first as AWS
+// does (aws-compat.md §10a), with their values. namePrefix filters on the
+// key name (case-sensitive) within each page, so a filtered page may be
+// short. An unknown plan has no keys (AWS answers an empty list, not 404).
 func (s *Service) ListUsagePlanKeys(ctx context.Context, planID, namePrefix string, p store.Page) ([]*RevealedKey, string, error) {
+	p.NewestFirst = true
 	var (
 		keys []*apigw.APIKey
 		next string

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/apigw"
@@ -78,6 +79,29 @@ type Store interface {
 type Page struct {
 	Position string
 	Limit    int
+	// NewestFirst lists the rows newest first (AWS's order for API keys
+	// and usage-plan keys); only the lists whose doc says so take it.
+	NewestFirst bool
+}
+
+// Bound is the sequence bound of the page a position starts: rows after
+// it, or, newest first, before it (the first page: before every row).
+func (p Page) Bound(after int64) int64 {
+	if p.NewestFirst && after == 0 {
+		return math.MaxInt64
+	}
+	return after
+}
+
+// SeqOrder is the end of a page query over the sequence column col with
+// its bound and limit as the placeholders bound and limit ("?" or "$n"):
+// "col > bound ORDER BY col LIMIT limit", or newest first
+// "col < bound ORDER BY col DESC LIMIT limit".
+func (p Page) SeqOrder(col, bound, limit string) string {
+	if p.NewestFirst {
+		return col + " < " + bound + " ORDER BY " + col + " DESC LIMIT " + limit
+	}
+	return col + " > " + bound + " ORDER BY " + col + " LIMIT " + limit
 }
 
 // PageLimit normalises a requested page size as AWS does.
@@ -137,6 +161,8 @@ type Reader interface {
 
 	GetAPIKey(ctx context.Context, id string) (*apigw.APIKey, error)
 	GetAPIKeyByHash(ctx context.Context, lookupHash []byte) (*apigw.APIKey, error)
+	// ListAPIKeys lists keys oldest first, or newest first with
+	// p.NewestFirst.
 	ListAPIKeys(ctx context.Context, f KeyFilter, p Page) ([]*apigw.APIKey, string, error)
 
 	GetUsagePlan(ctx context.Context, id string) (*apigw.UsagePlan, error)
@@ -144,7 +170,8 @@ type Reader interface {
 
 	// HasUsagePlanKey reports whether the key is in the plan.
 	HasUsagePlanKey(ctx context.Context, planID, keyID string) (bool, error)
-	// ListUsagePlanKeys lists the keys of a plan (in the order they were added).
+	// ListUsagePlanKeys lists the keys of a plan in the order they were
+	// added, or the reverse with p.NewestFirst.
 	ListUsagePlanKeys(ctx context.Context, planID string, p Page) ([]*apigw.APIKey, string, error)
 	// ListUsagePlanIDsForKey lists the ids of the plans a key belongs to.
 	ListUsagePlanIDsForKey(ctx context.Context, keyID string) ([]string, error)

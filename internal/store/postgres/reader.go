@@ -63,9 +63,10 @@ func scanKey(rows pgx.Rows) (int64, *apigw.APIKey, error) {
 }
 
 // list runs a page query. query must end with "seq > $n ORDER BY seq LIMIT
-// $n+1" (for its seq column) where n is len(args)+1; list appends the
-// position's seq and the limit to args, and returns the page and the next
-// position.
+// $n+1" (for its seq column) where n is len(args)+1, or p.SeqOrder("seq",
+// "$n", "$n+1") for a list that takes Page.NewestFirst; list appends the
+// position's bound and the limit to args, and returns the page and the
+// next position.
 func list[T any](ctx context.Context, q *conn, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
 	after, err := store.DecodePosition(p.Position)
 	if err != nil {
@@ -77,7 +78,7 @@ func list[T any](ctx context.Context, q *conn, p store.Page, scan scanFunc[T], q
 		lastSeq int64
 		more    bool
 	)
-	err = q.each(ctx, query, append(args, after, limit+1), func(rows pgx.Rows) error {
+	err = q.each(ctx, query, append(args, p.Bound(after), limit+1), func(rows pgx.Rows) error {
 		if len(items) == limit {
 			more = true
 			return nil
@@ -215,7 +216,7 @@ func (r reader) ListAPIKeys(ctx context.Context, f store.KeyFilter, p store.Page
 	items, next, err := list(ctx, r.q, p, scanKey,
 		`SELECT seq, doc, lookup_hash, sealed_value FROM api_keys
 		WHERE starts_with(name, $1::text) AND ($2::text = '' OR customer_id = $2)
-		AND seq > $3 ORDER BY seq LIMIT $4`,
+		AND `+p.SeqOrder("seq", "$3", "$4"),
 		f.NamePrefix, f.CustomerID)
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list api keys: %w", err)
@@ -259,7 +260,7 @@ func (r reader) ListUsagePlanKeys(ctx context.Context, planID string, p store.Pa
 	items, next, err := list(ctx, r.q, p, scanKey,
 		`SELECT upk.seq, k.doc, k.lookup_hash, k.sealed_value
 		FROM usage_plan_keys upk JOIN api_keys k ON k.id = upk.key_id
-		WHERE upk.plan_id = $1 AND upk.seq > $2 ORDER BY upk.seq LIMIT $3`,
+		WHERE upk.plan_id = $1 AND `+p.SeqOrder("upk.seq", "$2", "$3"),
 		planID)
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list keys of usage plan %s: %w", planID, err)

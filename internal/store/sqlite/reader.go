@@ -68,15 +68,16 @@ func scanKey(rows *sql.Rows) (int64, *apigw.APIKey, error) {
 }
 
 // list runs a page query. query must end with "seq > ? ORDER BY seq LIMIT ?"
-// (for its seq column); list appends the position's seq and the limit to
-// args, and returns the page and the next position.
+// (for its seq column), or p.SeqOrder("seq", "?", "?") for a list that
+// takes Page.NewestFirst; list appends the position's bound and the limit
+// to args, and returns the page and the next position.
 func list[T any](ctx context.Context, q *sqlTx, p store.Page, scan scanFunc[T], query string, args ...any) ([]*T, string, error) {
 	after, err := store.DecodePosition(p.Position)
 	if err != nil {
 		return nil, "", err
 	}
 	limit := p.PageLimit()
-	rows, err := q.QueryContext(ctx, query, append(args, after, limit+1)...)
+	rows, err := q.QueryContext(ctx, query, append(args, p.Bound(after), limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -245,7 +246,7 @@ func (r reader) ListAPIKeys(ctx context.Context, f store.KeyFilter, p store.Page
 	items, next, err := list(ctx, r.q, p, scanKey,
 		`SELECT seq, doc, lookup_hash, sealed_value FROM api_keys
 		WHERE substr(name, 1, length(?)) = ? AND (? = '' OR customer_id = ?)
-		AND seq > ? ORDER BY seq LIMIT ?`,
+		AND `+p.SeqOrder("seq", "?", "?"),
 		f.NamePrefix, f.NamePrefix, f.CustomerID, f.CustomerID)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list api keys: %w", err)
@@ -289,7 +290,7 @@ func (r reader) ListUsagePlanKeys(ctx context.Context, planID string, p store.Pa
 	items, next, err := list(ctx, r.q, p, scanKey,
 		`SELECT upk.seq, k.doc, k.lookup_hash, k.sealed_value
 		FROM usage_plan_keys upk JOIN api_keys k ON k.id = upk.key_id
-		WHERE upk.plan_id = ? AND upk.seq > ? ORDER BY upk.seq LIMIT ?`,
+		WHERE upk.plan_id = ? AND `+p.SeqOrder("upk.seq", "?", "?"),
 		planID)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list keys of usage plan %s: %w", planID, err)

@@ -70,6 +70,9 @@ type lister struct {
 	create func(ctx context.Context, tx store.Tx, ids []string) error
 	list   func(ctx context.Context, r store.Reader, p store.Page) ([]string, string, error)
 	del    func(ctx context.Context, tx store.Tx, id string) error
+	// newestFirst: the list takes Page.NewestFirst (AWS lists API keys
+	// and usage-plan keys newest first).
+	newestFirst bool
 }
 
 var listers = []lister{
@@ -125,7 +128,8 @@ var listers = []lister{
 			items, next, err := r.ListAPIKeys(ctx, store.KeyFilter{}, p)
 			return ids(items, next, err)(func(k *apigw.APIKey) string { return k.ID })
 		},
-		del: func(ctx context.Context, tx store.Tx, id string) error { return tx.DeleteAPIKey(ctx, id) },
+		del:         func(ctx context.Context, tx store.Tx, id string) error { return tx.DeleteAPIKey(ctx, id) },
+		newestFirst: true,
 	},
 	{
 		name: "UsagePlans",
@@ -167,7 +171,8 @@ var listers = []lister{
 			items, next, err := r.ListUsagePlanKeys(ctx, "p", p)
 			return ids(items, next, err)(func(k *apigw.APIKey) string { return k.ID })
 		},
-		del: func(ctx context.Context, tx store.Tx, id string) error { return tx.RemoveUsagePlanKey(ctx, "p", id) },
+		del:         func(ctx context.Context, tx store.Tx, id string) error { return tx.RemoveUsagePlanKey(ctx, "p", id) },
+		newestFirst: true,
 	},
 }
 
@@ -228,6 +233,27 @@ func testPagination(t *testing.T, s store.Store) {
 			update(t, s, func(ctx context.Context, tx store.Tx) error { return l.del(ctx, tx, created[2]) })
 			got, _ := list(store.Page{Position: next, Limit: 3})
 			diff(t, "page after deleting the previous page's last item", created[3:6], got)
+
+			if l.newestFirst {
+				// The same list newest first: whole, in pages, and a
+				// position that survives a deletion.
+				want := slices.Concat(created[:2], created[3:])
+				slices.Reverse(want)
+				got, next := list(store.Page{NewestFirst: true})
+				diff(t, "newest first", want, got)
+				if next != "" {
+					t.Errorf("newest first: next position %q, want none", next)
+				}
+				first, next := list(store.Page{NewestFirst: true, Limit: 3})
+				second, last := list(store.Page{NewestFirst: true, Limit: 3, Position: next})
+				diff(t, "newest first in pages of 3", [][]string{want[0:3], want[3:6]}, [][]string{first, second})
+				if next == "" || last != "" {
+					t.Errorf("newest first in pages of 3: positions %q then %q, want one then none", next, last)
+				}
+				update(t, s, func(ctx context.Context, tx store.Tx) error { return l.del(ctx, tx, want[2]) })
+				got, _ = list(store.Page{NewestFirst: true, Position: next, Limit: 3})
+				diff(t, "newest first after deleting the previous page's last item", want[3:6], got)
+			}
 
 			for _, bad := range []string{"garbage", "!!!", "djE6", "djE6LTE", "djI6NQ"} {
 				err := viewErr(t, s, func(ctx context.Context, r store.Reader) error {
