@@ -152,6 +152,12 @@ func loadDoc(doc []byte) (*openapi3.T, *string, error) {
 		if err := json.Unmarshal(raw, &t2); err != nil {
 			return nil, nil, fmt.Errorf("swagger 2.0: %w", err)
 		}
+		if len(t2.Consumes) == 0 {
+			// A body with no consumes (document or operation) is JSON, as
+			// AWS's importer reads it; the converter would file it under */*
+			// and its model would never be checked.
+			t2.Consumes = []string{"application/json"}
+		}
 		t3, err := openapi2conv.ToV3(&t2)
 		if err != nil {
 			return nil, nil, fmt.Errorf("swagger 2.0 to openapi 3: %w", err)

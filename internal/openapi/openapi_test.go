@@ -227,3 +227,35 @@ func TestParseAPISettings(t *testing.T) {
 		t.Fatalf("Parse without the extensions = %+v, %v", def, err)
 	}
 }
+
+// TestSwaggerBodyWithoutConsumes: a Swagger 2.0 body parameter with no
+// consumes, in the operation or the document, is a JSON body, as AWS's
+// importer reads it (the converter alone files it under */*, and its model
+// would never be checked); a consumes given still decides.
+func TestSwaggerBodyWithoutConsumes(t *testing.T) {
+	for _, tc := range []struct{ name, consumes, want string }{
+		{"none", "", "application/json"},
+		{"document", `"consumes": ["application/xml"],`, "application/xml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := `{"swagger": "2.0", "info": {"title": "t", "version": "1"}, ` + tc.consumes + `
+  "paths": {"/pets": {"post": {
+    "parameters": [{"name": "body", "in": "body", "required": true, "schema": {"$ref": "#/definitions/Pet"}}],
+    "responses": {"200": {"description": "ok"}}}}},
+  "definitions": {"Pet": {"type": "object"}}}`
+			def, err := openapi.Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]string
+			for _, r := range def.Resources {
+				if m := r.Methods["POST"]; m != nil {
+					got = m.RequestModels
+				}
+			}
+			if len(got) != 1 || got[tc.want] != "Pet" {
+				t.Fatalf("requestModels %v, want {%s: Pet}", got, tc.want)
+			}
+		})
+	}
+}
