@@ -187,6 +187,7 @@ func tfMock(body string) string {
 // the API. Terraform starts the provider (a large binary) several times
 // per command: the test takes minutes on a loaded machine.
 func TestTerraformRestAPIBody(t *testing.T) {
+	t.Parallel() // Terraform's provider runs take minutes: the Terraform tests overlap
 	tf := newTerraform(t)
 	env := apitest.Start(t, apitest.Options{})
 	ctx := context.Background()

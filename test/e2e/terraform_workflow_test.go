@@ -255,6 +255,7 @@ func TestTerraformWorkflow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Terraform and its provider: minutes")
 	}
+	t.Parallel() // Terraform's provider runs take minutes: the Terraform tests overlap
 	tf := newTerraform(t)
 	env := apitest.Start(t, apitest.Options{})
 	ctx := context.Background()
