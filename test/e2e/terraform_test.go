@@ -103,10 +103,10 @@ func (tf *terraform) write(config string) {
 	}
 }
 
-// tfOpenAPIConfig is an aws_api_gateway_rest_api whose body is an OpenAPI
-// document (paths, as JSON), with a deployment redeployed when the body
-// changes, and stage v1.
-func tfOpenAPIConfig(env *apitest.Env, paths string) string {
+// tfProvider is the terraform block pinning hashicorp/aws and a provider
+// pointed at env's management API with its credentials (the skip_* flags
+// keep it from calling STS, IAM and the metadata service).
+func tfProvider(env *apitest.Env) string {
 	return fmt.Sprintf(`terraform {
   required_providers {
     aws = {
@@ -128,7 +128,14 @@ provider "aws" {
     apigateway = %q
   }
 }
+`, env.Server.Credentials.AccessKeyID, env.Server.Credentials.SecretAccessKey, env.AdminURL)
+}
 
+// tfOpenAPIConfig is an aws_api_gateway_rest_api whose body is an OpenAPI
+// document (paths, as JSON), with a deployment redeployed when the body
+// changes, and stage v1.
+func tfOpenAPIConfig(env *apitest.Env, paths string) string {
+	return tfProvider(env) + fmt.Sprintf(`
 resource "aws_api_gateway_rest_api" "api" {
   name = "tf-openapi"
   body = jsonencode({
@@ -157,7 +164,7 @@ resource "aws_api_gateway_stage" "v1" {
 output "api_id" {
   value = aws_api_gateway_rest_api.api.id
 }
-`, env.Server.Credentials.AccessKeyID, env.Server.Credentials.SecretAccessKey, env.AdminURL, paths)
+`, paths)
 }
 
 // tfMock is a MOCK method answering status with body.
@@ -180,6 +187,7 @@ func tfMock(body string) string {
 // the API. Terraform starts the provider (a large binary) several times
 // per command: the test takes minutes on a loaded machine.
 func TestTerraformRestAPIBody(t *testing.T) {
+	t.Parallel() // Terraform's provider runs take minutes: the Terraform tests overlap
 	tf := newTerraform(t)
 	env := apitest.Start(t, apitest.Options{})
 	ctx := context.Background()
