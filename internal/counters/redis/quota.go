@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"strconv"
@@ -450,7 +449,12 @@ const leaseIdle = 30 * time.Second
 // read for all the kept leases in one pipelined round trip); the other
 // kept leases stay, so a steady key costs no lease per flush.
 func (b *Backend) returnLeases(ctx context.Context, now time.Time, all bool) error {
-	var errs []error
+	var firstErr error // one is enough: with Redis down, every key fails alike
+	note := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
 	ns := now.UnixNano()
 	var kept []quotaID
 	b.quotas.each(func(id quotaID, e *quotaEntry) bool {
@@ -463,15 +467,14 @@ func (b *Backend) returnLeases(ctx context.Context, now time.Time, all bool) err
 				return false
 			}
 			q := apigw.Quota{Period: e.period, Offset: e.offset}
-			if _, err := b.lease(ctx, id.plan, id.key, e, q, "return", now); err != nil {
-				errs = append(errs, err)
-			}
+			_, err := b.lease(ctx, id.plan, id.key, e, q, "return", now)
+			note(err)
 		}
 		e.dead = e.avail == 0 && e.end != 0 && e.end <= ns
 		return e.dead
 	})
-	if len(kept) == 0 {
-		return errors.Join(errs...)
+	if len(kept) == 0 || firstErr != nil {
+		return firstErr
 	}
 	cmds := make([]*goredis.IntCmd, len(kept))
 	_, err := b.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
@@ -482,7 +485,7 @@ func (b *Backend) returnLeases(ctx context.Context, now time.Time, all bool) err
 	})
 	b.trip(opQuotaReclaim)
 	if err != nil {
-		return errors.Join(append(errs, fmt.Errorf("counters/redis: read reclaim markers: %w", err))...)
+		return fmt.Errorf("counters/redis: read reclaim markers: %w", err)
 	}
 	for i, id := range kept {
 		if cmds[i].Val() == 0 {
@@ -491,13 +494,12 @@ func (b *Backend) returnLeases(ctx context.Context, now time.Time, all bool) err
 		e := b.quotas.lock(id.plan, id.key)
 		if e.avail > 0 && e.end != 0 {
 			q := apigw.Quota{Period: e.period, Offset: e.offset}
-			if _, err := b.lease(ctx, id.plan, id.key, e, q, "return", now); err != nil {
-				errs = append(errs, err)
-			}
+			_, err := b.lease(ctx, id.plan, id.key, e, q, "return", now)
+			note(err)
 		}
 		e.mu.Unlock()
 	}
-	return errors.Join(errs...)
+	return firstErr
 }
 
 // recount sets the count of the current window of every key of plan p
