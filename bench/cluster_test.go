@@ -142,3 +142,30 @@ func TestClusterCheck(t *testing.T) {
 		})
 	}
 }
+
+// The cluster's warm-up lasts until every node has taken a lease per key.
+func TestLeasesWarm(t *testing.T) {
+	refills := func(n int) []promSample {
+		s, err := parsePromText([]byte("gatehouse_counters_lease_refills_total "+strconv.Itoa(n)+"\n"), metricLeaseRefill)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name  string
+		nodes [][]promSample
+		keys  int
+		want  bool
+	}{
+		{"every node leased every key", [][]promSample{refills(1000), refills(1000), refills(1200)}, 1000, true},
+		{"one node short", [][]promSample{refills(1000), refills(999), refills(1200)}, 1000, false},
+		{"no refills metric", [][]promSample{nil, nil}, 3, false},
+		{"no nodes", nil, 3, false},
+	}
+	for _, tt := range tests {
+		if got := leasesWarm(tt.nodes, tt.keys); got != tt.want {
+			t.Errorf("%s: leasesWarm = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -58,7 +58,7 @@ func (s *Server) registerClusterMetrics() {
 		s.Registry.MustRegister(&counterCollector{
 			c: c,
 			trips: prometheus.NewDesc(metricCounterRoundTrips,
-				"Round trips this node made to the shared counters (Redis), by op: throttle, lease_take, lease_return, quota_peek, quota_set, quota_adjust, quota_seed, usage_record, usage_fold, usage_read, ping.",
+				"Round trips this node made to the shared counters (Redis), by op: throttle, lease_take, lease_return, quota_peek, quota_set, quota_adjust, quota_seed, quota_reclaim, usage_record, usage_fold, usage_read, ping.",
 				[]string{"op"}, nil),
 			refills: prometheus.NewDesc(metricLeaseRefills,
 				"Quota leases this node took from the shared counters (each one round trip; the requests in between are admitted from the lease).", nil, nil),

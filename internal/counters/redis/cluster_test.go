@@ -146,6 +146,9 @@ func TestLeasesSaveRoundTrips(t *testing.T) {
 	if r.Used < n || r.Used > n+redis.DefaultLeaseMax {
 		t.Errorf("the other node's Peek: %d used, want %d plus at most one lease", r.Used, n)
 	}
+	// The flush's clock (time.Now) is past t0's month: the lease's window
+	// has ended, so it goes back (a full lease of a current window would
+	// be kept: TestFlushGivesBackLeasesWhenItMatters).
 	if err := b.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -20,21 +20,34 @@
 // takes from Redis, in one atomic script, a lease of
 // min(LeaseMax, max(1, remaining/LeaseDivisor)) requests of the key's
 // current period and admits from it without a round trip; leases shrink
-// as the quota nears zero, and a node returns what it did not use on
-// every Flush (each FlushInterval) and before it leases again. Redis
-// counts a lease as used when it is taken, so the requests admitted
-// across all nodes never exceed limit + adjustment. The price is a
-// shortfall: while other nodes hold leases, a node may refuse although
-// up to the sum of their unused leases is left — at most LeaseMax per
-// node and key, each lease at most 1/LeaseDivisor of what was left when
-// it was taken, for at most one flush interval (or for good, for the
-// period, when a node dies holding a lease). Used and Remaining in a
-// QuotaResult are this node's view: Redis's count less this node's
-// unused lease. Once Redis has answered that a key's quota is spent, the
-// node refuses that key's requests without asking again until its next
-// Flush, so a raised remaining count (UpdateUsage on another node) or a
-// lease another node gave back is seen within one flush interval; a
-// higher limit in the Take's quota is seen at once.
+// as the quota nears zero. Redis counts a lease as used when it is taken,
+// so the requests admitted across all nodes never exceed limit +
+// adjustment. A full lease (LeaseMax: Redis had at least LeaseMax ×
+// LeaseDivisor left) is kept across flushes, so a steady key costs one
+// lease take per LeaseMax requests and nothing per flush. A node gives
+// an unused lease back at its next Flush when it matters: the lease was
+// not a full one (little left), its window has ended, it has not been
+// used for 30 s, or another node's take found the key's quota short —
+// such a take (less than a full lease left, or nothing) sets the key's
+// reclaim marker (a Redis key in the quota's slot, living two flush
+// intervals), and each Flush reads the markers of the keys whose leases
+// it keeps in one pipelined round trip. Every unused lease goes back
+// before the node leases the key again, on shutdown (Run's last flush,
+// Close), and a lease of a period no longer counted is given back only to
+// the count it came from. The price is a shortfall: while other nodes
+// hold leases, a node may refuse although up to the sum of their unused
+// leases is left — at most LeaseMax per node and key. Its refusal sets
+// the marker; the others give their leases back at their next flush
+// (within one FlushInterval), and the refused node asks Redis again after
+// its own next flush, so it is refused for at most about two flush
+// intervals (or for good, for the period, when a node dies holding a
+// lease). Used and Remaining in a QuotaResult are this node's view:
+// Redis's count less this node's unused lease. Once Redis has answered
+// that a key's quota is spent, the node refuses that key's requests
+// without asking again until its next Flush, so a raised remaining count
+// (UpdateUsage on another node) or a lease another node gave back is seen
+// within one flush interval; a higher limit in the Take's quota is seen
+// at once.
 //
 // Usage: Record adds one to a per-(plan, key, UTC day) field of a Redis
 // hash (one of eight, by key) before the request is answered; Flush

@@ -23,12 +23,16 @@ import (
 // "q{plan|key}:adj" with the adjustment (s: the period start it belongs
 // to, Unix ns; d: the delta).
 
-// leaseScript: KEYS window, adjustment; ARGV limit, start, back (unused
-// lease given back first), ttl ms, op ("take", "peek", "return"), lease
-// max, lease divisor, the revision of the count the lease given back was
-// taken from. It returns {leased, t, adjustment, revision} (revision: the
-// count's r, -1 for none). A lease is given back only to the count it was
-// taken from: a count recounted since (seedScript) never held it.
+// leaseScript: KEYS window, adjustment, reclaim marker; ARGV limit,
+// start, back (unused lease given back first), ttl ms, op ("take",
+// "peek", "return"), lease max, lease divisor, the revision of the count
+// the lease given back was taken from, the reclaim marker's ttl ms. It
+// returns {leased, t, adjustment, revision} (revision: the count's r, -1
+// for none). A lease is given back only to the count it was taken from: a
+// count recounted since (seedScript) never held it. A take that finds
+// less than a full lease (lease max) left, or nothing, sets the key's
+// reclaim marker: the nodes keeping leases of the key across flushes give
+// them back at their next flush (returnLeases).
 var leaseScript = goredis.NewScript(`
 local limit, start, back = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local ttl, op = ARGV[4], ARGV[5]
@@ -46,6 +50,9 @@ if op == 'take' then
   if avail > 0 then
     n = math.min(lmax, math.max(1, math.floor(avail / ldiv)))
     t = t + n
+  end
+  if n < lmax then
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[9])
   end
 end
 if op ~= 'peek' and (back > 0 or n > 0) then
@@ -131,6 +138,12 @@ type quotaEntry struct {
 	spent bool
 	// dead: the entry left the table; whoever locks it gets it anew.
 	dead bool
+	// keep: the last lease taken was a full one (LeaseMax: Redis had at
+	// least LeaseMax × LeaseDivisor left), so its unused part is kept
+	// across flushes until it matters (returnLeases).
+	keep bool
+	// used: the time of the last Take, Unix ns (idle leases go back).
+	used int64
 }
 
 const quotaShards = 64
@@ -218,6 +231,19 @@ func (b *Backend) adjKey(planID, keyID string) string {
 	return b.prefix + "q{" + esc(planID) + "|" + esc(keyID) + "}:adj"
 }
 
+// reclaimKey is the (plan, key)'s reclaim marker: set by a lease take
+// that found the quota short, it asks the nodes keeping leases of the key
+// to give them back at their next flush.
+func (b *Backend) reclaimKey(planID, keyID string) string {
+	return b.prefix + "q{" + esc(planID) + "|" + esc(keyID) + "}:reclaim"
+}
+
+// reclaimTTL is how long a reclaim marker lives: two flush intervals (at
+// least two seconds), so that every node flushes once while it is there.
+func (b *Backend) reclaimTTL() int64 {
+	return max(2*b.o.FlushInterval, 2*counters.DefaultFlushInterval).Milliseconds()
+}
+
 func ttlMs(end int64, now time.Time) int64 {
 	return max(0, (end-now.UnixNano())/int64(time.Millisecond)) + windowGrace.Milliseconds()
 }
@@ -227,8 +253,8 @@ func ttlMs(end int64, now time.Time) int64 {
 func (b *Backend) lease(ctx context.Context, planID, keyID string, e *quotaEntry, q apigw.Quota, op string, now time.Time) (int64, error) {
 	back := e.avail
 	res, err := leaseScript.Run(ctx, b.rdb,
-		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID)},
-		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor, e.rev).Int64Slice()
+		[]string{b.windowKey(planID, keyID, e.period, e.offset, e.start), b.adjKey(planID, keyID), b.reclaimKey(planID, keyID)},
+		q.Limit, e.start, back, ttlMs(e.end, now), op, b.leaseMax, b.leaseDivisor, e.rev, b.reclaimTTL()).Int64Slice()
 	if op == "take" {
 		b.trip(opLeaseTake)
 	} else {
@@ -272,7 +298,7 @@ func (b *Backend) moveTo(ctx context.Context, planID, keyID string, e *quotaEntr
 		_, err = b.lease(ctx, planID, keyID, e, q, "return", now)
 	}
 	e.period, e.offset, e.start, e.end = q.Period, q.Offset, start, end
-	e.t, e.adj, e.avail, e.spent = 0, 0, 0, false
+	e.t, e.adj, e.avail, e.spent, e.keep = 0, 0, 0, false, false
 	return err
 }
 
@@ -298,6 +324,7 @@ func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota,
 	q = b.counted(planID, q)
 	e := b.quotas.lock(planID, keyID)
 	defer e.mu.Unlock()
+	e.used = now.UnixNano()
 	start, end, same := e.window(q, now)
 	if same && e.avail > 0 && e.t-e.avail+1 <= int64(q.Limit)+e.adj {
 		e.avail--
@@ -317,6 +344,7 @@ func (b *Backend) Take(ctx context.Context, planID, keyID string, q apigw.Quota,
 	if err != nil {
 		return counters.QuotaResult{}, err
 	}
+	e.keep = n >= b.leaseMax
 	if n == 0 {
 		e.spent = true
 		return e.result(q, false), nil
@@ -338,8 +366,8 @@ func (b *Backend) Peek(ctx context.Context, planID, keyID string, q apigw.Quota,
 		v.avail = e.avail
 	}
 	res, err := leaseScript.Run(ctx, b.rdb,
-		[]string{b.windowKey(planID, keyID, q.Period, q.Offset, start), b.adjKey(planID, keyID)},
-		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor, -1).Int64Slice()
+		[]string{b.windowKey(planID, keyID, q.Period, q.Offset, start), b.adjKey(planID, keyID), b.reclaimKey(planID, keyID)},
+		q.Limit, start, 0, ttlMs(end, now), "peek", b.leaseMax, b.leaseDivisor, -1, b.reclaimTTL()).Int64Slice()
 	b.trip(opQuotaPeek)
 	if err != nil {
 		return counters.QuotaResult{}, fmt.Errorf("counters/redis: quota of key %s in usage plan %s: %w", keyID, planID, err)
@@ -408,23 +436,69 @@ func (b *Backend) Adjust(ctx context.Context, a store.QuotaAdjustment) error {
 	return nil
 }
 
-// returnLeases gives back every unused lease and forgets the entries of
-// ended windows.
-func (b *Backend) returnLeases(ctx context.Context, now time.Time) error {
-	var firstErr error
+// leaseIdle is how long a kept lease may go unused before its node gives
+// it back.
+const leaseIdle = 30 * time.Second
+
+// returnLeases gives back unused leases and forgets the entries of ended
+// windows. With all (shutdown) every unused lease goes back. Otherwise
+// (a periodic flush) a lease goes back when it was not a full one (Redis
+// had less than LeaseMax × LeaseDivisor left when it was taken), when its
+// window has ended, when it has not been used for leaseIdle, or when
+// another node's take found the key's quota short (its reclaim marker,
+// read for all the kept leases in one pipelined round trip); the other
+// kept leases stay, so a steady key costs no lease per flush.
+func (b *Backend) returnLeases(ctx context.Context, now time.Time, all bool) error {
+	var firstErr error // one is enough: with Redis down, every key fails alike
+	note := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	ns := now.UnixNano()
+	var kept []quotaID
 	b.quotas.each(func(id quotaID, e *quotaEntry) bool {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.spent = false
 		if e.avail > 0 && e.end != 0 {
-			q := apigw.Quota{Period: e.period, Offset: e.offset}
-			if _, err := b.lease(ctx, id.plan, id.key, e, q, "return", now); err != nil && firstErr == nil {
-				firstErr = err
+			if !all && e.keep && e.end > ns && ns-e.used < int64(leaseIdle) {
+				kept = append(kept, id)
+				return false
 			}
+			q := apigw.Quota{Period: e.period, Offset: e.offset}
+			_, err := b.lease(ctx, id.plan, id.key, e, q, "return", now)
+			note(err)
 		}
-		e.dead = e.avail == 0 && e.end != 0 && e.end <= now.UnixNano()
+		e.dead = e.avail == 0 && e.end != 0 && e.end <= ns
 		return e.dead
 	})
+	if len(kept) == 0 || firstErr != nil {
+		return firstErr
+	}
+	cmds := make([]*goredis.IntCmd, len(kept))
+	_, err := b.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, id := range kept {
+			cmds[i] = p.Exists(ctx, b.reclaimKey(id.plan, id.key))
+		}
+		return nil
+	})
+	b.trip(opQuotaReclaim)
+	if err != nil {
+		return fmt.Errorf("counters/redis: read reclaim markers: %w", err)
+	}
+	for i, id := range kept {
+		if cmds[i].Val() == 0 {
+			continue
+		}
+		e := b.quotas.lock(id.plan, id.key)
+		if e.avail > 0 && e.end != 0 {
+			q := apigw.Quota{Period: e.period, Offset: e.offset}
+			_, err := b.lease(ctx, id.plan, id.key, e, q, "return", now)
+			note(err)
+		}
+		e.mu.Unlock()
+	}
 	return firstErr
 }
 
@@ -477,7 +551,7 @@ func (b *Backend) recount(ctx context.Context, p *apigw.UsagePlan, now time.Time
 			if id.plan == p.ID {
 				e.mu.Lock()
 				if e.period == q.Period && e.offset == q.Offset && e.start == startNs {
-					e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent = "", 0, 0, 0, 0, 0, 0, false
+					e.period, e.offset, e.start, e.end, e.t, e.adj, e.avail, e.spent, e.keep = "", 0, 0, 0, 0, 0, 0, false, false
 				}
 				e.mu.Unlock()
 			}

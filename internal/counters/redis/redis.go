@@ -85,23 +85,24 @@ type Metrics struct {
 type op int
 
 const (
-	opThrottle    op = iota // a throttle bucket's script (Allow, Refund, PeekThrottle)
-	opLeaseTake             // a quota lease taken (Take)
-	opLeaseReturn           // an unused quota lease given back
-	opQuotaPeek             // a quota read (Peek, dry runs)
-	opQuotaSet              // UpdateUsage's remaining count
-	opQuotaAdjust           // a quota adjustment applied
-	opQuotaSeed             // a quota recount from the store (Load, period changes)
-	opUsageRecord           // an admitted request's usage count
-	opUsageFold             // folding pending usage into the store
-	opUsageRead             // reading pending usage (recounts)
-	opPing                  // /readyz
+	opThrottle     op = iota // a throttle bucket's script (Allow, Refund, PeekThrottle)
+	opLeaseTake              // a quota lease taken (Take)
+	opLeaseReturn            // an unused quota lease given back
+	opQuotaPeek              // a quota read (Peek, dry runs)
+	opQuotaSet               // UpdateUsage's remaining count
+	opQuotaAdjust            // a quota adjustment applied
+	opQuotaSeed              // a quota recount from the store (Load, period changes)
+	opQuotaReclaim           // a flush reading the reclaim markers of its kept leases
+	opUsageRecord            // an admitted request's usage count
+	opUsageFold              // folding pending usage into the store
+	opUsageRead              // reading pending usage (recounts)
+	opPing                   // /readyz
 	numOps
 )
 
 // opNames are the names of the ops, as Stats.ByOp's keys.
 var opNames = [numOps]string{"throttle", "lease_take", "lease_return", "quota_peek", "quota_set", "quota_adjust",
-	"quota_seed", "usage_record", "usage_fold", "usage_read", "ping"}
+	"quota_seed", "quota_reclaim", "usage_record", "usage_fold", "usage_read", "ping"}
 
 func (b *Backend) trip(o op) { b.metrics.roundTrips[o].Add(1) }
 
@@ -314,14 +315,22 @@ func (b *Backend) Apply(ctx context.Context, changes []store.Change, plans func(
 }
 
 // Flush implements counters.Backend: it folds the usage pending in Redis
-// into the store and gives back this node's unused quota leases.
+// into the store and gives back this node's unused quota leases where it
+// matters (returnLeases: short leases, ended windows, idle leases, and
+// leases another node asked back); full leases of busy keys are kept.
 func (b *Backend) Flush(ctx context.Context) error {
+	return b.flush(ctx, false)
+}
+
+// flush is Flush; with all (shutdown) every unused lease goes back.
+func (b *Backend) flush(ctx context.Context, all bool) error {
 	err := b.flushUsage(ctx)
-	return errors.Join(err, b.returnLeases(ctx, b.o.Now()))
+	return errors.Join(err, b.returnLeases(ctx, b.o.Now(), all))
 }
 
 // Run implements counters.Backend: a Flush every FlushInterval until ctx
-// ends, then a last one under a fresh deadline.
+// ends, then a last one under a fresh deadline that gives back every
+// unused lease.
 func (b *Backend) Run(ctx context.Context) error {
 	flush := time.NewTicker(b.o.FlushInterval)
 	defer flush.Stop()
@@ -334,7 +343,7 @@ func (b *Backend) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.FinalFlushTimeout)
 			defer cancel()
-			return b.Flush(fctx)
+			return b.flush(fctx, true)
 		}
 	}
 }
@@ -344,6 +353,6 @@ func (b *Backend) Run(ctx context.Context) error {
 func (b *Backend) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	err := b.returnLeases(ctx, b.o.Now())
+	err := b.returnLeases(ctx, b.o.Now(), true)
 	return errors.Join(err, b.rdb.Close())
 }
