@@ -141,6 +141,26 @@ func Start(t testing.TB, handlerDir string, env ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The emulator binds ports chosen free a moment before: another test
+	// may take one in between, so an emulator that exits with "address
+	// already in use" is started again on other ports.
+	for attempt := 1; ; attempt++ {
+		endpoint, out, err := startEmulator(t, rie, handler, handlerDir, env)
+		if err == nil {
+			return endpoint
+		}
+		if attempt < 5 && strings.Contains(out, "address already in use") {
+			continue
+		}
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// startEmulator runs the emulator on two free loopback ports until the
+// test ends and waits until it answers; on failure it returns the
+// emulator's output.
+func startEmulator(t testing.TB, rie, handler, handlerDir string, env []string) (endpoint, output string, err error) {
+	t.Helper()
 	addr, apiAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(rie,
 		"--runtime-interface-emulator-address", addr,
@@ -153,7 +173,7 @@ func Start(t testing.TB, handlerDir string, env ...string) string {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	setProcAttr(cmd)
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the emulator: %v", err)
+		return "", "", fmt.Errorf("starting the emulator: %w", err)
 	}
 	exited := make(chan struct{})
 	var waitErr error
@@ -166,16 +186,16 @@ func Start(t testing.TB, handlerDir string, env ...string) string {
 		}
 	})
 
-	endpoint := "http://" + addr
+	endpoint = "http://" + addr
 	if err := waitReady(endpoint, exited, 30*time.Second); err != nil {
 		select {
 		case <-exited:
-			t.Fatalf("the emulator exited (%v) before it answered:\n%s", waitErr, out.String())
+			return "", out.String(), fmt.Errorf("the emulator exited (%v) before it answered", waitErr)
 		default:
 		}
-		t.Fatalf("the emulator at %s did not answer: %v\n%s", endpoint, err, out.String())
+		return "", out.String(), fmt.Errorf("the emulator at %s did not answer: %w", endpoint, err)
 	}
-	return endpoint
+	return endpoint, "", nil
 }
 
 // waitReady polls the emulator with a real request (any path but the
