@@ -265,12 +265,25 @@ type Tx interface {
 	// SetQuotaAdjustment sets (replaces) the adjustment for one period.
 	SetQuotaAdjustment(ctx context.Context, a QuotaAdjustment) error
 
+	// ClaimUsageBatch records, at now, that the usage batch id (a batch of
+	// counts that may be offered more than once, such as a cluster
+	// counters engine's usage fold) is written by this transaction, and
+	// reports whether it is new: false when an earlier commit claimed it
+	// (the caller then writes nothing of it), so a batch applied twice
+	// counts once. Claims older than UsageBatchKeep are forgotten (any
+	// Claim may drop them); Reset keeps claims.
+	ClaimUsageBatch(ctx context.Context, id string, now time.Time) (bool, error)
+
 	// PutSetting sets (replaces) a node setting: a small named value that
 	// is not configuration, such as the check value that ties the store to
 	// the server secret. It bumps no revision, publishes no change, and
 	// Reset keeps it.
 	PutSetting(ctx context.Context, name, value string) error
 }
+
+// UsageBatchKeep is how long a store remembers a claimed usage batch id
+// (Tx.ClaimUsageBatch): a batch must not be offered again after it.
+const UsageBatchKeep = 14 * 24 * time.Hour
 
 // Kind names what a Change is about.
 type Kind string

@@ -409,8 +409,15 @@ func TestThreeProcessCluster(t *testing.T) {
 				}
 			}
 		}
+		// The usage fold C was writing when it died is written by A's or
+		// B's flush once it is 5 s old (GetUsage flushes first).
 		used, _ := usageOf(t, a, plan, keyID)
-		t.Logf("clients saw %d successes (%d calls unanswered by the killed node); GetUsage through node A: %d", seen, unanswered, used)
+		for deadline := time.Now().Add(20 * time.Second); used < int64(seen) && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+			used, _ = usageOf(t, a, plan, keyID)
+		}
+		t.Logf("clients saw %d successes (%d calls unanswered by the killed node); GetUsage through node A: %d (%.1f s after the kill)",
+			seen, unanswered, used, time.Since(killAt).Seconds())
 		// A call the killed node admitted (and counted) may have lost its
 		// answer: at most the one unanswered call of C's client.
 		if used < int64(seen) || used > int64(seen+unanswered) {

@@ -51,10 +51,14 @@
 //
 // Usage: Record adds one to a per-(plan, key, UTC day) field of a Redis
 // hash (one of eight, by key) before the request is answered; Flush
-// folds those counts into the store (store.Tx.AddUsage) — it renames the
-// hash away atomically, writes it, and puts it back when the store
-// refuses, so no count is written twice or lost. A node that dies in the
-// middle of a fold loses that fold's counts. A quota period change
+// folds those counts into the store — it renames the hash away
+// atomically to a fold key listed in the shard's fold index, writes the
+// fold with store.Tx.AddUsage in a transaction that claims the fold's id
+// (store.Tx.ClaimUsageBatch), and only then deletes it. A fold the store
+// refuses stays for the node's next flush; a fold whose node died (before
+// or after writing it) is taken up by any node's flush once it is five
+// flush intervals (at least 5 s) old; a fold written twice counts once,
+// so no count is written twice or lost when a node dies. A quota period change
 // (Apply) and Load recount a plan's quotas from the store's usage plus
 // the usage still pending in Redis. A period change's recount is a
 // compare-and-set keyed by the change's store revision (kept next to the
@@ -66,7 +70,8 @@
 // Keys: every key starts with Options.Prefix (default "gatehouse:") and
 // carries a {hash tag} so that the keys one script touches share a Redis
 // Cluster slot (a bucket; a (plan, key)'s quota windows and adjustment;
-// a usage shard and its fold). Ids are escaped inside the tag.
+// a usage shard, its folds and its fold index). Ids are escaped inside
+// the tag.
 //
 // Package redis imports counters, apigw, store and
 // github.com/redis/go-redis/v9; it must never import control, awsapi,

@@ -59,9 +59,14 @@ type Backend struct {
 
 	quotas quotaTable
 
-	// flushMu serialises usage folds; folds numbers them.
-	flushMu sync.Mutex
-	folds   uint64
+	// flushMu serialises usage folds; folds numbers them. foldStale is
+	// how old another node's fold must be before this node writes it;
+	// foldHook, when set (tests), runs at the stages of a flush (see
+	// atFoldStage), and its error ends the flush there.
+	flushMu   sync.Mutex
+	folds     uint64
+	foldStale time.Duration
+	foldHook  func(stage string) error
 
 	// shapesMu guards shapes: each plan's quota as last loaded, so Apply
 	// recounts a plan whose period or offset changed.
@@ -204,6 +209,7 @@ func Open(ctx context.Context, url string, o Options) (*Backend, error) {
 		o:            o.Options,
 		log:          o.Logger,
 		shapes:       counters.QuotaShapes{},
+		foldStale:    max(defaultFoldStale, 5*o.FlushInterval),
 	}
 	b.quotas.seed = maphash.MakeSeed()
 	if err := b.rdb.Ping(ctx).Err(); err != nil {

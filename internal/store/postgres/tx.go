@@ -554,6 +554,20 @@ func (t *tx) SetQuotaAdjustment(ctx context.Context, a store.QuotaAdjustment) er
 	return nil
 }
 
+// ClaimUsageBatch implements store.Tx. Of two transactions claiming one
+// id at once, the second waits for the first and, once that commits,
+// fails to serialize; Update runs it again, and it finds the claim.
+func (t *tx) ClaimUsageBatch(ctx context.Context, id string, now time.Time) (bool, error) {
+	if _, err := t.q.exec(ctx, "DELETE FROM usage_batches WHERE applied_at < $1", now.Add(-store.UsageBatchKeep)); err != nil {
+		return false, fmt.Errorf("postgres: forget old usage batches: %w", err)
+	}
+	n, err := t.q.exec(ctx, "INSERT INTO usage_batches (id, applied_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", id, now)
+	if err != nil {
+		return false, fmt.Errorf("postgres: claim usage batch %q: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // PutSetting implements store.Tx.
 func (t *tx) PutSetting(ctx context.Context, name, value string) error {
 	_, err := t.q.exec(ctx,

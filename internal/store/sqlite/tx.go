@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -500,6 +502,22 @@ func (t *tx) SetQuotaAdjustment(ctx context.Context, a store.QuotaAdjustment) er
 		return fmt.Errorf("sqlite: set quota adjustment of key %s in plan %s: %w", a.KeyID, a.PlanID, err)
 	}
 	return nil
+}
+
+// ClaimUsageBatch implements store.Tx.
+func (t *tx) ClaimUsageBatch(ctx context.Context, id string, now time.Time) (bool, error) {
+	if _, err := t.q.ExecContext(ctx, "DELETE FROM usage_batches WHERE applied_at < ?", now.Add(-store.UsageBatchKeep).Unix()); err != nil {
+		return false, fmt.Errorf("sqlite: forget old usage batches: %w", err)
+	}
+	res, err := t.q.ExecContext(ctx, "INSERT INTO usage_batches (id, applied_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, now.Unix())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: claim usage batch %q: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: claim usage batch %q: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 // PutSetting implements store.Tx.

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cascade/DeleteAPIKey", testDeleteAPIKeyCascade},
 		{"Cascade/DeleteUsagePlan", testDeleteUsagePlanCascade},
 		{"Usage", testUsage},
+		{"UsageBatches", testUsageBatches},
 		{"QuotaAdjustments", testQuotaAdjustments},
 		{"Rollback", testRollback},
 		{"Revision", testRevision},

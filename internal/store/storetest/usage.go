@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,5 +127,97 @@ func testQuotaAdjustments(t *testing.T, s store.Store) {
 			diff(t, "adjustments of key "+tc.keyID, tc.want, got)
 			return nil
 		})
+	}
+}
+
+// testUsageBatches: a batch claimed with its counts in one commit counts
+// once however often it is offered again; a claim in a transaction that
+// rolls back is no claim; concurrent claims of one id: exactly one wins;
+// claims older than store.UsageBatchKeep are forgotten.
+func testUsageBatches(t *testing.T, s store.Store) {
+	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateUsagePlan(ctx, SampleUsagePlan("p1")) })
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	// apply is how a counters engine writes a batch: claim, then add.
+	apply := func(id string, n int64, at time.Time, fail bool) (bool, error) {
+		var claimed bool
+		err := updateErr(t, s, func(ctx context.Context, tx store.Tx) error {
+			ok, err := tx.ClaimUsageBatch(ctx, id, at)
+			if err != nil || !ok {
+				claimed = false
+				return err
+			}
+			claimed = true
+			if err := tx.AddUsage(ctx, []store.UsageRecord{{PlanID: "p1", KeyID: "k1", Day: day(1), Count: n}}); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("rolled back")
+			}
+			return nil
+		})
+		return claimed, err
+	}
+	total := func() int64 {
+		var n int64
+		view(t, s, func(ctx context.Context, r store.Reader) error {
+			us, err := r.ListUsage(ctx, "p1", "k1", day(1), day(1))
+			for _, u := range us {
+				n += u.Count
+			}
+			return err
+		})
+		return n
+	}
+	steps := []struct {
+		name        string
+		id          string
+		n           int64
+		at          time.Time
+		fail        bool
+		wantClaimed bool
+		wantTotal   int64
+	}{
+		{"first offer counts", "b1", 3, now, false, true, 3},
+		{"second offer of the same batch counts nothing", "b1", 3, now.Add(time.Second), false, false, 3},
+		{"another batch counts", "b2", 4, now.Add(time.Second), false, true, 7},
+		{"a rolled-back claim is no claim", "b3", 5, now.Add(2 * time.Second), true, true, 7},
+		{"so the batch counts when offered again", "b3", 5, now.Add(3 * time.Second), false, true, 12},
+		{"within UsageBatchKeep a claim holds", "b1", 3, now.Add(store.UsageBatchKeep - time.Hour), false, false, 12},
+		{"after UsageBatchKeep it is forgotten", "b1", 3, now.Add(store.UsageBatchKeep + time.Hour), false, true, 15},
+	}
+	for _, st := range steps {
+		claimed, err := apply(st.id, st.n, st.at, st.fail)
+		if st.fail {
+			if err == nil {
+				t.Fatalf("%s: Update with a failing fn succeeded", st.name)
+			}
+		} else if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if claimed != st.wantClaimed {
+			t.Errorf("%s: claimed = %v, want %v", st.name, claimed, st.wantClaimed)
+		}
+		if got := total(); got != st.wantTotal {
+			t.Fatalf("%s: usage = %d, want %d", st.name, got, st.wantTotal)
+		}
+	}
+
+	// Concurrent offers of one batch: it counts once.
+	const offers = 6
+	var wg sync.WaitGroup
+	errs := make([]error, offers)
+	for i := range offers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = apply("race", 100, now.Add(store.UsageBatchKeep+2*time.Hour), false)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent offers: %v", err)
+	}
+	if got := total(); got != 115 {
+		t.Errorf("after %d concurrent offers of one batch of 100: usage = %d, want 115", offers, got)
 	}
 }
