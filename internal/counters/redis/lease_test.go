@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -222,44 +221,9 @@ func TestTwoNodesQuotaExactKeptLeases(t *testing.T) {
 	var clock fakeClock
 	clock.set(t0)
 	nodes, _ := leaseNodes(t, 2, 100, 1, &clock)
-	ctx := context.Background()
 	const limit = 5_000
 	q := apigw.Quota{Limit: limit, Period: apigw.PeriodDay}
-	var admitted atomic.Int64
-	var wg, flushers sync.WaitGroup
-	stop := make(chan struct{})
-	for _, b := range nodes {
-		for range 8 {
-			wg.Go(func() {
-				for range 1_000 {
-					r, err := b.Take(ctx, "plan", "key", q, t0)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if r.Allowed {
-						admitted.Add(1)
-					}
-				}
-			})
-		}
-		flushers.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := b.Flush(ctx); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(stop)
-	flushers.Wait()
+	admitted := hammer(t, nodes, q, 8, 1_000)
 	if got := admitted.Load(); got > limit || got < 1 {
 		t.Fatalf("two nodes admitted %d under load, want at most the limit %d", got, limit)
 	}
