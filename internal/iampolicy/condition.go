@@ -49,7 +49,7 @@ type condition struct {
 func parseConditions(at string, raw json.RawMessage) ([]condition, error) {
 	var ops map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &ops); err != nil || ops == nil {
-		return nil, fmt.Errorf("%s: %s is not an object of operators, each an object of condition keys", at, preview(raw))
+		return nil, fmt.Errorf("%s: %s is not an object of operators, each an object of condition keys", at, Preview(raw))
 	}
 	var out []condition
 	for _, op := range sortedKeys(ops) {

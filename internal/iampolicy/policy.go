@@ -86,7 +86,7 @@ func ParseResource(doc []byte) (*Policy, error) { return parse(doc, Resource, "p
 func parse(doc []byte, kind Kind, name string) (*Policy, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("%s: %s is not a JSON object", name, preview(doc))
+		return nil, fmt.Errorf("%s: %s is not a JSON object", name, Preview(doc))
 	}
 	v, ok := top["Version"]
 	if !ok {
@@ -94,16 +94,16 @@ func parse(doc []byte, kind Kind, name string) (*Policy, error) {
 	}
 	var version string
 	if err := json.Unmarshal(v, &version); err != nil {
-		return nil, fmt.Errorf("%s.Version: %s is not a string", name, preview(v))
+		return nil, fmt.Errorf("%s.Version: %s is not a string", name, Preview(v))
 	}
 	raw, ok := top["Statement"]
 	if !ok {
 		return nil, fmt.Errorf("%s: Statement is missing (a policy has Version and Statement)", name)
 	}
 	var stmts []json.RawMessage
-	if t := firstByte(raw); t == '[' {
+	if t := FirstByte(raw); t == '[' {
 		if err := json.Unmarshal(raw, &stmts); err != nil {
-			return nil, fmt.Errorf("%s.Statement: %s is not a list of statements", name, preview(raw))
+			return nil, fmt.Errorf("%s.Statement: %s is not a list of statements", name, Preview(raw))
 		}
 	} else {
 		stmts = []json.RawMessage{raw}
@@ -120,7 +120,7 @@ func parse(doc []byte, kind Kind, name string) (*Policy, error) {
 func (p *Policy) addStatement(kind Kind, at string, i int, raw json.RawMessage) error {
 	var st map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &st); err != nil || st == nil {
-		return fmt.Errorf("%s: %s is not an object", at, preview(raw))
+		return fmt.Errorf("%s: %s is not an object", at, Preview(raw))
 	}
 	refused := []string{"NotAction", "NotResource", "NotPrincipal"}
 	if kind == Identity {
@@ -136,7 +136,7 @@ func (p *Policy) addStatement(kind Kind, at string, i int, raw json.RawMessage) 
 	}
 	var effect string
 	if err := json.Unmarshal(st["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
-		return fmt.Errorf("%s.Effect: %s must be \"Allow\" or \"Deny\"", at, preview(st["Effect"]))
+		return fmt.Errorf("%s.Effect: %s must be \"Allow\" or \"Deny\"", at, Preview(st["Effect"]))
 	}
 	actions, err := stringOrList(st["Action"])
 	if err != nil {
@@ -170,7 +170,7 @@ func (p *Policy) addStatement(kind Kind, at string, i int, raw json.RawMessage) 
 		var sid string
 		if raw, ok := st["Sid"]; ok {
 			if err := json.Unmarshal(raw, &sid); err != nil {
-				return fmt.Errorf("%s.Sid: %s is not a string", at, preview(raw))
+				return fmt.Errorf("%s.Sid: %s is not a string", at, Preview(raw))
 			}
 		}
 		if sid != "" {
@@ -212,7 +212,7 @@ func checkPrincipal(at string, raw json.RawMessage) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s.Principal: %s is not supported by Gatehouse, which has no AWS identities (every caller is anonymous): use \"*\" or {\"AWS\":\"*\"}", at, preview(raw))
+	return fmt.Errorf("%s.Principal: %s is not supported by Gatehouse, which has no AWS identities (every caller is anonymous): use \"*\" or {\"AWS\":\"*\"}", at, Preview(raw))
 }
 
 // stringOrList reads a string or a non-empty list of strings.
@@ -226,7 +226,7 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 	}
 	var l []string
 	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fmt.Errorf("%s is neither a string nor a list of strings", preview(raw))
+		return nil, fmt.Errorf("%s is neither a string nor a list of strings", Preview(raw))
 	}
 	if len(l) == 0 {
 		return nil, fmt.Errorf("is an empty list")
@@ -327,7 +327,9 @@ func (s *statement) covers(rq *Request) bool {
 	return true
 }
 
-func firstByte(raw []byte) byte {
+// FirstByte is the first byte of a raw JSON value after white space (0
+// when none): what kind of value it is.
+func FirstByte(raw []byte) byte {
 	for _, c := range raw {
 		switch c {
 		case ' ', '\t', '\r', '\n':
@@ -338,8 +340,8 @@ func firstByte(raw []byte) byte {
 	return 0
 }
 
-// preview quotes the start of a JSON value for an error.
-func preview(raw []byte) string {
+// Preview quotes the start of a raw JSON value for an error message.
+func Preview(raw []byte) string {
 	if raw == nil {
 		return "(missing)"
 	}

@@ -25,26 +25,3 @@ func ParsePolicy(doc []byte) (*Policy, error) { return iampolicy.ParseIdentity(d
 
 // Match is iampolicy.Match on a string.
 func Match(pattern, s string) bool { return iampolicy.Match(pattern, s) }
-
-func firstByte(raw []byte) byte {
-	for _, c := range raw {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
-}
-
-// preview quotes the start of a JSON value for an error.
-func preview(raw []byte) string {
-	if raw == nil {
-		return "(missing)"
-	}
-	s := string(raw)
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	return s
-}

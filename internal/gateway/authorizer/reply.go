@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+
+	"github.com/gatehouse-dev/gatehouse/internal/iampolicy"
 )
 
 // Reply is a function's parsed answer.
@@ -31,7 +33,7 @@ type Reply struct {
 func ParseReply(payload []byte) (*Reply, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("the reply %s is not a JSON object", preview(payload))
+		return nil, fmt.Errorf("the reply %s is not a JSON object", iampolicy.Preview(payload))
 	}
 	r := &Reply{}
 	raw, ok := top["principalId"]
@@ -39,7 +41,7 @@ func ParseReply(payload []byte) (*Reply, error) {
 		return nil, fmt.Errorf("the reply has no principalId")
 	}
 	if err := json.Unmarshal(raw, &r.PrincipalID); err != nil {
-		return nil, fmt.Errorf("principalId: %s is not a string", preview(raw))
+		return nil, fmt.Errorf("principalId: %s is not a string", iampolicy.Preview(raw))
 	}
 	raw, ok = top["policyDocument"]
 	if !ok || isNull(raw) {
@@ -53,32 +55,32 @@ func ParseReply(payload []byte) (*Reply, error) {
 	if raw, ok := top["context"]; ok && !isNull(raw) {
 		var c map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("context: %s is not an object", preview(raw))
+			return nil, fmt.Errorf("context: %s is not an object", iampolicy.Preview(raw))
 		}
 		r.Context = make(map[string]any, len(c))
 		for _, k := range slices.Sorted(maps.Keys(c)) {
 			v := c[k]
-			switch firstByte(v) {
+			switch iampolicy.FirstByte(v) {
 			case '"':
 				var s string
 				if err := json.Unmarshal(v, &s); err != nil {
-					return nil, fmt.Errorf("context.%s: %s is not a valid string", k, preview(v))
+					return nil, fmt.Errorf("context.%s: %s is not a valid string", k, iampolicy.Preview(v))
 				}
 				r.Context[k] = s
 			case 't', 'f':
 				var b bool
 				if err := json.Unmarshal(v, &b); err != nil {
-					return nil, fmt.Errorf("context.%s: %s is not a valid boolean", k, preview(v))
+					return nil, fmt.Errorf("context.%s: %s is not a valid boolean", k, iampolicy.Preview(v))
 				}
 				r.Context[k] = b
 			case 'n':
 				// null: no value.
 			case '{', '[':
-				return nil, fmt.Errorf("context.%s: %s is an object or a list; context values must be strings, numbers or booleans", k, preview(v))
+				return nil, fmt.Errorf("context.%s: %s is an object or a list; context values must be strings, numbers or booleans", k, iampolicy.Preview(v))
 			default:
 				var f float64
 				if err := json.Unmarshal(v, &f); err != nil {
-					return nil, fmt.Errorf("context.%s: %s is not a string, number or boolean", k, preview(v))
+					return nil, fmt.Errorf("context.%s: %s is not a string, number or boolean", k, iampolicy.Preview(v))
 				}
 				r.Context[k] = f
 			}
@@ -109,4 +111,4 @@ func ContextString(v any) string {
 	return ""
 }
 
-func isNull(raw []byte) bool { return firstByte(raw) == 'n' }
+func isNull(raw []byte) bool { return iampolicy.FirstByte(raw) == 'n' }
