@@ -62,6 +62,22 @@ func newLimit(t apigw.Throttle) limit {
 	return l
 }
 
+// GCRA is a Throttle as the integer GCRA parameters newLimit computes
+// (rate r in 1e-9 tokens/s, burst, T = TQ + TR/R ns, tolerance
+// (burst−1)·T = LQ + LR/R ns), for another engine running the same
+// algorithm (counters/redis).
+type GCRA struct{ R, Burst, TQ, TR, LQ, LR int64 }
+
+// GCRAOf returns t's GCRA parameters; Unlimited says whether t limits at
+// all.
+func GCRAOf(t apigw.Throttle) GCRA {
+	l := newLimit(t)
+	return GCRA{R: l.r, Burst: l.burst, TQ: l.tq, TR: l.tr, LQ: l.lq, LR: l.lr}
+}
+
+// Unlimited reports whether t imposes no limit at all.
+func Unlimited(t apigw.Throttle) bool { return unlimited(t) }
+
 // unlimited reports whether t imposes no limit at all.
 func unlimited(t apigw.Throttle) bool {
 	return t.BurstLimit < 0 || t.RateLimit < 0 || math.IsInf(t.RateLimit, 1)

@@ -32,47 +32,25 @@ type limit struct {
 	lq, lr   int64
 }
 
+// newLimit is counters' GCRA of t (one computation for both engines),
+// with the emission interval rounded down to a whole ns above
+// maxExactRate, where the script's doubles could not keep its fractions.
 func newLimit(t apigw.Throttle) limit {
-	l := limit{burst: int64(t.BurstLimit)}
-	r := math.Round(t.RateLimit * 1e9)
-	switch {
-	case !(r > 0):
-		r = 0
-	case r > nanosPerToken:
-		r = nanosPerToken
-	}
-	l.r = int64(r)
-	if l.r == 0 || l.burst <= 0 {
-		return l
-	}
-	if l.r > maxExactRate {
-		l.tq = nanosPerToken / l.r
+	g := counters.GCRAOf(t)
+	l := limit{r: g.R, burst: g.Burst, tq: g.TQ, tr: g.TR, lq: g.LQ, lr: g.LR}
+	if l.r > maxExactRate && l.burst > 0 {
+		l.tq, l.tr, l.lr = nanosPerToken/l.r, 0, 0
 		hi, lo := bits.Mul64(uint64(l.burst-1), uint64(l.tq))
 		if hi != 0 || lo >= maxTolerance {
 			l.lq = maxTolerance
 		} else {
 			l.lq = int64(lo)
 		}
-		return l
 	}
-	l.tq, l.tr = nanosPerToken/l.r, nanosPerToken%l.r
-	hi, lo := bits.Mul64(uint64(l.burst-1), nanosPerToken)
-	if hi >= uint64(l.r) {
-		l.lq = maxTolerance
-		return l
-	}
-	q, rem := bits.Div64(hi, lo, uint64(l.r))
-	if q >= maxTolerance {
-		l.lq = maxTolerance
-		return l
-	}
-	l.lq, l.lr = int64(q), int64(rem)
 	return l
 }
 
-func unlimited(t apigw.Throttle) bool {
-	return t.BurstLimit < 0 || t.RateLimit < 0 || math.IsInf(t.RateLimit, 1)
-}
+func unlimited(t apigw.Throttle) bool { return counters.Unlimited(t) }
 
 // limitID names a Throttle by its bits: a bucket is re-limited when it
 // changes.
